@@ -1,0 +1,28 @@
+# Two entry points (see README.md): `make run` runs the main job, `make test` runs every test.
+PY ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+
+.PHONY: run test lint venv bench
+
+$(BIN)/pyop: pyproject.toml
+	$(PY) -m venv $(VENV)
+	$(BIN)/pip install -q --upgrade pip
+	$(BIN)/pip install -q -e '.[dev]'
+	touch $(BIN)/pyop
+
+venv: $(BIN)/pyop
+
+# Main job: decode a real OP Mainnet batcher transaction (frames, channel, span batch of 27 blocks).
+run: venv
+	$(BIN)/pyop decode calldata --network op-mainnet spec_vectors/batcher/op-mainnet-batcher-tx-0xe69d9433.bin
+
+lint: venv
+	$(BIN)/ruff check pyop tests bench
+	$(BIN)/mypy
+
+test: venv lint
+	$(BIN)/pytest -q
+
+bench: venv
+	$(BIN)/python -m bench.codec_bench

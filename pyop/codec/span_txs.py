@@ -1,0 +1,507 @@
+"""The ``txs`` section of a span batch, and the primitives of the span-batch wire format.
+
+Spec: specs/protocol/delta/span-batches.md, "Span batch format"::
+
+    txs = contract_creation_bits ++ y_parity_bits ++ tx_sigs ++ tx_tos ++ tx_datas
+          ++ tx_nonces ++ tx_gases ++ protected_bits
+
+``tx_datas`` per type (span-batches.md and, for type 4, specs/protocol/isthmus/derivation.md
+"Span Batch Updates"):
+
+- legacy: ``rlp([value, gas_price, data])``
+- 1 (EIP-2930): ``0x01 ++ rlp([value, gas_price, data, access_list])``
+- 2 (EIP-1559): ``0x02 ++ rlp([value, max_priority_fee_per_gas, max_fee_per_gas, data, access_list])``
+- 4 (EIP-7702): ``0x04 ++ rlp([value, max_priority_fee_per_gas, max_fee_per_gas, data,
+  access_list, authorization_list])``
+
+Behaviour mirrors op-node (``span_batch_txs.go``, ``span_batch_tx.go``, ``span_batch_util.go``)
+and kona (``batch/transactions.rs``): uvarints are read like Go's ``binary.ReadUvarint``
+(non-minimal encodings are accepted, more than 64 bits is an error); bitlists must not have bits
+set beyond their length; while decoding, only the RLP *envelope* of each ``tx_datas`` entry is
+checked (type byte and list header), the fields are checked when converting to full
+transactions (``full_txs``). Unlike the pre-Isthmus Go code (which accepted any type byte at
+decode time and failed later in ``recoverV``), a type byte other than 1, 2 or 4 is rejected
+at decode time, like kona: either way the batch cannot be derived.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from pyop.codec.errors import SpanBatchError, TxError
+from pyop.codec.tx import (
+    ACCESS_LIST_TX_TYPE,
+    DEPOSIT_TX_TYPE,
+    DYNAMIC_FEE_TX_TYPE,
+    LEGACY_TX_TYPE,
+    SET_CODE_TX_TYPE,
+    AccessList,
+    Authorization,
+    RlpInput,
+    SignedTx,
+    access_list_rlp,
+    authorization_list_rlp,
+    decode_signed_tx,
+    encode_signed_tx,
+    parse_access_list,
+    parse_authorization_list,
+    rlp_bytes,
+    rlp_decode,
+    rlp_encode,
+    rlp_header,
+    rlp_uint,
+)
+
+MAX_SPAN_BATCH_ELEMENT_COUNT = 10_000_000
+"""specs/protocol/derivation.md#protocol-parameters ``MAX_SPAN_BATCH_ELEMENT_COUNT`` (the same
+value before and after Fjord; op-node's ``MaxSpanBatchElementCount``)."""
+
+SPAN_BATCH_TX_TYPES = (LEGACY_TX_TYPE, ACCESS_LIST_TX_TYPE, DYNAMIC_FEE_TX_TYPE, SET_CODE_TX_TYPE)
+"""Transaction types a span batch can carry (type 4 from Isthmus; activation is checked by
+derivation per block, specs/protocol/isthmus/derivation.md#activation)."""
+
+_U64_MAX = (1 << 64) - 1
+
+# ---------------------------------------------------------------------------------------------
+# Primitives: uvarint and standard bitlists
+# ---------------------------------------------------------------------------------------------
+
+
+def write_uvarint(n: int) -> bytes:
+    """Protobuf/Go ``uvarint`` of a uint64 (span-batches.md "Notation")."""
+    if n < 0 or n > _U64_MAX:
+        raise SpanBatchError(f"uvarint out of uint64 range: {n}")
+    out = bytearray()
+    while n >= 0x80:
+        out.append((n & 0x7F) | 0x80)
+        n >>= 7
+    out.append(n)
+    return bytes(out)
+
+
+def read_uvarint(data: bytes, offset: int, what: str = "uvarint") -> tuple[int, int]:
+    """Read a uvarint like Go's ``binary.ReadUvarint``: ``(value, next_offset)``.
+
+    At most 10 bytes; the 10th byte may only be 0 or 1 (64-bit overflow otherwise).
+    Non-minimal encodings (e.g. ``80 00``) are accepted, as in Go.
+    """
+    x = 0
+    shift = 0
+    for i in range(10):
+        p = offset + i
+        if p >= len(data):
+            raise SpanBatchError(f"{what}: unexpected end of input", p)
+        b = data[p]
+        if b < 0x80:
+            if i == 9 and b > 1:
+                raise SpanBatchError(f"{what}: varint overflows a 64-bit integer", offset)
+            return x | (b << shift), p + 1
+        x |= (b & 0x7F) << shift
+        shift += 7
+    raise SpanBatchError(f"{what}: varint overflows a 64-bit integer", offset)
+
+
+def read_uvarints(
+    data: bytes, offset: int, count: int, what: str = "uvarint"
+) -> tuple[tuple[int, ...], int]:
+    """Read ``count`` consecutive uvarints."""
+    out = []
+    for _ in range(count):
+        v, offset = read_uvarint(data, offset, what)
+        out.append(v)
+    return tuple(out), offset
+
+
+def _bits_len(bit_length: int) -> int:
+    return (bit_length + 7) // 8
+
+
+def encode_bits(bits: int, bit_length: int, what: str = "bitlist") -> bytes:
+    """A standard span-batch bitlist: big-endian, left-padded to ``ceil(bit_length / 8)`` bytes.
+
+    Bit ``i`` (``bits >> i & 1``) is the flag of element ``i``.
+    """
+    if bits < 0 or bits.bit_length() > bit_length:
+        raise SpanBatchError(f"{what}: bitfield has more than {bit_length} bits")
+    return bits.to_bytes(_bits_len(bit_length), "big")
+
+
+def decode_bits(
+    data: bytes, offset: int, bit_length: int, what: str = "bitlist"
+) -> tuple[int, int]:
+    """Read a standard bitlist of ``bit_length`` bits: ``(bits, next_offset)``.
+
+    Like op-node's ``decodeSpanBatchBits``: too few bytes or a bit set at index
+    ``>= bit_length`` is an error.
+    """
+    n = _bits_len(bit_length)
+    if offset + n > len(data):
+        raise SpanBatchError(f"{what}: need {n} bytes, {len(data) - offset} left", offset)
+    bits = int.from_bytes(data[offset : offset + n], "big")
+    if bits.bit_length() > bit_length:
+        raise SpanBatchError(
+            f"{what}: bitfield has {bits.bit_length()} bits, expected at most {bit_length}", offset
+        )
+    return bits, offset + n
+
+
+def bit(bits: int, i: int) -> int:
+    """Bit ``i`` of a bitlist."""
+    return (bits >> i) & 1
+
+
+def popcount(bits: int) -> int:
+    """Number of set bits."""
+    return bin(bits).count("1")
+
+
+# ---------------------------------------------------------------------------------------------
+# Per-field codecs of the txs section
+# ---------------------------------------------------------------------------------------------
+
+
+def encode_tx_sigs(sigs: Sequence[tuple[int, int]]) -> bytes:
+    """``tx_sigs``: ``r`` and ``s`` as 32-byte big-endian each."""
+    out = bytearray()
+    for r, s in sigs:
+        if not (0 <= r < 1 << 256 and 0 <= s < 1 << 256):
+            raise SpanBatchError("tx signature value out of uint256 range")
+        out += r.to_bytes(32, "big") + s.to_bytes(32, "big")
+    return bytes(out)
+
+
+def decode_tx_sigs(
+    data: bytes, offset: int, count: int
+) -> tuple[tuple[tuple[int, int], ...], int]:
+    """Read ``count`` ``(r, s)`` pairs."""
+    end = offset + 64 * count
+    if end > len(data):
+        raise SpanBatchError(f"tx_sigs: need {64 * count} bytes, {len(data) - offset} left", offset)
+    sigs = tuple(
+        (
+            int.from_bytes(data[p : p + 32], "big"),
+            int.from_bytes(data[p + 32 : p + 64], "big"),
+        )
+        for p in range(offset, end, 64)
+    )
+    return sigs, end
+
+
+def decode_tx_tos(data: bytes, offset: int, count: int) -> tuple[tuple[bytes, ...], int]:
+    """Read ``count`` 20-byte ``to`` addresses (one per non-contract-creation tx)."""
+    end = offset + 20 * count
+    if end > len(data):
+        raise SpanBatchError(f"tx_tos: need {20 * count} bytes, {len(data) - offset} left", offset)
+    return tuple(data[p : p + 20] for p in range(offset, end, 20)), end
+
+
+def read_tx_data(
+    data: bytes, offset: int, max_size: int = MAX_SPAN_BATCH_ELEMENT_COUNT
+) -> tuple[bytes, int, int]:
+    """Read one ``tx_datas`` entry: ``(tx_data, tx_type, next_offset)`` (op-node ``ReadTxData``).
+
+    A first byte ``<= 0x7F`` is the EIP-2718 type byte, then an RLP list must follow; otherwise
+    the entry is a legacy RLP list. The list's size is limited to ``max_size`` bytes (op-node
+    uses ``MaxSpanBatchElementCount`` as the RLP stream limit here).
+    """
+    if offset >= len(data):
+        raise SpanBatchError("tx_datas: unexpected end of input", offset)
+    start = offset
+    tx_type = LEGACY_TX_TYPE
+    if data[offset] <= 0x7F:
+        tx_type = data[offset]
+        if tx_type not in SPAN_BATCH_TX_TYPES or tx_type == LEGACY_TX_TYPE:
+            raise SpanBatchError(f"tx_datas: unsupported span-batch tx type {tx_type}", offset)
+        offset += 1
+    is_list, _, payload_end = rlp_header(data, offset, err=SpanBatchError)
+    if not is_list:
+        raise SpanBatchError("tx_datas: tx RLP prefix type must be list", offset)
+    if payload_end - offset > max_size:
+        raise SpanBatchError("tx_datas: tx data too big (span batch size limit)", offset)
+    return data[start:payload_end], tx_type, payload_end
+
+
+# ---------------------------------------------------------------------------------------------
+# The txs section
+# ---------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class SpanBatchTxs:
+    """The decoded ``txs`` section (field names from span-batches.md).
+
+    Bitlists are ints (bit ``i`` = transaction ``i``; ``protected_bits`` bit ``j`` = the
+    ``j``-th legacy transaction). ``tx_sigs`` holds ``(r, s)``; ``tx_tos`` has one entry per
+    transaction that is not a contract creation. ``tx_types`` is not on the wire: it is read
+    from the ``tx_datas`` entries.
+    """
+
+    total_block_tx_count: int
+    contract_creation_bits: int
+    y_parity_bits: int
+    tx_sigs: tuple[tuple[int, int], ...]
+    tx_tos: tuple[bytes, ...]
+    tx_datas: tuple[bytes, ...]
+    tx_nonces: tuple[int, ...]
+    tx_gases: tuple[int, ...]
+    protected_bits: int
+    tx_types: tuple[int, ...]
+
+    @property
+    def legacy_tx_count(self) -> int:
+        """Number of legacy transactions (the length of ``protected_bits``)."""
+        return sum(1 for t in self.tx_types if t == LEGACY_TX_TYPE)
+
+    def contract_creation_count(self) -> int:
+        """Number of contract-creation transactions."""
+        return popcount(self.contract_creation_bits)
+
+    def _check(self) -> None:
+        n = self.total_block_tx_count
+        for name in ("tx_sigs", "tx_datas", "tx_nonces", "tx_gases", "tx_types"):
+            if len(getattr(self, name)) != n:
+                raise SpanBatchError(f"span batch txs: {name} has {len(getattr(self, name))} "
+                                     f"entries, expected {n}")  # fmt: skip
+        if len(self.tx_tos) != n - self.contract_creation_count():
+            raise SpanBatchError("span batch txs: tx_tos count does not match contract_creation_bits")
+        if any(len(t) != 20 for t in self.tx_tos):
+            raise SpanBatchError("span batch txs: tx_tos entries must be 20 bytes")
+
+    def encode(self) -> bytes:
+        """The wire encoding of the section."""
+        self._check()
+        n = self.total_block_tx_count
+        out = bytearray()
+        out += encode_bits(self.contract_creation_bits, n, "contract_creation_bits")
+        out += encode_bits(self.y_parity_bits, n, "y_parity_bits")
+        out += encode_tx_sigs(self.tx_sigs)
+        out += b"".join(self.tx_tos)
+        out += b"".join(self.tx_datas)
+        out += b"".join(write_uvarint(x) for x in self.tx_nonces)
+        out += b"".join(write_uvarint(x) for x in self.tx_gases)
+        out += encode_bits(self.protected_bits, self.legacy_tx_count, "protected_bits")
+        return bytes(out)
+
+    @classmethod
+    def decode(
+        cls,
+        data: bytes,
+        offset: int,
+        total_block_tx_count: int,
+        max_elements: int = MAX_SPAN_BATCH_ELEMENT_COUNT,
+    ) -> tuple[SpanBatchTxs, int]:
+        """Decode the section at ``data[offset]``: ``(txs, next_offset)``.
+
+        ``max_elements`` is ``MAX_SPAN_BATCH_ELEMENT_COUNT`` of the active fork; it bounds the
+        number of transactions. Each ``tx_datas`` RLP list is bounded by the constant
+        ``MAX_SPAN_BATCH_ELEMENT_COUNT`` bytes, as op-node does.
+        """
+        n = total_block_tx_count
+        if n > max_elements:
+            raise SpanBatchError("span batch size limit reached (total tx count)", offset)
+        p = offset
+        cc_bits, p = decode_bits(data, p, n, "contract_creation_bits")
+        y_bits, p = decode_bits(data, p, n, "y_parity_bits")
+        sigs, p = decode_tx_sigs(data, p, n)
+        tos, p = decode_tx_tos(data, p, n - popcount(cc_bits))
+        datas: list[bytes] = []
+        types: list[int] = []
+        for _ in range(n):
+            d, t, p = read_tx_data(data, p)
+            datas.append(d)
+            types.append(t)
+        nonces, p = read_uvarints(data, p, n, "tx_nonces")
+        gases, p = read_uvarints(data, p, n, "tx_gases")
+        legacy = sum(1 for t in types if t == LEGACY_TX_TYPE)
+        prot_bits, p = decode_bits(data, p, legacy, "protected_bits")
+        txs = cls(
+            total_block_tx_count=n, contract_creation_bits=cc_bits, y_parity_bits=y_bits,
+            tx_sigs=sigs, tx_tos=tos, tx_datas=tuple(datas), tx_nonces=nonces, tx_gases=gases,
+            protected_bits=prot_bits, tx_types=tuple(types),
+        )  # fmt: skip
+        return txs, p
+
+    def recover_v(self, chain_id: int) -> tuple[int, ...]:
+        """The signature ``v`` of every transaction (span-batches.md "Store y_parity and
+        protected_bit instead of v"): legacy protected ``2 * chain_id + 35 + y``, legacy
+        unprotected ``27 + y``, typed ``y``."""
+        vs = []
+        legacy_idx = 0
+        for i, t in enumerate(self.tx_types):
+            y = bit(self.y_parity_bits, i)
+            if t == LEGACY_TX_TYPE:
+                protected = bit(self.protected_bits, legacy_idx)
+                legacy_idx += 1
+                vs.append(chain_id * 2 + 35 + y if protected else 27 + y)
+            elif t in SPAN_BATCH_TX_TYPES:
+                vs.append(y)
+            else:
+                raise SpanBatchError(f"invalid span batch tx type {t}")
+        return tuple(vs)
+
+    def full_txs(self, chain_id: int) -> list[bytes]:
+        """The signed transactions (EIP-2718 encodings), using the L2 ``chain_id``."""
+        self._check()
+        vs = self.recover_v(chain_id)
+        out: list[bytes] = []
+        to_idx = 0
+        for i in range(self.total_block_tx_count):
+            to: bytes | None = None
+            if not bit(self.contract_creation_bits, i):
+                to = self.tx_tos[to_idx]
+                to_idx += 1
+            r, s = self.tx_sigs[i]
+            out.append(
+                _full_tx(self.tx_types[i], self.tx_datas[i], i, chain_id=chain_id,
+                         nonce=self.tx_nonces[i], gas=self.tx_gases[i], to=to, v=vs[i], r=r, s=s)
+            )  # fmt: skip
+        return out
+
+    @classmethod
+    def from_full_txs(cls, txs: Sequence[bytes], chain_id: int) -> SpanBatchTxs:
+        """Build the section from signed transactions (op-node ``newSpanBatchTxs``/``AddTxs``).
+
+        Raises ``SpanBatchError`` for a transaction that does not decode, for blob (type 3),
+        deposit (``0x7E``) or unknown types, and for protected transactions of another chain.
+        """
+        cc_bits = y_bits = prot_bits = 0
+        legacy = 0
+        sigs: list[tuple[int, int]] = []
+        tos: list[bytes] = []
+        datas: list[bytes] = []
+        nonces: list[int] = []
+        gases: list[int] = []
+        types: list[int] = []
+        for i, raw in enumerate(txs):
+            if raw[:1] == bytes([DEPOSIT_TX_TYPE]):
+                raise SpanBatchError(f"tx {i}: deposit transactions cannot be in a batch")
+            try:
+                tx = decode_signed_tx(raw)
+            except TxError as e:
+                raise SpanBatchError(f"tx {i}: {e.message}", e.offset) from None
+            if tx.tx_type not in SPAN_BATCH_TX_TYPES:
+                raise SpanBatchError(f"tx {i}: type {tx.tx_type} cannot be in a span batch")
+            if tx.protected and tx.chain_id != chain_id:
+                raise SpanBatchError(
+                    f"tx {i}: protected tx has chain ID {tx.chain_id}, expected {chain_id}"
+                )
+            if tx.tx_type == LEGACY_TX_TYPE:
+                if tx.protected:
+                    prot_bits |= 1 << legacy
+                legacy += 1
+            if tx.to is None:
+                cc_bits |= 1 << i
+            else:
+                tos.append(tx.to)
+            if tx.y_parity:
+                y_bits |= 1 << i
+            sigs.append((tx.r, tx.s))
+            nonces.append(tx.nonce)
+            gases.append(tx.gas)
+            datas.append(span_tx_data(tx))
+            types.append(tx.tx_type)
+        return cls(
+            total_block_tx_count=len(txs), contract_creation_bits=cc_bits, y_parity_bits=y_bits,
+            tx_sigs=tuple(sigs), tx_tos=tuple(tos), tx_datas=tuple(datas),
+            tx_nonces=tuple(nonces), tx_gases=tuple(gases), protected_bits=prot_bits,
+            tx_types=tuple(types),
+        )  # fmt: skip
+
+
+def decode_span_batch_txs(
+    data: bytes,
+    offset: int,
+    total_block_tx_count: int,
+    max_elements: int = MAX_SPAN_BATCH_ELEMENT_COUNT,
+) -> tuple[SpanBatchTxs, int]:
+    """Module-level alias of ``SpanBatchTxs.decode``."""
+    return SpanBatchTxs.decode(data, offset, total_block_tx_count, max_elements)
+
+
+def span_tx_data(tx: SignedTx) -> bytes:
+    """The ``tx_datas`` entry of a signed transaction (span-batches.md, isthmus/derivation.md)."""
+    t = tx.tx_type
+    if t == LEGACY_TX_TYPE:
+        return rlp_encode([tx.value, _int(tx.gas_price), tx.data])
+    fields: list[RlpInput]
+    if t == ACCESS_LIST_TX_TYPE:
+        fields = [tx.value, _int(tx.gas_price), tx.data, access_list_rlp(tx.access_list)]
+    elif t in (DYNAMIC_FEE_TX_TYPE, SET_CODE_TX_TYPE):
+        fields = [tx.value, _int(tx.max_priority_fee_per_gas), _int(tx.max_fee_per_gas), tx.data,
+                  access_list_rlp(tx.access_list)]  # fmt: skip
+        if t == SET_CODE_TX_TYPE:
+            fields.append(authorization_list_rlp(tx.authorization_list))
+    else:
+        raise SpanBatchError(f"type {t} cannot be in a span batch")
+    return bytes([t]) + rlp_encode(fields)
+
+
+def _int(x: int | None) -> int:
+    if x is None:
+        raise SpanBatchError("transaction field missing for its type")
+    return x
+
+
+_SPAN_TX_FIELD_COUNT = {
+    LEGACY_TX_TYPE: 3,
+    ACCESS_LIST_TX_TYPE: 4,
+    DYNAMIC_FEE_TX_TYPE: 5,
+    SET_CODE_TX_TYPE: 6,
+}
+
+
+def _full_tx(
+    tx_type: int,
+    tx_data: bytes,
+    index: int,
+    *,
+    chain_id: int,
+    nonce: int,
+    gas: int,
+    to: bytes | None,
+    v: int,
+    r: int,
+    s: int,
+) -> bytes:
+    """Rebuild one signed transaction from its span-batch parts (op-node ``convertToFullTx``)."""
+    body = tx_data if tx_type == LEGACY_TX_TYPE else tx_data[1:]
+    try:
+        item = rlp_decode(body, err=SpanBatchError)
+    except SpanBatchError as exc:
+        raise SpanBatchError(f"tx {index}: tx data: {exc.message}") from None
+    if not isinstance(item, list) or len(item) != _SPAN_TX_FIELD_COUNT.get(tx_type, -1):
+        raise SpanBatchError(f"tx {index}: tx data of type {tx_type} has the wrong field count")
+    e = SpanBatchError
+
+    def u(k: int, what: str) -> int:
+        return rlp_uint(item[k], 0, f"tx {index}: {what}", err=e)
+
+    value = u(0, "value")
+    if tx_type == SET_CODE_TX_TYPE and to is None:
+        raise SpanBatchError(f"tx {index}: SetCode transaction cannot be a contract creation")
+    gas_price = tip = fee_cap = None
+    access: AccessList = ()
+    auths: tuple[Authorization, ...] = ()
+    if tx_type in (LEGACY_TX_TYPE, ACCESS_LIST_TX_TYPE):
+        gas_price = u(1, "gas_price")
+        data = rlp_bytes(item[2], 0, f"tx {index}: data", err=e)
+        if tx_type == ACCESS_LIST_TX_TYPE:
+            access = parse_access_list(item[3], 0, err=e)
+    else:
+        tip = u(1, "max_priority_fee_per_gas")
+        fee_cap = u(2, "max_fee_per_gas")
+        data = rlp_bytes(item[3], 0, f"tx {index}: data", err=e)
+        access = parse_access_list(item[4], 0, err=e)
+        if tx_type == SET_CODE_TX_TYPE:
+            auths = parse_authorization_list(item[5], 0, err=e)
+    tx = SignedTx(
+        tx_type=tx_type, chain_id=None if tx_type == LEGACY_TX_TYPE else chain_id, nonce=nonce,
+        gas=gas, to=to, value=value, data=data, v=v, r=r, s=s, hash=b"", gas_price=gas_price,
+        max_priority_fee_per_gas=tip, max_fee_per_gas=fee_cap, access_list=access,
+        authorization_list=auths,
+    )  # fmt: skip
+    try:
+        return encode_signed_tx(tx)
+    except (TxError, ValueError) as err:
+        raise SpanBatchError(f"tx {index}: cannot encode: {err}") from None

@@ -1,0 +1,152 @@
+#!/usr/bin/env bash
+# Build the Go reference peers (op-geth `geth`, `op-node`, `op-batcher`,
+# `op-proposer`) from the Go module proxy, at the versions pinned in
+# interop/go/go.mod + go.sum, into a cache OUTSIDE the repository:
+#
+#   ${PYOP_PEERS_CACHE:-$HOME/.cache/pyop/peers}/<optimism-version>/bin/
+#
+# Binaries already present there are reused (nothing is rebuilt).
+#
+# Usage: scripts/build-peers.sh [--force] [peer ...]
+#   peer: geth | op-node | op-batcher | op-proposer   (default: all four)
+#   --force: rebuild even if the binary exists.
+# Environment:
+#   PYOP_PEERS_CACHE   cache root (default ~/.cache/pyop/peers)
+#   PYOP_PEERS_CGO     CGO_ENABLED for the builds (default 0: pure-Go builds)
+#   PYOP_PEERS_NICE    nice level (default 10); builds always use `-p 1`
+#
+# See interop/go/BUILD-NOTES.md for which versions build and why op-node needs
+# the superchain-registry bundle step below.
+set -euo pipefail
+
+force=0
+peers=()
+for arg in "$@"; do
+    case "$arg" in
+        --force) force=1 ;;
+        geth|op-node|op-batcher|op-proposer) peers+=("$arg") ;;
+        -h|--help) sed -n '2,19p' "$0"; exit 0 ;;
+        *) echo "build-peers: unknown argument: $arg" >&2; exit 2 ;;
+    esac
+done
+[ ${#peers[@]} -gt 0 ] || peers=(geth op-node op-batcher op-proposer)
+
+repo_root=$(cd -- "$(dirname -- "${BASH_SOURCE[0]}")/.." && pwd)
+mod_dir="$repo_root/interop/go"
+
+command -v go >/dev/null || { echo "build-peers: 'go' not found in PATH" >&2; exit 1; }
+
+export GOFLAGS="-mod=mod -p=1 -buildvcs=false"
+export CGO_ENABLED="${PYOP_PEERS_CGO:-0}"
+nice_lvl="${PYOP_PEERS_NICE:-10}"
+
+opt_mod=github.com/ethereum-optimism/optimism
+geth_mod=github.com/ethereum/go-ethereum
+
+modinfo() { (cd "$mod_dir" && go list -m -f "$1" "$2"); }
+opt_ver=$(modinfo '{{.Version}}' "$opt_mod")
+opgeth_ver=$(modinfo '{{if .Replace}}{{.Replace.Version}}{{else}}{{.Version}}{{end}}' "$geth_mod")
+
+cache_root="${PYOP_PEERS_CACHE:-$HOME/.cache/pyop/peers}"
+out="$cache_root/$opt_ver"
+bin="$out/bin"
+mkdir -p "$bin"
+
+pkg_of() {
+    case "$1" in
+        geth) echo "$geth_mod/cmd/geth" ;;
+        *) echo "$opt_mod/$1/cmd" ;;
+    esac
+}
+
+ldflags_of() {
+    case "$1" in
+        op-node) echo "-X $opt_mod/op-node/version.Version=$opt_ver -X $opt_mod/op-node/version.Meta=pyop-proxy-build" ;;
+        op-batcher|op-proposer) echo "-X main.Version=$opt_ver" ;;
+        *) echo "" ;;
+    esac
+}
+
+# Newer optimism versions (>= v1.18) go:embed op-core/superchain/superchain-configs.zip,
+# a generated, git-ignored file that a module-proxy download does not contain, so
+# op-node cannot be compiled straight from the module cache. Work-around (no Go code
+# is changed): build op-node against a writable copy of the verified module placed in
+# the cache, with the registry bundle that the pinned op-geth module ships
+# (op-geth/superchain/superchain-configs.zip, same file format) and the pin files
+# (.sha256, and the registry-commit file where one exists) rewritten to match it.
+# Echoes the directory of the module to build op-node in.
+prepare_opnode_module() {
+    local src geth_dir sc_dir work tree bundle sha
+    src=$(modinfo '{{.Dir}}' "$opt_mod")
+    sc_dir="$src/op-core/superchain"
+    if ! grep -qs 'go:embed superchain-configs.zip$' "$sc_dir"/*.go || [ -f "$sc_dir/superchain-configs.zip" ]; then
+        echo "$mod_dir"
+        return
+    fi
+    geth_dir=$(modinfo '{{.Dir}}' "$geth_mod")
+    bundle="$geth_dir/superchain/superchain-configs.zip"
+    [ -f "$bundle" ] || { echo "build-peers: no registry bundle in $geth_dir" >&2; return 1; }
+    work="$out/opnode-build"
+    tree="$work/optimism"
+    if [ ! -f "$work/.ready" ]; then
+        echo "build-peers: op-node: $opt_ver lacks superchain-configs.zip; using op-geth $opgeth_ver's bundle" >&2
+        rm -rf "$work"
+        mkdir -p "$work"
+        cp -R "$src" "$tree"
+        chmod -R u+w "$tree"
+        cp "$bundle" "$tree/op-core/superchain/superchain-configs.zip"
+        sha=$(sha256sum "$bundle" | cut -d' ' -f1)
+        printf '%s  superchain-configs.zip\n' "$sha" > "$tree/op-core/superchain/superchain-configs.zip.sha256"
+        if [ -f "$tree/op-core/superchain/superchain-registry-commit.txt" ]; then
+            unzip -p "$bundle" COMMIT > "$tree/op-core/superchain/superchain-registry-commit.txt"
+        fi
+        mkdir -p "$work/mod"
+        cp "$mod_dir/go.mod" "$mod_dir/go.sum" "$work/mod/"
+        (cd "$work/mod" && go mod edit -replace "$opt_mod=$tree")
+        {
+            echo "optimism module: $opt_mod@$opt_ver (copied from $src)"
+            echo "registry bundle: $bundle"
+            echo "bundle sha256:   $sha"
+            echo "bundle COMMIT:   $(unzip -p "$bundle" COMMIT 2>/dev/null || echo '?')"
+            echo "upstream pin:    $(cat "$sc_dir/superchain-configs.zip.sha256")"
+        } > "$work/BUNDLE-SUBSTITUTION.txt"
+        touch "$work/.ready"
+    fi
+    echo "$work/mod"
+}
+
+echo "build-peers: optimism $opt_ver, op-geth $opgeth_ver, $(go version | cut -d' ' -f3), CGO_ENABLED=$CGO_ENABLED"
+echo "build-peers: output $bin"
+
+# Fetch (and verify against go.sum) all modules first; a no-op when cached.
+(cd "$mod_dir" && go mod download)
+
+total_start=$(date +%s)
+built=0
+for peer in "${peers[@]}"; do
+    target="$bin/$peer"
+    if [ "$force" -eq 0 ] && [ -x "$target" ]; then
+        echo "build-peers: $peer: reusing $target"
+        continue
+    fi
+    build_dir="$mod_dir"
+    if [ "$peer" = op-node ]; then
+        build_dir=$(prepare_opnode_module)
+    fi
+    start=$(date +%s)
+    echo "build-peers: $peer: building $(pkg_of "$peer") ..."
+    (cd "$build_dir" && nice -n "$nice_lvl" go build -trimpath \
+        -ldflags "$(ldflags_of "$peer")" -o "$target.tmp" "$(pkg_of "$peer")")
+    mv "$target.tmp" "$target"
+    built=$((built + 1))
+    echo "build-peers: $peer: done in $(( $(date +%s) - start ))s"
+done
+
+{
+    echo "optimism=$opt_ver"
+    echo "op-geth=$opgeth_ver"
+    echo "go=$(go version | cut -d' ' -f3)"
+    echo "cgo=$CGO_ENABLED"
+} > "$out/VERSIONS"
+
+echo "build-peers: $built built, wall time $(( $(date +%s) - total_start ))s"
