@@ -26,7 +26,7 @@ from pyop.codec.span_batch import (
     SpanBatchElement,
     decode_span_batch_body,
 )
-from pyop.codec.span_txs import SpanBatchTxs, write_uvarint
+from pyop.codec.span_txs import write_uvarint
 from pyop.codec.tx import decode_signed_tx, make_signed_tx, rlp_decode_at
 from pyop.primitives import ZERO_HASH, BlockID, L1BlockRef, L2BlockRef
 from tests.conftest import SPEC_VECTORS

@@ -176,3 +176,76 @@ def test_deposit_tx_upgrade_vectors(capsys: pytest.CaptureFixture[str]) -> None:
 def test_bad_hex_argument(capsys: pytest.CaptureFixture[str]) -> None:
     code, _, err = run(capsys, "decode", "deposit-tx", "0x7e01")
     assert code == 1 and "deposit" in err and err[-1] == "\n" and err.count("\n") == 1
+
+
+def _singular_batches() -> list:
+    from pyop.codec.batch import SingularBatch
+
+    return [
+        SingularBatch(bytes([i]) * 32, 100 + i, bytes([0x40 + i]) * 32, 1_700_000_000 + 2 * i,
+                      tuple(b"\x02" + bytes([i, j]) * 10 for j in range(i)))
+        for i in range(1, 5)
+    ]
+
+
+@pytest.mark.parametrize("algo", ["ZLIB", "BROTLI"])
+def test_blob_and_channel_built_by_the_codec(tmp_path: Path, capsys: pytest.CaptureFixture[str],
+                                             algo: str) -> None:
+    """A channel built by the batcher's channel builder, put in a blob, decodes back to the
+    batches it was built from (`decode blob` and `decode channel`)."""
+    from pyop.codec.blob import encode_blob
+    from pyop.codec.channel_out import ChannelOut
+    from pyop.codec.compression import CompressionAlgo
+    from pyop.codec.frame import encode_frames
+
+    batches = _singular_batches()
+    co = ChannelOut(max_rlp_bytes=10_000_000, compression=CompressionAlgo[algo])
+    for b in batches:
+        co.add_batch(b.encode())
+    co.close()
+    frames = co.output_all_frames(400)
+    assert len(frames) >= 1
+    blob = tmp_path / "blob.bin"
+    blob.write_bytes(encode_blob(encode_frames(frames)))
+    code, doc, _ = run(capsys, "decode", "blob", str(blob), "--txs")
+    assert code == 0
+    assert [f["frame_number"] for f in doc["frames"]] == list(range(len(frames)))
+    assert [f["is_last"] for f in doc["frames"]] == [False] * (len(frames) - 1) + [True]
+    (ch,) = doc["channels"]
+    assert ch["channel_id"] == "0x" + co.id.hex()
+    assert ch["compression"] == algo.lower()
+    got = ch["batches"]
+    assert [g["type"] for g in got] == ["singular"] * len(batches)
+    for g, b in zip(got, batches, strict=True):
+        assert g["parent_hash"] == "0x" + b.parent_hash.hex()
+        assert g["epoch_num"] == b.epoch_num and g["timestamp"] == b.timestamp
+        assert g["epoch_hash"] == "0x" + b.epoch_hash.hex()
+        assert g["tx_count"] == len(b.transactions)
+        from eth_hash.auto import keccak
+
+        assert g["txs"] == ["0x" + keccak(t).hex() for t in b.transactions]
+    # the same channel as concatenated frame data, hex on a file
+    chan = tmp_path / "channel.hex"
+    chan.write_text("0x" + b"".join(f.data for f in frames).hex() + "\n")
+    code, doc2, _ = run(capsys, "decode", "channel", str(chan), "--txs")
+    assert code == 0
+    assert "channel_id" not in doc2
+    assert doc2["batches"] == got
+
+
+def test_blob_of_wrong_size_is_rejected(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    f = tmp_path / "short.bin"
+    f.write_bytes(b"\x01" * 1000)
+    code, _, err = run(capsys, "decode", "blob", str(f))
+    assert code == 1 and "131072" in err
+
+
+def test_blob_tx_is_explained(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """A type-3 transaction carries no batcher calldata: the tool says where the data is."""
+    import rlp
+
+    fields = [1, 0, 1, 2, 21000, b"\xff" * 20, 0, b"", [], 1, [b"\x01" + b"\x00" * 31], 0, 1, 1]
+    f = tmp_path / "blobtx.bin"
+    f.write_bytes(b"\x03" + rlp.encode(fields))
+    code, _, err = run(capsys, "decode", "calldata", str(f))
+    assert code == 1 and "blob" in err
