@@ -7,8 +7,9 @@ BIN := $(VENV)/bin
 
 $(BIN)/pyop: pyproject.toml
 	$(PY) -m venv $(VENV)
-	$(BIN)/pip install -q --upgrade pip
-	$(BIN)/pip install -q -e '.[dev]'
+	@echo "installing pyop and its dependencies into $(VENV) (log: $(VENV)/pip.log)"
+	@$(BIN)/pip install -q --upgrade pip > $(VENV)/pip.log 2>&1 || (cat $(VENV)/pip.log; false)
+	@$(BIN)/pip install -q -e '.[dev]' >> $(VENV)/pip.log 2>&1 || (cat $(VENV)/pip.log; false)
 	touch $(BIN)/pyop
 
 venv: $(BIN)/pyop
