@@ -1,0 +1,122 @@
+"""Batch queue (pre-Holocene) and batch stage (Holocene) over a FIFO fake channel reader.
+
+Expected behaviour from specs/protocol/derivation.md "Batch Queue" (reordering, empty batches
+when the sequencing window expires) and holocene/derivation.md "Batch Queue" (no buffering,
+past batches skipped, invalid batches flush the channel).
+"""
+
+from __future__ import annotations
+
+from pyop.codec.batch import SingularBatch
+from pyop.derivation.batch_queue import BatchQueue
+from pyop.derivation.batch_stage import BatchStage
+from pyop.derivation.drops import DecisionKind, DropReason, Explainer
+from pyop.derivation.errors import EndOfSource, NotEnoughData
+from pyop.primitives import L1BlockRef, L2BlockRef
+from tests.derivation.deriv_fakes import GENESIS_TIME, SYSCFG, FakeL2, FifoBatches, h, l1, make_cfg
+
+PRE = make_cfg(all_until="granite")
+HOLO = make_cfg(all_until="holocene")
+GENESIS = L2BlockRef(PRE.genesis.l2.hash, 0, b"\x00" * 32, GENESIS_TIME, l1(0).id(), 0)
+
+
+def child(parent: L2BlockRef, b: SingularBatch) -> L2BlockRef:
+    seq = 0 if b.epoch_num != parent.l1_origin.number else parent.sequence_number + 1
+    return L2BlockRef(h("l2", parent.number + 1, b.transactions), parent.number + 1, parent.hash,
+                      b.timestamp, b.epoch(), seq)  # fmt: skip
+
+
+def run(stage: BatchQueue | BatchStage, src: FifoBatches, parent: L2BlockRef,
+        origins: list[L1BlockRef]) -> list[SingularBatch]:  # fmt: skip
+    """Step the stage like the pipeline does: on EndOfSource move the origin to the next block."""
+    out: list[SingularBatch] = []
+    todo = list(origins)
+    for _ in range(500):
+        try:
+            b, _last = stage.next_batch(parent)
+        except NotEnoughData:
+            continue
+        except EndOfSource:
+            if not todo:
+                return out
+            src.origin = todo.pop(0)
+            continue
+        out.append(b)
+        parent = child(parent, b)
+    raise AssertionError("did not finish")
+
+
+def batch(parent_hash: bytes, ts: int, origin: L1BlockRef, txs: tuple[bytes, ...] = (b"\x02x",)) -> SingularBatch:
+    return SingularBatch(parent_hash, origin.number, origin.hash, ts, txs)
+
+
+def test_empty_batches_when_sequencing_window_expires() -> None:
+    ex = Explainer()
+    src = FifoBatches(l1(0))
+    bq = BatchQueue(PRE, src, FakeL2(), ex)
+    bq.reset(l1(0), SYSCFG)
+    out = run(bq, src, GENESIS, [l1(n) for n in range(1, 7)])
+    # seq window 4: epoch 0 expires at L1 block 4; blocks at G+2..G+10 (< l1(1).time G+12) in
+    # epoch 0, then epoch 1 from G+12 (< G+24), epoch 2 expires at block 6 (with data exhausted).
+    assert [b.timestamp - GENESIS_TIME for b in out] == [2, 4, 6, 8, 10, 12, 14, 16, 18, 20, 22, 24, 26, 28, 30, 32, 34]
+    assert [b.epoch_num for b in out] == [0] * 5 + [1] * 6 + [2] * 6
+    assert all(b.transactions == () for b in out)
+    kinds = [d.kind for d in ex.decisions]
+    assert DecisionKind.EMPTY_BATCH_GENERATED in kinds and DecisionKind.EPOCH_ADVANCED in kinds
+    first = next(d for d in ex.decisions if d.kind is DecisionKind.EMPTY_BATCH_GENERATED)
+    assert first.numbers["epoch"] == 0 and first.numbers["origin"] == 4
+
+
+def test_batch_queue_reorders_future_batches() -> None:
+    ex = Explainer()
+    g = GENESIS
+    b1 = batch(g.hash, GENESIS_TIME + 2, l1(0))
+    p1 = child(g, b1)
+    b2 = batch(p1.hash, GENESIS_TIME + 4, l1(0))
+    src = FifoBatches(l1(0), [b2, b1])  # out of order within one L1 block
+    bq = BatchQueue(PRE, src, FakeL2(), ex)
+    bq.reset(l1(0), SYSCFG)
+    out = run(bq, src, g, [l1(1)])
+    assert out[:2] == [b1, b2]
+    assert ex.drops == []
+
+
+def test_batch_queue_drops_wrong_parent() -> None:
+    ex = Explainer()
+    bad = batch(h("nope"), GENESIS_TIME + 2, l1(0))
+    src = FifoBatches(l1(0), [bad])
+    bq = BatchQueue(PRE, src, FakeL2(), ex)
+    bq.reset(l1(0), SYSCFG)
+    assert run(bq, src, GENESIS, []) == []
+    assert [d.reason for d in ex.drops] == [DropReason.WRONG_PARENT]
+
+
+def test_batch_stage_drops_future_and_flushes() -> None:
+    ex = Explainer()
+    g = GENESIS
+    future = batch(g.hash, GENESIS_TIME + 4, l1(0))
+    good = batch(g.hash, GENESIS_TIME + 2, l1(0))
+    src = FifoBatches(l1(0), [future, good])
+    bs = BatchStage(HOLO, src, FakeL2(), ex)
+    bs.reset(l1(0), SYSCFG)
+    src.origin = l1(1)
+    out = run(bs, src, g, [])
+    assert out == []  # the good batch was in the flushed channel
+    assert src.flushes == 1
+    assert [d.reason for d in ex.drops] == [DropReason.FUTURE_TIMESTAMP]
+
+
+def test_batch_stage_skips_past_batches() -> None:
+    ex = Explainer()
+    g = GENESIS
+    b1 = batch(g.hash, GENESIS_TIME + 2, l1(0))
+    p1 = child(g, b1)
+    b2 = batch(p1.hash, GENESIS_TIME + 4, l1(0))
+    src = FifoBatches(l1(0), [b1, b1, b2])
+    bs = BatchStage(HOLO, src, FakeL2(), ex)
+    bs.reset(l1(0), SYSCFG)
+    src.origin = l1(1)
+    out = run(bs, src, g, [])
+    assert out == [b1, b2]
+    assert [d.reason for d in ex.drops] == [DropReason.PAST_BATCH]
+    assert src.flushes == 0

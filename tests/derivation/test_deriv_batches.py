@@ -1,0 +1,289 @@
+"""Batch validity rules (pyop.derivation.batches), one test per rule, with the numbers.
+
+Expected outcomes come from specs/protocol/derivation.md "Batch Queue", delta/span-batches.md
+"Span Batch Validation", holocene/, isthmus/ and jovian/derivation.md.
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+import pytest
+
+from pyop.codec.span_batch import SpanBatch
+from pyop.derivation.batches import (
+    BatchValidity,
+    check_singular_batch,
+    check_span_batch,
+    check_span_batch_prefix,
+)
+from pyop.derivation.drops import DropReason
+from pyop.primitives import ExecutionPayload
+from pyop.protocol.l1_info import L1OriginInfo, l1_info_deposit_tx
+from tests.derivation.deriv_fakes import (
+    GENESIS_TIME,
+    SYSCFG,
+    FakeL2,
+    batch_for,
+    l1,
+    l2,
+    make_cfg,
+)
+
+CFG = make_cfg(all_until="granite")
+HOLO = make_cfg(all_until="holocene")
+L1S = [l1(1), l1(2), l1(3)]
+# Safe head: L2 block 10 (time G+20) with L1 origin 1 (time G+12).
+SAFE = l2(10, l1(1), seq=4)
+INCL = l1(3)
+
+
+def check(b, cfg=CFG, blocks=L1S, incl=INCL):  # type: ignore[no-untyped-def]
+    return check_singular_batch(cfg, blocks, SAFE, b, incl)
+
+
+def assert_drop(v, reason):  # type: ignore[no-untyped-def]
+    assert v.validity is BatchValidity.DROP, v
+    assert v.drop is not None and v.drop.reason is reason, v.drop
+    return v.drop
+
+
+def test_accept_plain() -> None:
+    assert check(batch_for(SAFE, l1(1), [b"\x02abc"])).validity is BatchValidity.ACCEPT
+
+
+def test_accept_next_epoch() -> None:
+    # next timestamp G+22 >= l1(2).time G+24? no: G+22 < G+24 -> timestamp before origin.
+    b = batch_for(SAFE, l1(2))
+    d = assert_drop(check(b), DropReason.TIMESTAMP_BEFORE_L1_ORIGIN)
+    assert d.numbers == {"timestamp": GENESIS_TIME + 22, "l1_origin_time": GENESIS_TIME + 24}
+
+
+def test_no_l1_blocks_undecided() -> None:
+    assert check(batch_for(SAFE, l1(1)), blocks=[]).validity is BatchValidity.UNDECIDED
+
+
+def test_future_pre_holocene_and_holocene() -> None:
+    b = batch_for(SAFE, l1(1), dt=4)
+    assert check(b).validity is BatchValidity.FUTURE
+    d = assert_drop(check(b, cfg=HOLO), DropReason.FUTURE_TIMESTAMP)
+    assert d.numbers == {"timestamp": GENESIS_TIME + 24, "next_timestamp": GENESIS_TIME + 22}
+    assert "derivation.md" in d.explain() and str(GENESIS_TIME + 24) in d.explain()
+
+
+def test_holocene_activates_by_inclusion_time() -> None:
+    # Holocene at l1(3)'s time: a batch included in l1(2) still uses the old rules.
+    cfg = make_cfg(all_until="granite", holocene_time=l1(3).timestamp)
+    b = batch_for(SAFE, l1(1), dt=4)
+    assert check(b, cfg=cfg, incl=l1(2)).validity is BatchValidity.FUTURE
+    assert check(b, cfg=cfg, incl=l1(3)).validity is BatchValidity.DROP
+
+
+def test_past_pre_holocene_drop_holocene_past() -> None:
+    b = batch_for(SAFE, l1(1), dt=0)
+    d = assert_drop(check(b), DropReason.PAST_TIMESTAMP)
+    assert d.numbers["timestamp"] == GENESIS_TIME + 20
+    v = check(b, cfg=HOLO)
+    assert v.validity is BatchValidity.PAST and v.drop is not None
+    assert v.drop.reason is DropReason.PAST_BATCH
+
+
+def test_wrong_parent() -> None:
+    b = replace(batch_for(SAFE, l1(1)), parent_hash=b"\x01" * 32)
+    assert_drop(check(b), DropReason.WRONG_PARENT)
+
+
+def test_included_too_late() -> None:
+    # epoch 1 + seq window 4 = 5 < inclusion 6
+    d = assert_drop(check(batch_for(SAFE, l1(1)), incl=l1(6)), DropReason.INCLUDED_TOO_LATE)
+    assert d.numbers == {"epoch": 1, "seq_window_size": 4, "inclusion_block": 6}
+    # == 5 is still fine
+    assert check(batch_for(SAFE, l1(1)), incl=l1(5)).validity is BatchValidity.ACCEPT
+
+
+def test_epoch_too_old() -> None:
+    d = assert_drop(check(batch_for(SAFE, l1(1)), blocks=[l1(2), l1(3)]), DropReason.EPOCH_TOO_OLD)
+    assert d.numbers == {"epoch": 1, "current_epoch": 2}
+
+
+def test_epoch_too_far_in_future() -> None:
+    safe = l2(20, l1(1), t=GENESIS_TIME + 40)
+    b = batch_for(safe, l1(3))
+    v = check_singular_batch(CFG, L1S, safe, b, INCL)
+    assert_drop(v, DropReason.EPOCH_TOO_FAR_IN_FUTURE)
+
+
+def test_next_epoch_needs_next_l1_block() -> None:
+    safe = l2(20, l1(1), t=GENESIS_TIME + 40)
+    b = batch_for(safe, l1(2))
+    assert check_singular_batch(CFG, [l1(1)], safe, b, INCL).validity is BatchValidity.UNDECIDED
+    assert check_singular_batch(CFG, L1S, safe, b, INCL).validity is BatchValidity.ACCEPT
+
+
+def test_epoch_hash_mismatch() -> None:
+    b = replace(batch_for(SAFE, l1(1)), epoch_hash=l1(1, fork="other").hash)
+    assert_drop(check(b), DropReason.EPOCH_HASH_MISMATCH)
+
+
+def test_sequencer_drift_exceeded_with_txs() -> None:
+    cfg = make_cfg(all_until="granite", fjord_time=None, granite_time=None, max_sequencer_drift=4)
+    # l1(1).time = G+12; max = G+16; next timestamp G+22.
+    d = assert_drop(check(batch_for(SAFE, l1(1), [b"\x02tx"]), cfg=cfg), DropReason.SEQUENCER_DRIFT_EXCEEDED)
+    assert d.numbers["max_timestamp"] == GENESIS_TIME + 16 and d.numbers["max_drift"] == 4
+
+
+def test_sequencer_drift_empty_batch_rules() -> None:
+    cfg = make_cfg(all_until="granite", fjord_time=None, granite_time=None, max_sequencer_drift=4)
+    b = batch_for(SAFE, l1(1))
+    # Next L1 block unknown: undecided.
+    assert check(b, cfg=cfg, blocks=[l1(1)]).validity is BatchValidity.UNDECIDED
+    # Next origin l1(2) at G+24 > G+22: the empty batch keeps L2 time >= L1 time: accepted.
+    v = check(b, cfg=cfg)
+    assert v.validity is BatchValidity.ACCEPT and "drift" in v.note
+    # Next origin already at G+22 <= timestamp: could have been adopted: drop.
+    blocks = [l1(1), replace(l1(2), timestamp=GENESIS_TIME + 22), l1(3)]
+    d = assert_drop(check(b, cfg=cfg, blocks=blocks), DropReason.SEQUENCER_DRIFT_NOT_ADOPTED_NEXT_ORIGIN)
+    assert d.numbers["next_origin_time"] == GENESIS_TIME + 22
+
+
+def test_fjord_constant_drift() -> None:
+    # Fjord: max drift is 1800 regardless of the configured 4.
+    cfg = make_cfg(all_until="granite", max_sequencer_drift=4)
+    assert check(batch_for(SAFE, l1(1), [b"\x02tx"]), cfg=cfg).validity is BatchValidity.ACCEPT
+
+
+def test_empty_tx() -> None:
+    d = assert_drop(check(batch_for(SAFE, l1(1), [b"\x02ok", b""])), DropReason.EMPTY_BATCH_TXS)
+    assert d.numbers["tx_index"] == 1
+
+
+def test_deposit_tx() -> None:
+    assert_drop(check(batch_for(SAFE, l1(1), [b"\x7e\x00"])), DropReason.DEPOSIT_TX_IN_BATCH)
+
+
+def test_set_code_before_isthmus() -> None:
+    b = batch_for(SAFE, l1(1), [b"\x04\xc0"])
+    d = assert_drop(check(b), DropReason.SET_CODE_TX_BEFORE_ISTHMUS)
+    assert d.numbers["timestamp"] == GENESIS_TIME + 22
+    assert check(b, cfg=make_cfg(all_until="isthmus")).validity is BatchValidity.ACCEPT
+
+
+def test_jovian_activation_block_user_txs() -> None:
+    jt = GENESIS_TIME + 22  # the next block is the first Jovian block
+    cfg = make_cfg(all_until="isthmus", jovian_time=jt)
+    d = assert_drop(check(batch_for(SAFE, l1(1), [b"\x02tx"]), cfg=cfg), DropReason.JOVIAN_ACTIVATION_BLOCK_USER_TXS)
+    assert d.numbers == {"timestamp": jt, "txs": 1}
+    assert check(batch_for(SAFE, l1(1)), cfg=cfg).validity is BatchValidity.ACCEPT
+    # Not the activation block any more: user txs are fine.
+    cfg2 = make_cfg(all_until="isthmus", jovian_time=jt - 2)
+    assert check(batch_for(SAFE, l1(1), [b"\x02tx"]), cfg=cfg2).validity is BatchValidity.ACCEPT
+
+
+# ------------------------------------------------------------------ span batches
+
+
+def span(parent_hash: bytes, elems: list[tuple[int, int, tuple[bytes, ...]]], origin_check: bytes) -> SpanBatch:
+    from pyop.codec.span_batch import SpanBatchElement
+
+    return SpanBatch(parent_hash[:20], origin_check[:20], GENESIS_TIME, 901,
+                     tuple(SpanBatchElement(e, t, txs) for e, t, txs in elems))  # fmt: skip
+
+
+def test_span_accept_and_prefix() -> None:
+    s = span(SAFE.hash, [(1, GENESIS_TIME + 22, ()), (2, GENESIS_TIME + 24, (b"\x02a",))], l1(2).hash)
+    v, parent = check_span_batch_prefix(CFG, L1S, SAFE, s, INCL, FakeL2())
+    assert v.validity is BatchValidity.ACCEPT and parent == SAFE
+    assert check_span_batch(CFG, L1S, SAFE, s, INCL, FakeL2()).validity is BatchValidity.ACCEPT
+
+
+def test_span_before_delta() -> None:
+    cfg = make_cfg(all_until="canyon")
+    s = span(SAFE.hash, [(1, GENESIS_TIME + 22, ())], l1(1).hash)
+    v, _ = check_span_batch_prefix(cfg, L1S, SAFE, s, INCL, FakeL2())
+    assert_drop(v, DropReason.SPAN_BATCH_BEFORE_DELTA)
+
+
+def test_span_no_new_blocks() -> None:
+    s = span(SAFE.hash, [(1, GENESIS_TIME + 18, ()), (1, GENESIS_TIME + 20, ())], l1(1).hash)
+    v, _ = check_span_batch_prefix(CFG, L1S, SAFE, s, INCL, FakeL2())
+    d = assert_drop(v, DropReason.SPAN_BATCH_NO_NEW_BLOCKS)
+    assert d.numbers == {"end_timestamp": GENESIS_TIME + 20, "next_timestamp": GENESIS_TIME + 22}
+    v2, _ = check_span_batch_prefix(HOLO, L1S, SAFE, s, INCL, FakeL2())
+    assert v2.validity is BatchValidity.PAST
+
+
+def test_span_misaligned() -> None:
+    s = span(SAFE.hash, [(1, GENESIS_TIME + 21, ()), (1, GENESIS_TIME + 23, ())], l1(1).hash)
+    v, _ = check_span_batch_prefix(CFG, L1S, SAFE, s, INCL, FakeL2())
+    assert_drop(v, DropReason.TIMESTAMP_NOT_ALIGNED)
+    cfg3 = make_cfg(all_until="granite", block_time=3)
+    safe = l2(10, l1(1), t=GENESIS_TIME + 30)
+    s3 = span(SAFE.hash, [(1, GENESIS_TIME + 29, ()), (1, GENESIS_TIME + 32, ()), (1, GENESIS_TIME + 35, ())], l1(1).hash)
+    v3, _ = check_span_batch_prefix(cfg3, L1S, safe, s3, INCL, FakeL2())
+    assert_drop(v3, DropReason.SPAN_NOT_OVERLAPPED_EXACTLY)
+
+
+def test_span_wrong_parent_and_origin_hash() -> None:
+    s = span(b"\x09" * 32, [(1, GENESIS_TIME + 22, ())], l1(1).hash)
+    v, _ = check_span_batch_prefix(CFG, L1S, SAFE, s, INCL, FakeL2())
+    assert_drop(v, DropReason.WRONG_PARENT)
+    s2 = span(SAFE.hash, [(1, GENESIS_TIME + 22, ())], l1(2).hash)
+    v2, _ = check_span_batch_prefix(CFG, L1S, SAFE, s2, INCL, FakeL2())
+    assert_drop(v2, DropReason.EPOCH_HASH_MISMATCH)
+    # End epoch not among the known L1 blocks yet: undecided.
+    s3 = span(SAFE.hash, [(1, GENESIS_TIME + 22, ()), (2, GENESIS_TIME + 24, ())], l1(2).hash)
+    v3, _ = check_span_batch_prefix(CFG, [l1(1)], SAFE, s3, INCL, FakeL2())
+    assert v3.validity is BatchValidity.UNDECIDED
+
+
+def test_span_included_too_late_and_future_epoch() -> None:
+    s = span(SAFE.hash, [(1, GENESIS_TIME + 22, ())], l1(1).hash)
+    v, _ = check_span_batch_prefix(CFG, L1S, SAFE, s, l1(6), FakeL2())
+    assert_drop(v, DropReason.INCLUDED_TOO_LATE)
+    safe = l2(19, l1(1), t=GENESIS_TIME + 38)
+    s2 = span(safe.hash, [(3, GENESIS_TIME + 40, ())], l1(3).hash)
+    v2, _ = check_span_batch_prefix(CFG, L1S, safe, s2, INCL, FakeL2())
+    assert_drop(v2, DropReason.EPOCH_TOO_FAR_IN_FUTURE)
+
+
+def _payload(n: int, origin_num: int, txs: tuple[bytes, ...]) -> ExecutionPayload:
+    info = L1OriginInfo(l1(origin_num).hash, origin_num, l1(origin_num).timestamp, 1)
+    dep = l1_info_deposit_tx(CFG, SYSCFG, info, 0, GENESIS_TIME + 2 * n).encode()
+    z = b"\x00" * 32
+    return ExecutionPayload(z, b"\x00" * 20, z, z, b"\x00" * 256, z, n, 1, 0, GENESIS_TIME + 2 * n,
+                            b"", 1, l2(n, l1(origin_num)).hash, (dep, *txs))  # fmt: skip
+
+
+def test_span_overlap_rules() -> None:
+    # Span starts at block 9 (overlaps the safe head 10), parent = block 8.
+    fake = FakeL2(refs={8: l2(8, l1(1))}, payloads={9: _payload(9, 1, (b"\x02a",)), 10: _payload(10, 1, ())})
+    elems = [(1, GENESIS_TIME + 18, (b"\x02a",)), (1, GENESIS_TIME + 20, ()), (1, GENESIS_TIME + 22, ())]
+    s = span(l2(8, l1(1)).hash, elems, l1(1).hash)
+    assert check_span_batch(CFG, L1S, SAFE, s, INCL, fake).validity is BatchValidity.ACCEPT
+    bad_tx = span(l2(8, l1(1)).hash, [(1, GENESIS_TIME + 18, (b"\x02b",)), *elems[1:]], l1(1).hash)
+    assert_drop(check_span_batch(CFG, L1S, SAFE, bad_tx, INCL, fake), DropReason.OVERLAP_TX_MISMATCH)
+    bad_count = span(l2(8, l1(1)).hash, [(1, GENESIS_TIME + 18, ()), *elems[1:]], l1(1).hash)
+    d = assert_drop(check_span_batch(CFG, L1S, SAFE, bad_count, INCL, fake), DropReason.OVERLAP_TX_COUNT_MISMATCH)
+    assert d.numbers["safe_txs"] == 1 and d.numbers["batch_txs"] == 0
+    fake_origin = FakeL2(refs=fake.refs, payloads={9: _payload(9, 1, (b"\x02a",)), 10: _payload(10, 0, ())})
+    assert_drop(check_span_batch(CFG, L1S, SAFE, s, INCL, fake_origin), DropReason.OVERLAP_L1_ORIGIN_MISMATCH)
+    # Missing parent ref or payload: undecided.
+    assert check_span_batch(CFG, L1S, SAFE, s, INCL, FakeL2()).validity is BatchValidity.UNDECIDED
+
+
+@pytest.mark.parametrize(
+    ("elems", "reason"),
+    [
+        ([(1, GENESIS_TIME + 22, (b"\x7e",))], DropReason.DEPOSIT_TX_IN_BATCH),
+        ([(1, GENESIS_TIME + 22, (b"",))], DropReason.EMPTY_BATCH_TXS),
+        ([(1, GENESIS_TIME + 22, (b"\x04\xc0",))], DropReason.SET_CODE_TX_BEFORE_ISTHMUS),
+    ],
+)
+def test_span_block_tx_rules(elems: list[tuple[int, int, tuple[bytes, ...]]], reason: DropReason) -> None:
+    s = span(SAFE.hash, elems, l1(1).hash)
+    assert_drop(check_span_batch(CFG, L1S, SAFE, s, INCL, FakeL2()), reason)
+
+
+def test_span_block_timestamp_before_origin() -> None:
+    s = span(SAFE.hash, [(1, GENESIS_TIME + 22, ()), (2, GENESIS_TIME + 24, ()), (3, GENESIS_TIME + 26, ())], l1(3).hash)
+    assert_drop(check_span_batch(CFG, L1S, SAFE, s, INCL, FakeL2()), DropReason.TIMESTAMP_BEFORE_L1_ORIGIN)
