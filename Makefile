@@ -3,7 +3,7 @@ PY ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
 
-.PHONY: run test lint venv bench
+.PHONY: run test lint venv npm peers deps bench
 
 $(BIN)/pyop: pyproject.toml
 	$(PY) -m venv $(VENV)
@@ -14,6 +14,20 @@ $(BIN)/pyop: pyproject.toml
 
 venv: $(BIN)/pyop
 
+# anvil (L1) and the OP contract artifacts, pinned in package.json / package-lock.json.
+node_modules/.pyop-installed: package.json package-lock.json
+	npm ci --no-audit --no-fund
+	touch $@
+
+npm: node_modules/.pyop-installed
+
+# op-geth, op-node, op-batcher, op-proposer from the Go module proxy into ~/.cache/pyop/peers
+# (reused when present; a cold build takes several minutes).
+peers:
+	bash scripts/build-peers.sh
+
+deps: venv npm peers
+
 # Main job: decode a real OP Mainnet batcher transaction (frames, channel, span batch of 27 blocks).
 run: venv
 	$(BIN)/pyop decode calldata --network op-mainnet spec_vectors/batcher/op-mainnet-batcher-tx-0xe69d9433.bin
@@ -22,8 +36,9 @@ lint: venv
 	$(BIN)/ruff check pyop tests bench
 	$(BIN)/mypy
 
-test: venv lint
+test: deps lint
 	$(BIN)/pytest -q
 
 bench: venv
 	$(BIN)/python -m bench.codec_bench
+	$(BIN)/python -m bench.trie_bench
