@@ -98,11 +98,123 @@ def _cmd_networks(args: argparse.Namespace) -> int:
     return 0
 
 
+def _add_endpoint_args(p: argparse.ArgumentParser, *, required: bool) -> None:
+    p.add_argument("--l1", required=required, metavar="URL", help="L1 execution JSON-RPC")
+    p.add_argument("--l1.beacon", dest="l1_beacon", metavar="URL",
+                   help="L1 beacon API (or anvil) for blobs")  # fmt: skip
+    p.add_argument("--l2", required=required, metavar="URL", help="L2 execution (op-geth) JSON-RPC")
+    g = p.add_mutually_exclusive_group()
+    g.add_argument("--network", help="network preset (see `pyop networks`)")
+    g.add_argument("--rollup-config", metavar="FILE", help="rollup.json")
+    p.add_argument("--from-l2", type=int, metavar="A", help="first L2 block to derive")
+    p.add_argument("--to-l2", type=int, metavar="B", help="last L2 block to derive")
+    p.add_argument("--l1-margin", type=int, metavar="N",
+                   help="L1 blocks after the L1 origin of B to record (default: the sequencing "
+                        "window)")  # fmt: skip
+    p.add_argument("--rpc-batch", type=int, default=50, metavar="N",
+                   help="max JSON-RPC batch size (default 50)")  # fmt: skip
+    p.add_argument("--no-verify", action="store_true",
+                   help="skip block hash / transactions / receipts root checks (dev chains)")
+
+
+def _capture(args: argparse.Namespace) -> Any:
+    import asyncio
+
+    from pyop.sources.beacon import AsyncBeaconClient
+    from pyop.sources.l1 import AsyncL1Client
+    from pyop.sources.l2 import AsyncL2Client
+    from pyop.sources.rpc import AsyncHTTPClient, AsyncRPCClient
+    from pyop.tools.capture import capture_fixture
+
+    cfg = _load_config(args)
+    if cfg is None:
+        raise PyopError("give --network or --rollup-config")
+    if args.from_l2 is None or args.to_l2 is None:
+        raise PyopError("give --from-l2 and --to-l2")
+
+    def progress(msg: str) -> None:
+        print(f"pyop {args.command}: {msg}", file=sys.stderr, flush=True)
+
+    async def run() -> Any:
+        verify = not args.no_verify
+        l1 = AsyncL1Client(AsyncRPCClient(args.l1, max_batch=args.rpc_batch), verify=verify)
+        l2 = AsyncL2Client(AsyncRPCClient(args.l2, max_batch=args.rpc_batch), cfg, verify=verify)
+        beacon = AsyncBeaconClient(AsyncHTTPClient(args.l1_beacon)) if args.l1_beacon else None
+        try:
+            return await capture_fixture(cfg, l1, l2, beacon, args.from_l2, args.to_l2,
+                                         l1_margin=args.l1_margin, progress=progress)  # fmt: skip
+        finally:
+            await l1.close()
+            await l2.close()
+            if beacon is not None:
+                await beacon.close()
+
+    return asyncio.run(run())
+
+
+def _cmd_capture(args: argparse.Namespace) -> int:
+    from pyop.tools.fixture import save_fixture
+
+    fx = _capture(args)
+    save_fixture(fx, args.output)
+    print(f"pyop capture: wrote {args.output} ({len(fx.l1_blocks)} L1 blocks, "
+          f"L2 {fx.l2_cursor_start + 1}..{fx.l2_cursor_end})", file=sys.stderr)  # fmt: skip
+    return 0
+
+
+def _add_capture(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    p = sub.add_parser(
+        "capture",
+        help="record a derivation fixture of an L2 range from live endpoints",
+        description="Record everything derivation of L2 blocks A..B needs (L1 headers, txs, "
+        "receipts, blobs; the L2 safe head A-1, history and reference blocks) as a derivation "
+        "fixture JSON (ethereum-optimism/tests layout + pyop additions).",
+    )
+    _add_endpoint_args(p, required=True)
+    p.add_argument("-o", "--output", required=True, metavar="FIXTURE.json")
+    p.set_defaults(func=_cmd_capture)
+
+
+def _cmd_derive(args: argparse.Namespace) -> int:
+    from pyop.tools.derive import run_derive
+    from pyop.tools.fixture import load_fixture
+
+    if args.fixture:
+        if args.l1 or args.l2:
+            raise PyopError("give either --fixture or --l1/--l2 endpoints, not both")
+        fx = load_fixture(args.fixture)
+    else:
+        if not (args.l1 and args.l2):
+            raise PyopError("give --fixture FILE, or --l1 and --l2 endpoints")
+        fx = _capture(args)
+    res = run_derive(fx, check=args.check, explain=args.explain)
+    if args.check and not res.ok:
+        return 1
+    return 0
+
+
+def _add_derive(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    p = sub.add_parser(
+        "derive",
+        help="run the derivation pipeline over a fixture (or live endpoints)",
+        description="Derive L2 payload attributes and print one JSON line per block. With "
+        "--check compare each with the reference L2 block (exit 1 on a mismatch); with "
+        "--explain print every drop and rule decision on stderr.",
+    )
+    p.add_argument("--fixture", metavar="FIXTURE.json", help="a derivation fixture")
+    _add_endpoint_args(p, required=False)
+    p.add_argument("--check", action="store_true", help="compare with the reference blocks")
+    p.add_argument("--explain", action="store_true", help="print drops and decisions on stderr")
+    p.set_defaults(func=_cmd_derive)
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="pyop", description="pyop: a Python OP Stack rollup node")
     parser.add_argument("--version", action="version", version=f"pyop {__version__}")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     _add_decode(sub)
+    _add_capture(sub)
+    _add_derive(sub)
     n = sub.add_parser("networks", help="list the network presets usable with --network")
     n.set_defaults(func=_cmd_networks)
     return parser

@@ -1,0 +1,240 @@
+"""Blobs of L1 blocks from a beacon node (op-node ``sources.L1BeaconClient``) or from anvil.
+
+Two server flavours (specs/protocol/ecotone/derivation.md#ecotone-blob-retrieval):
+
+- the standard beacon API: ``GET /eth/v1/beacon/blob_sidecars/{slot}``, where ``slot =
+  (l1_timestamp - genesis_time) / SECONDS_PER_SLOT`` from ``/eth/v1/beacon/genesis`` and
+  ``/eth/v1/config/spec``; each sidecar carries ``index``, ``blob``, ``kzg_commitment`` and
+  ``kzg_proof``: the commitment must hash to the requested versioned hash and the KZG proof must
+  verify (what op-node checks);
+- anvil's ``GET /eth/v1/beacon/blobs/{el_block_number_or_hash}``, which answers
+  ``{"data": ["0x<blob>", ...]}`` (all blobs of the block, in order, no commitments): pyop
+  recomputes each commitment (``blob_to_kzg_commitment``) and matches the versioned hashes.
+
+``mode="auto"`` (default) starts with the beacon API and switches to anvil's endpoint for good
+when ``blob_sidecars`` (or the genesis / spec endpoints) answer 404 or 410 and the anvil
+endpoint works. A blob that is not served raises :class:`~pyop.derivation.interfaces.NotFound`;
+a blob that does not match its hash raises ``BlobError`` (``TemporaryError`` in the sync facade).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Coroutine, Sequence
+from typing import Any, Literal, TypeVar
+
+from pyop.codec.blob import (
+    BLOB_SIZE,
+    BYTES_PER_COMMITMENT,
+    blob_to_kzg_commitment,
+    kzg_to_versioned_hash,
+    verify_blob_against_hash,
+)
+from pyop.codec.errors import BlobError
+from pyop.derivation.errors import TemporaryError
+from pyop.derivation.interfaces import IndexedBlobHash, NotFound
+from pyop.primitives import HexError, L1BlockRef, from_hex, hex_to_int, to_hex
+from pyop.sources.l1 import run_as_source
+from pyop.sources.rpc import AsyncHTTPClient, HTTPStatusError, LoopThread, RPCResponseError
+
+T = TypeVar("T")
+
+BeaconMode = Literal["auto", "sidecars", "anvil"]
+
+__all__ = ["AsyncBeaconClient", "BeaconBlobSource", "BeaconMode", "BlobSidecar"]
+
+
+class BlobSidecar:
+    """The parts of a beacon ``BlobSidecar`` that blob retrieval checks."""
+
+    __slots__ = ("blob", "index", "kzg_commitment", "kzg_proof")
+
+    def __init__(self, index: int, blob: bytes, kzg_commitment: bytes, kzg_proof: bytes) -> None:
+        self.index = index
+        self.blob = blob
+        self.kzg_commitment = kzg_commitment
+        self.kzg_proof = kzg_proof
+
+    @classmethod
+    def from_json(cls, obj: object) -> BlobSidecar:
+        if not isinstance(obj, dict):
+            raise RPCResponseError("blob sidecar is not an object")
+        try:
+            return cls(
+                index=hex_to_int(str(obj["index"]), what="sidecar.index"),
+                blob=from_hex(str(obj["blob"]), length=BLOB_SIZE, what="sidecar.blob"),
+                kzg_commitment=from_hex(
+                    str(obj["kzg_commitment"]), length=BYTES_PER_COMMITMENT, what="kzg_commitment"
+                ),
+                kzg_proof=from_hex(str(obj["kzg_proof"]), length=48, what="kzg_proof"),
+            )
+        except KeyError as e:
+            raise RPCResponseError(f"blob sidecar lacks {e.args[0]!r}") from None
+        except HexError as e:
+            raise RPCResponseError(f"blob sidecar: {e}") from None
+
+
+def _data(obj: object, what: str) -> Any:
+    if not isinstance(obj, dict) or "data" not in obj:
+        raise RPCResponseError(f"{what}: response has no 'data'")
+    return obj["data"]
+
+
+class AsyncBeaconClient:
+    """Async blob retrieval (see the module docstring)."""
+
+    def __init__(self, http: AsyncHTTPClient, *, mode: BeaconMode = "auto") -> None:
+        self.http = http
+        self.mode: BeaconMode = mode
+        self._genesis_time: int | None = None
+        self._seconds_per_slot: int | None = None
+
+    async def close(self) -> None:
+        await self.http.close()
+
+    async def genesis_time(self) -> int:
+        if self._genesis_time is None:
+            d = _data(await self.http.get_json("/eth/v1/beacon/genesis"), "beacon genesis")
+            try:
+                self._genesis_time = hex_to_int(str(d["genesis_time"]), what="genesis_time")
+            except (KeyError, TypeError, HexError) as e:
+                raise RPCResponseError(f"beacon genesis: bad genesis_time: {e}") from None
+        return self._genesis_time
+
+    async def seconds_per_slot(self) -> int:
+        if self._seconds_per_slot is None:
+            d = _data(await self.http.get_json("/eth/v1/config/spec"), "beacon spec")
+            try:
+                sps = hex_to_int(str(d["SECONDS_PER_SLOT"]), what="SECONDS_PER_SLOT")
+            except (KeyError, TypeError, HexError) as e:
+                raise RPCResponseError(f"beacon spec: bad SECONDS_PER_SLOT: {e}") from None
+            if sps <= 0:
+                raise RPCResponseError("beacon spec: SECONDS_PER_SLOT must be positive")
+            self._seconds_per_slot = sps
+        return self._seconds_per_slot
+
+    async def slot_for_time(self, timestamp: int) -> int:
+        """``(timestamp - genesis_time) / SECONDS_PER_SLOT`` (op-node ``TimeToSlotFn``)."""
+        g = await self.genesis_time()
+        sps = await self.seconds_per_slot()
+        if timestamp < g:
+            raise RPCResponseError(f"L1 time {timestamp} is before the beacon genesis {g}")
+        return (timestamp - g) // sps
+
+    async def blob_sidecars(self, slot: int) -> list[BlobSidecar]:
+        d = _data(await self.http.get_json(f"/eth/v1/beacon/blob_sidecars/{slot}"), "sidecars")
+        if not isinstance(d, list):
+            raise RPCResponseError("blob_sidecars: 'data' is not a list")
+        return [BlobSidecar.from_json(x) for x in d]
+
+    async def anvil_blobs(self, block_id: str) -> list[bytes]:
+        d = _data(await self.http.get_json(f"/eth/v1/beacon/blobs/{block_id}"), "blobs")
+        if not isinstance(d, list):
+            raise RPCResponseError("blobs: 'data' is not a list")
+        out = []
+        for x in d:
+            # anvil serves hex strings; accept {"blob": ...} objects as well
+            s = x.get("blob") if isinstance(x, dict) else x
+            try:
+                out.append(from_hex(str(s), length=BLOB_SIZE, what="blob"))
+            except HexError as e:
+                raise RPCResponseError(f"blobs: {e}") from None
+        return out
+
+    async def get_blobs(self, block: L1BlockRef, hashes: Sequence[IndexedBlobHash]) -> list[bytes]:
+        """The blobs of ``block`` named by ``hashes``, in that order, each verified."""
+        if not hashes:
+            return []
+        if self.mode in ("auto", "sidecars"):
+            try:
+                return await self._via_sidecars(block, hashes)
+            except HTTPStatusError as e:
+                if self.mode == "sidecars" or e.status not in (404, 410, 400, 405, 501):
+                    if e.status == 404:
+                        raise NotFound(f"blobs of L1 block {block.number}: {e}") from None
+                    raise
+                try:
+                    blobs = await self._via_anvil(block, hashes)
+                except HTTPStatusError as e2:
+                    if e2.status == 404:
+                        raise NotFound(f"blobs of L1 block {block.number}: {e2}") from None
+                    raise
+                self.mode = "anvil"
+                return blobs
+        try:
+            return await self._via_anvil(block, hashes)
+        except HTTPStatusError as e:
+            if e.status == 404:
+                raise NotFound(f"blobs of L1 block {block.number}: {e}") from None
+            raise
+
+    async def _via_sidecars(
+        self, block: L1BlockRef, hashes: Sequence[IndexedBlobHash]
+    ) -> list[bytes]:
+        slot = await self.slot_for_time(block.timestamp)
+        by_index = {s.index: s for s in await self.blob_sidecars(slot)}
+        out = []
+        for ih in hashes:
+            s = by_index.get(ih.index)
+            if s is None:
+                raise NotFound(
+                    f"blob {ih.index} ({to_hex(ih.hash)}) of L1 block {block.number} "
+                    f"(slot {slot}) not served"
+                )
+            verify_blob_against_hash(s.blob, s.kzg_commitment, ih.hash, s.kzg_proof)
+            out.append(s.blob)
+        return out
+
+    async def _via_anvil(self, block: L1BlockRef, hashes: Sequence[IndexedBlobHash]) -> list[bytes]:
+        blobs = await self.anvil_blobs(to_hex(block.hash))
+        vhs: dict[int, bytes] = {}
+
+        def vh(i: int) -> bytes:
+            if i not in vhs:
+                vhs[i] = kzg_to_versioned_hash(blob_to_kzg_commitment(blobs[i]))
+            return vhs[i]
+
+        out = []
+        for ih in hashes:
+            if 0 <= ih.index < len(blobs) and vh(ih.index) == ih.hash:
+                out.append(blobs[ih.index])
+                continue
+            for i in range(len(blobs)):
+                if vh(i) == ih.hash:
+                    out.append(blobs[i])
+                    break
+            else:
+                raise NotFound(
+                    f"blob {ih.index} ({to_hex(ih.hash)}) of L1 block {block.number} not served"
+                )
+        return out
+
+
+class BeaconBlobSource:
+    """The pipeline's synchronous ``BlobSource`` over :class:`AsyncBeaconClient`."""
+
+    def __init__(self, client: AsyncBeaconClient, loop: LoopThread, *, own_loop: bool = False) -> None:
+        self.client = client
+        self.loop = loop
+        self._own_loop = own_loop
+
+    @classmethod
+    def connect(
+        cls, url: str, *, mode: BeaconMode = "auto", loop: LoopThread | None = None
+    ) -> BeaconBlobSource:
+        own = loop is None
+        return cls(AsyncBeaconClient(AsyncHTTPClient(url), mode=mode), loop or LoopThread(), own_loop=own)
+
+    def close(self) -> None:
+        if self._own_loop:
+            self.loop.close(self.client.close())
+        else:
+            self.loop.run(self.client.close())
+
+    def _run(self, coro: Coroutine[Any, Any, T]) -> T:
+        return run_as_source(self.loop, coro)
+
+    def get_blobs(self, block: L1BlockRef, hashes: Sequence[IndexedBlobHash]) -> Sequence[bytes]:
+        try:
+            return self._run(self.client.get_blobs(block, hashes))
+        except BlobError as e:
+            raise TemporaryError(f"blob verification failed: {e}") from e
