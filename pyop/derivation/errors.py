@@ -1,37 +1,20 @@
-"""Errors of the derivation pipeline, classified by what the caller must do (kona's
-``PipelineErrorKind``; op-node's ``ErrTemporary`` / ``ErrReset`` / ``ErrCritical``).
+"""The pipeline's error classes; defined on floor 0 (:mod:`pyop.errors`) so the sources below
+the pipeline can raise them too. Re-exported here under the pipeline's name."""
 
-- :class:`NotEnoughData`: not an error, the stage made progress or needs another step.
-- :class:`EndOfSource` (``io.EOF``): the stage below is exhausted for now; advance L1.
-- :class:`TemporaryError`: retry the same step later (an RPC failed, data not yet available).
-- :class:`ResetError`: the pipeline must be reset (an L1 reorg was detected, ...).
-- :class:`CriticalError`: halt: continuing would derive a wrong chain.
-"""
+from pyop.errors import (
+    CriticalError,
+    DerivationError,
+    EndOfSource,
+    NotEnoughData,
+    ResetError,
+    TemporaryError,
+)
 
-from __future__ import annotations
-
-from pyop.primitives import PyopError
-
-
-class DerivationError(PyopError):
-    """Base of every pipeline signal and error."""
-
-
-class EndOfSource(DerivationError):
-    """The source below has no more data for the current L1 block (op-node ``io.EOF``)."""
-
-
-class NotEnoughData(DerivationError):
-    """Progress was made but no output yet: step again (op-node ``NotEnoughData``)."""
-
-
-class TemporaryError(DerivationError):
-    """A transient failure: the same step may succeed later (op-node ``ErrTemporary``)."""
-
-
-class ResetError(DerivationError):
-    """The pipeline must reset from the L2 safe head (op-node ``ErrReset``)."""
-
-
-class CriticalError(DerivationError):
-    """Unrecoverable: stop deriving (op-node ``ErrCritical``)."""
+__all__ = [
+    "CriticalError",
+    "DerivationError",
+    "EndOfSource",
+    "NotEnoughData",
+    "ResetError",
+    "TemporaryError",
+]

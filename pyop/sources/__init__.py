@@ -9,7 +9,7 @@
   (``AsyncL2Client``, ``L2RPCSource``), :mod:`pyop.sources.beacon` (``AsyncBeaconClient``,
   ``BeaconBlobSource``), :mod:`pyop.sources.altda` (``AltDAClient``, ``AltDAHTTPSource``): the
   async clients and the synchronous facades implementing the Protocols of
-  :mod:`pyop.derivation.interfaces` (I/O errors become ``TemporaryError``, missing data
+  :mod:`pyop.sources.interfaces` (I/O errors become ``TemporaryError``, missing data
   ``NotFound``).
 - :mod:`pyop.sources.memory`: in-memory fakes (tests, fixtures).
 """

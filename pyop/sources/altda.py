@@ -16,8 +16,8 @@ from __future__ import annotations
 
 from eth_hash.auto import keccak
 
-from pyop.derivation.interfaces import NotFound
 from pyop.primitives import L1BlockRef, PyopError, to_hex
+from pyop.sources.interfaces import NotFound
 from pyop.sources.l1 import run_as_source
 from pyop.sources.rpc import AsyncHTTPClient, HTTPStatusError, LoopThread
 

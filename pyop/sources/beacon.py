@@ -13,7 +13,7 @@ Two server flavours (specs/protocol/ecotone/derivation.md#ecotone-blob-retrieval
 
 ``mode="auto"`` (default) starts with the beacon API and switches to anvil's endpoint for good
 when ``blob_sidecars`` (or the genesis / spec endpoints) answer 404 or 410 and the anvil
-endpoint works. A blob that is not served raises :class:`~pyop.derivation.interfaces.NotFound`;
+endpoint works. A blob that is not served raises :class:`~pyop.sources.interfaces.NotFound`;
 a blob that does not match its hash raises ``BlobError`` (``TemporaryError`` in the sync facade).
 """
 
@@ -30,9 +30,9 @@ from pyop.codec.blob import (
     verify_blob_against_hash,
 )
 from pyop.codec.errors import BlobError
-from pyop.derivation.errors import TemporaryError
-from pyop.derivation.interfaces import IndexedBlobHash, NotFound
+from pyop.errors import TemporaryError
 from pyop.primitives import HexError, L1BlockRef, from_hex, hex_to_int, to_hex
+from pyop.sources.interfaces import IndexedBlobHash, NotFound
 from pyop.sources.l1 import run_as_source
 from pyop.sources.rpc import AsyncHTTPClient, HTTPStatusError, LoopThread, RPCResponseError
 

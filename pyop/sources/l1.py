@@ -13,8 +13,8 @@ Two layers:
   block hash. Results are cached by block hash (LRU).
 - :class:`L1RPCSource`: the synchronous ``L1Source`` Protocol of the derivation pipeline,
   running the async client on a private :class:`~pyop.sources.rpc.LoopThread`. It raises
-  :class:`~pyop.derivation.interfaces.NotFound` for an unknown block and
-  :class:`~pyop.derivation.errors.TemporaryError` for any RPC failure or bad data (op-node
+  :class:`~pyop.sources.interfaces.NotFound` for an unknown block and
+  :class:`~pyop.errors.TemporaryError` for any RPC failure or bad data (op-node
   wraps fetch errors as ``ErrTemporary``).
 """
 
@@ -25,8 +25,7 @@ from collections.abc import Coroutine, Sequence
 from dataclasses import replace
 from typing import Any, Generic, TypeVar
 
-from pyop.derivation.errors import TemporaryError
-from pyop.derivation.interfaces import BlockLabel, NotFound
+from pyop.errors import TemporaryError
 from pyop.primitives import Hash32, L1BlockRef, L1Header, PyopError, to_hex
 from pyop.protocol.l1_types import L1JSONError, Receipt
 from pyop.sources.blockjson import (
@@ -38,6 +37,7 @@ from pyop.sources.blockjson import (
     verify_block_json,
     verify_receipts_json,
 )
+from pyop.sources.interfaces import BlockLabel, NotFound
 from pyop.sources.rpc import AsyncRPCClient, JSONRPCError, LoopThread, RPCError
 
 K = TypeVar("K")

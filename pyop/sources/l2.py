@@ -25,7 +25,6 @@ from typing import Any, TypeVar
 
 from pyop.codec.errors import CodecError
 from pyop.config.rollup import RollupConfig
-from pyop.derivation.interfaces import NotFound
 from pyop.primitives import (
     BlockID,
     ExecutionPayload,
@@ -44,6 +43,7 @@ from pyop.sources.blockjson import (
     raw_tx_from_json,
     verify_block_json,
 )
+from pyop.sources.interfaces import NotFound
 from pyop.sources.l1 import LRUCache, run_as_source
 from pyop.sources.rpc import AsyncRPCClient, LoopThread
 

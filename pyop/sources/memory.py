@@ -1,6 +1,6 @@
 """In-memory data sources for the derivation pipeline: tests, fixtures, ``pyop derive --fixture``.
 
-Each class implements one Protocol of :mod:`pyop.derivation.interfaces` structurally:
+Each class implements one Protocol of :mod:`pyop.sources.interfaces` structurally:
 
 - :class:`MemoryL1Source` (``L1Source``): L1 headers, transactions and receipts by hash and by
   number, the ``latest`` / ``safe`` / ``finalized`` labels, and :meth:`MemoryL1Source.reorg`.
@@ -10,7 +10,7 @@ Each class implements one Protocol of :mod:`pyop.derivation.interfaces` structur
 - :class:`MemoryAltDASource` (``AltDASource``): alt-DA input commitments -> batcher data
   (specs/experimental/alt-da.md#input-commitment-submission).
 
-A lookup of something that is not there raises :class:`~pyop.derivation.interfaces.NotFound`
+A lookup of something that is not there raises :class:`~pyop.sources.interfaces.NotFound`
 (a missing blob raises it too: the pipeline treats it as "not available yet").
 
 Note on layering: these fakes raise the pipeline's own ``NotFound`` / ``TemporaryError`` so the
@@ -26,8 +26,7 @@ from eth_hash.auto import keccak
 
 from pyop.codec.blob import blob_to_kzg_commitment, kzg_to_versioned_hash
 from pyop.codec.errors import BlobError
-from pyop.derivation.errors import TemporaryError
-from pyop.derivation.interfaces import BlockLabel, IndexedBlobHash, NotFound
+from pyop.errors import TemporaryError
 from pyop.primitives import (
     ExecutionPayload,
     Hash32,
@@ -38,6 +37,7 @@ from pyop.primitives import (
     to_hex,
 )
 from pyop.protocol.l1_types import Receipt
+from pyop.sources.interfaces import BlockLabel, IndexedBlobHash, NotFound
 
 __all__ = [
     "L1Block",
