@@ -63,8 +63,36 @@ ldflags_of() {
     case "$1" in
         op-node) echo "-X $opt_mod/op-node/version.Version=$opt_ver -X $opt_mod/op-node/version.Meta=pyop-proxy-build" ;;
         op-batcher|op-proposer) echo "-X main.Version=$opt_ver" ;;
+        geth) echo "-X $geth_mod/version.gitTag=$opgeth_ver" ;;
         *) echo "" ;;
     esac
+}
+
+# make_bundle <op-geth bundle zip> <op-core/superchain dir>: writes
+# <dir>/superchain-configs.zip. op-geth's registry snapshot is older than the one
+# newer optimism versions pin and still has two top-level TOML keys that those
+# versions decode strictly and reject ("unknown TOML keys not represented in the
+# target struct: superchain_level" for chain files, "...: protocol_versions_addr"
+# for superchain.toml). Each such key is dropped only when the optimism
+# op-core/superchain types no longer declare it. Entries are re-zipped in sorted
+# order with fixed timestamps so the result is reproducible.
+make_bundle() {
+    local bundle=$1 dst=$2 stage
+    stage=$(mktemp -d)
+    (cd "$stage" && unzip -q "$bundle")
+    local key
+    for key in superchain_level protocol_versions_addr; do
+        if ! grep -qs "toml:\"$key\"" "$dst"/*.go; then
+            find "$stage/configs" -name '*.toml' -exec sed -i "/^$key[[:space:]]*=/d" {} +
+        fi
+    done
+    (
+        cd "$stage"
+        export TZ=UTC
+        find . -exec touch -t 198001010000.00 {} +
+        find . -type f | LC_ALL=C sort | xargs zip -q -X -9 "$dst/superchain-configs.zip"
+    )
+    rm -rf "$stage"
 }
 
 # Newer optimism versions (>= v1.18) go:embed op-core/superchain/superchain-configs.zip,
@@ -94,8 +122,8 @@ prepare_opnode_module() {
         mkdir -p "$work"
         cp -R "$src" "$tree"
         chmod -R u+w "$tree"
-        cp "$bundle" "$tree/op-core/superchain/superchain-configs.zip"
-        sha=$(sha256sum "$bundle" | cut -d' ' -f1)
+        make_bundle "$bundle" "$tree/op-core/superchain"
+        sha=$(sha256sum "$tree/op-core/superchain/superchain-configs.zip" | cut -d' ' -f1)
         printf '%s  superchain-configs.zip\n' "$sha" > "$tree/op-core/superchain/superchain-configs.zip.sha256"
         if [ -f "$tree/op-core/superchain/superchain-registry-commit.txt" ]; then
             unzip -p "$bundle" COMMIT > "$tree/op-core/superchain/superchain-registry-commit.txt"
@@ -105,7 +133,7 @@ prepare_opnode_module() {
         (cd "$work/mod" && go mod edit -replace "$opt_mod=$tree")
         {
             echo "optimism module: $opt_mod@$opt_ver (copied from $src)"
-            echo "registry bundle: $bundle"
+            echo "registry bundle: $bundle (superchain_level/protocol_versions_addr keys dropped if unknown to $opt_ver)"
             echo "bundle sha256:   $sha"
             echo "bundle COMMIT:   $(unzip -p "$bundle" COMMIT 2>/dev/null || echo '?')"
             echo "upstream pin:    $(cat "$sc_dir/superchain-configs.zip.sha256")"
@@ -114,6 +142,14 @@ prepare_opnode_module() {
     fi
     echo "$work/mod"
 }
+
+stamp=$(printf 'optimism=%s\nop-geth=%s\ngo=%s\ncgo=%s\ngo.sum=%s\n' "$opt_ver" "$opgeth_ver" \
+    "$(go version | cut -d' ' -f3)" "$CGO_ENABLED" "$(sha256sum "$mod_dir/go.sum" | cut -d' ' -f1)")
+if [ -f "$out/VERSIONS" ] && [ "$(cat "$out/VERSIONS")" != "$stamp" ]; then
+    echo "build-peers: pins/toolchain changed since the cached build; rebuilding"
+    force=1
+    rm -rf "$out/opnode-build"
+fi
 
 echo "build-peers: optimism $opt_ver, op-geth $opgeth_ver, $(go version | cut -d' ' -f3), CGO_ENABLED=$CGO_ENABLED"
 echo "build-peers: output $bin"
@@ -142,11 +178,6 @@ for peer in "${peers[@]}"; do
     echo "build-peers: $peer: done in $(( $(date +%s) - start ))s"
 done
 
-{
-    echo "optimism=$opt_ver"
-    echo "op-geth=$opgeth_ver"
-    echo "go=$(go version | cut -d' ' -f3)"
-    echo "cgo=$CGO_ENABLED"
-} > "$out/VERSIONS"
+printf '%s\n' "$stamp" > "$out/VERSIONS"
 
 echo "build-peers: $built built, wall time $(( $(date +%s) - total_start ))s"
