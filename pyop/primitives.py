@@ -227,7 +227,10 @@ class PayloadAttributes:
         if self.eip1559_params is not None:
             out["eip1559Params"] = to_hex(self.eip1559_params)
         if self.min_base_fee is not None:
-            out["minBaseFee"] = _qty(self.min_base_fee)
+            # A JSON number, not a hex QUANTITY: op-node (``*uint64`` in op-service/eth/types.go)
+            # and op-geth carry it so; op-geth refuses "0x0" ("cannot unmarshal string into Go
+            # struct field PayloadAttributes.minBaseFee of type uint64").
+            out["minBaseFee"] = self.min_base_fee
         return out
 
 
