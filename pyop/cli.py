@@ -208,6 +208,12 @@ def _add_derive(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> Non
     p.set_defaults(func=_cmd_derive)
 
 
+def _add_devnet(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    from pyop.devnet.cli import add_devnet_parser
+
+    add_devnet_parser(sub)
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="pyop", description="pyop: a Python OP Stack rollup node")
     parser.add_argument("--version", action="version", version=f"pyop {__version__}")
@@ -215,12 +221,21 @@ def build_parser() -> argparse.ArgumentParser:
     _add_decode(sub)
     _add_capture(sub)
     _add_derive(sub)
+    _add_devnet(sub)
+    # `pyop node` takes op-node's Go-style flags; main() hands them to pyop.node.service as-is
+    sub.add_parser("node", help="run the rollup node (op-node flags; see `pyop node --help`)",
+                   add_help=False)  # fmt: skip
     n = sub.add_parser("networks", help="list the network presets usable with --network")
     n.set_defaults(func=_cmd_networks)
     return parser
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    raw = list(sys.argv[1:] if argv is None else argv)
+    if raw[:1] == ["node"]:
+        from pyop.node.service import main as node_main
+
+        return node_main(raw[1:])
     parser = build_parser()
     args = parser.parse_args(argv)
     func: Callable[[argparse.Namespace], int] = args.func

@@ -1,0 +1,139 @@
+"""The rollup node's HTTP servers (aiohttp): JSON-RPC 2.0 on ``--rpc.addr:--rpc.port``
+(default 127.0.0.1:9545, op-node's) and Prometheus metrics on ``/metrics``.
+
+JSON-RPC 2.0 (https://www.jsonrpc.org/specification) as go-ethereum's ``rpc`` package serves
+it for op-node: ``POST /`` with one request object or a batch (array); a batch answers an array
+in request order; a request without ``id`` is a notification (no answer); errors use the codes
+of :mod:`pyop.node.api` (``-32700`` parse error, ``-32600`` invalid request, ``-32601`` method
+not found, ``-32602`` invalid params, ``-32000`` method error). ``GET /healthz`` answers
+``{"version": ...}`` (op-service ``rpc`` health handler).
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from typing import Any
+
+from aiohttp import web
+
+from pyop.node.api import (
+    INTERNAL_ERROR,
+    INVALID_REQUEST,
+    PARSE_ERROR,
+    VERSION,
+    RollupAPI,
+    RPCMethodError,
+)
+from pyop.node.logs import kv
+from pyop.node.metrics import CONTENT_TYPE, NodeMetrics
+
+log = logging.getLogger("pyop.node.rpc")
+MAX_BODY = 5 * 1024 * 1024
+MAX_BATCH = 1000
+
+
+def _error(req_id: object, code: int, message: str) -> dict[str, object]:
+    return {"jsonrpc": "2.0", "id": req_id, "error": {"code": code, "message": message}}
+
+
+async def handle_one(api: RollupAPI, req: object) -> dict[str, object] | None:
+    """One JSON-RPC request object -> response object (``None`` for a notification)."""
+    if not isinstance(req, dict):
+        return _error(None, INVALID_REQUEST, "invalid request")
+    req_id = req.get("id")
+    is_notification = "id" not in req
+    method = req.get("method")
+    params = req.get("params", [])
+    if req.get("jsonrpc") != "2.0" or not isinstance(method, str) or (
+        req_id is not None and not isinstance(req_id, (str, int, float))
+    ):
+        return _error(req_id, INVALID_REQUEST, "invalid request")
+    if params is None:
+        params = []
+    if not isinstance(params, list):
+        return _error(req_id, INVALID_REQUEST, "non-array args")
+    try:
+        result = await api.dispatch(method, params)
+    except RPCMethodError as e:
+        return None if is_notification else _error(req_id, e.code, e.message)
+    except Exception as e:  # a bug: answer, log, keep serving
+        log.exception("rpc method failed", extra=kv(method=method))
+        return None if is_notification else _error(req_id, INTERNAL_ERROR, f"{type(e).__name__}: {e}")
+    if is_notification:
+        return None
+    return {"jsonrpc": "2.0", "id": req_id, "result": result}
+
+
+async def handle_body(api: RollupAPI, body: bytes) -> Any:
+    """A whole HTTP body -> the JSON to answer (``None``: nothing to answer)."""
+    try:
+        data = json.loads(body)
+    except (ValueError, UnicodeDecodeError):
+        return _error(None, PARSE_ERROR, "parse error")
+    if isinstance(data, list):
+        if not data:
+            return _error(None, INVALID_REQUEST, "empty batch")
+        if len(data) > MAX_BATCH:
+            return _error(None, INVALID_REQUEST, f"batch too large (max {MAX_BATCH})")
+        out = [r for r in [await handle_one(api, x) for x in data] if r is not None]
+        return out or None
+    return await handle_one(api, data)
+
+
+def rpc_app(api: RollupAPI) -> web.Application:
+    app = web.Application(client_max_size=MAX_BODY)
+
+    async def post(request: web.Request) -> web.Response:
+        body = await request.read()
+        res = await handle_body(api, body)
+        if res is None:
+            return web.Response(status=200, text="", content_type="application/json")
+        return web.json_response(res)
+
+    async def health(request: web.Request) -> web.Response:
+        return web.json_response({"version": VERSION})
+
+    app.router.add_post("/", post)
+    app.router.add_get("/healthz", health)
+    return app
+
+
+def metrics_app(metrics: NodeMetrics) -> web.Application:
+    app = web.Application()
+
+    async def get(request: web.Request) -> web.Response:
+        return web.Response(body=metrics.render().encode(), headers={"Content-Type": CONTENT_TYPE})
+
+    app.router.add_get("/metrics", get)
+    return app
+
+
+class HTTPServer:
+    """A started aiohttp app on ``host:port`` (port 0: any free port; :attr:`port` after
+    :meth:`start`)."""
+
+    def __init__(self, app: web.Application, host: str, port: int) -> None:
+        self.app = app
+        self.host = host
+        self.port = port
+        self._runner: web.AppRunner | None = None
+
+    async def start(self) -> None:
+        self._runner = web.AppRunner(self.app, access_log=None)
+        await self._runner.setup()
+        site = web.TCPSite(self._runner, self.host, self.port)
+        await site.start()
+        server = site._server
+        sockets = getattr(server, "sockets", None) or []
+        if sockets:
+            self.port = int(sockets[0].getsockname()[1])
+
+    @property
+    def url(self) -> str:
+        return f"http://{self.host}:{self.port}"
+
+    async def close(self) -> None:
+        if self._runner is not None:
+            await self._runner.cleanup()
+            self._runner = None
