@@ -8,8 +8,12 @@
 # Binaries already present there are reused (nothing is rebuilt).
 #
 # Usage: scripts/build-peers.sh [--force] [peer ...]
-#   peer: geth | op-node | op-batcher | op-proposer   (default: all four)
+#   peer: geth | op-node | op-batcher | op-proposer | op-proposer-l2oo   (default: all five)
 #   --force: rebuild even if the binary exists.
+#
+# op-proposer-l2oo is op-proposer from the older optimism version pinned in
+# interop/go-proposer (the newest whose op-proposer still has --l2oo-address, for
+# the devnet's L2OutputOracle), built to <cache>/<that version>/bin/op-proposer.
 # Environment:
 #   PYOP_PEERS_CACHE   cache root (default ~/.cache/pyop/peers)
 #   PYOP_PEERS_CGO     CGO_ENABLED for the builds (default 0: pure-Go builds)
@@ -24,15 +28,16 @@ peers=()
 for arg in "$@"; do
     case "$arg" in
         --force) force=1 ;;
-        geth|op-node|op-batcher|op-proposer) peers+=("$arg") ;;
-        -h|--help) sed -n '2,19p' "$0"; exit 0 ;;
+        geth|op-node|op-batcher|op-proposer|op-proposer-l2oo) peers+=("$arg") ;;
+        -h|--help) sed -n '2,23p' "$0"; exit 0 ;;
         *) echo "build-peers: unknown argument: $arg" >&2; exit 2 ;;
     esac
 done
-[ ${#peers[@]} -gt 0 ] || peers=(geth op-node op-batcher op-proposer)
+[ ${#peers[@]} -gt 0 ] || peers=(geth op-node op-batcher op-proposer op-proposer-l2oo)
 
 repo_root=$(cd -- "$(dirname -- "${BASH_SOURCE[0]}")/.." && pwd)
 mod_dir="$repo_root/interop/go"
+l2oo_mod_dir="$repo_root/interop/go-proposer"
 
 command -v go >/dev/null || { echo "build-peers: 'go' not found in PATH" >&2; exit 1; }
 
@@ -43,7 +48,7 @@ nice_lvl="${PYOP_PEERS_NICE:-10}"
 opt_mod=github.com/ethereum-optimism/optimism
 geth_mod=github.com/ethereum/go-ethereum
 
-modinfo() { (cd "$mod_dir" && go list -m -f "$1" "$2"); }
+modinfo() { (cd "${3:-$mod_dir}" && go list -m -f "$1" "$2"); }
 opt_ver=$(modinfo '{{.Version}}' "$opt_mod")
 opgeth_ver=$(modinfo '{{if .Replace}}{{.Replace.Version}}{{else}}{{.Version}}{{end}}' "$geth_mod")
 
@@ -143,6 +148,33 @@ prepare_opnode_module() {
     echo "$work/mod"
 }
 
+# op-proposer for the L2OutputOracle, from interop/go-proposer (its own optimism +
+# op-geth pins), cached per that optimism version with its own VERSIONS stamp.
+build_l2oo_proposer() {
+    local ver out2 target2 stamp2 start
+    ver=$(modinfo '{{.Version}}' "$opt_mod" "$l2oo_mod_dir")
+    out2="$cache_root/$ver"
+    target2="$out2/bin/op-proposer"
+    stamp2=$(printf 'optimism=%s\nop-geth=%s\ngo=%s\ncgo=%s\ngo.sum=%s\n' "$ver" \
+        "$(modinfo '{{if .Replace}}{{.Replace.Version}}{{else}}{{.Version}}{{end}}' "$geth_mod" "$l2oo_mod_dir")" \
+        "$(go version | cut -d' ' -f3)" "$CGO_ENABLED" "$(sha256sum "$l2oo_mod_dir/go.sum" | cut -d' ' -f1)")
+    if [ "$force" -eq 0 ] && [ -x "$target2" ] && [ -f "$out2/VERSIONS.l2oo" ] \
+        && [ "$(cat "$out2/VERSIONS.l2oo")" = "$stamp2" ]; then
+        echo "build-peers: op-proposer-l2oo: reusing $target2"
+        return
+    fi
+    mkdir -p "$out2/bin"
+    (cd "$l2oo_mod_dir" && go mod download)
+    start=$(date +%s)
+    echo "build-peers: op-proposer-l2oo: building $opt_mod/op-proposer/cmd@$ver ..."
+    (cd "$l2oo_mod_dir" && nice -n "$nice_lvl" go build -trimpath \
+        -ldflags "-X main.Version=$ver" -o "$target2.tmp" "$opt_mod/op-proposer/cmd")
+    mv "$target2.tmp" "$target2"
+    printf '%s\n' "$stamp2" > "$out2/VERSIONS.l2oo"
+    built=$((built + 1))
+    echo "build-peers: op-proposer-l2oo: done in $(( $(date +%s) - start ))s ($target2)"
+}
+
 stamp=$(printf 'optimism=%s\nop-geth=%s\ngo=%s\ncgo=%s\ngo.sum=%s\n' "$opt_ver" "$opgeth_ver" \
     "$(go version | cut -d' ' -f3)" "$CGO_ENABLED" "$(sha256sum "$mod_dir/go.sum" | cut -d' ' -f1)")
 if [ -f "$out/VERSIONS" ] && [ "$(cat "$out/VERSIONS")" != "$stamp" ]; then
@@ -160,6 +192,10 @@ echo "build-peers: output $bin"
 total_start=$(date +%s)
 built=0
 for peer in "${peers[@]}"; do
+    if [ "$peer" = op-proposer-l2oo ]; then
+        build_l2oo_proposer
+        continue
+    fi
     target="$bin/$peer"
     if [ "$force" -eq 0 ] && [ -x "$target" ]; then
         echo "build-peers: $peer: reusing $target"
