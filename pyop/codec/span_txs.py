@@ -36,14 +36,11 @@ from pyop.codec.tx import (
     DYNAMIC_FEE_TX_TYPE,
     LEGACY_TX_TYPE,
     SET_CODE_TX_TYPE,
-    AccessList,
-    Authorization,
     RlpInput,
     SignedTx,
     access_list_rlp,
     authorization_list_rlp,
     decode_signed_tx,
-    encode_signed_tx,
     parse_access_list,
     parse_authorization_list,
     rlp_bytes,
@@ -477,31 +474,37 @@ def _full_tx(
     def u(k: int, what: str) -> int:
         return rlp_uint(item[k], 0, f"tx {index}: {what}", err=e)
 
-    value = u(0, "value")
+    u(0, "value")
     if tx_type == SET_CODE_TX_TYPE and to is None:
         raise SpanBatchError(f"tx {index}: SetCode transaction cannot be a contract creation")
-    gas_price = tip = fee_cap = None
-    access: AccessList = ()
-    auths: tuple[Authorization, ...] = ()
     if tx_type in (LEGACY_TX_TYPE, ACCESS_LIST_TX_TYPE):
-        gas_price = u(1, "gas_price")
-        data = rlp_bytes(item[2], 0, f"tx {index}: data", err=e)
+        u(1, "gas_price")
+        rlp_bytes(item[2], 0, f"tx {index}: data", err=e)
         if tx_type == ACCESS_LIST_TX_TYPE:
-            access = parse_access_list(item[3], 0, err=e)
+            parse_access_list(item[3], 0, err=e)
     else:
-        tip = u(1, "max_priority_fee_per_gas")
-        fee_cap = u(2, "max_fee_per_gas")
-        data = rlp_bytes(item[3], 0, f"tx {index}: data", err=e)
-        access = parse_access_list(item[4], 0, err=e)
+        u(1, "max_priority_fee_per_gas")
+        u(2, "max_fee_per_gas")
+        rlp_bytes(item[3], 0, f"tx {index}: data", err=e)
+        parse_access_list(item[4], 0, err=e)
         if tx_type == SET_CODE_TX_TYPE:
-            auths = parse_authorization_list(item[5], 0, err=e)
-    tx = SignedTx(
-        tx_type=tx_type, chain_id=None if tx_type == LEGACY_TX_TYPE else chain_id, nonce=nonce,
-        gas=gas, to=to, value=value, data=data, v=v, r=r, s=s, hash=b"", gas_price=gas_price,
-        max_priority_fee_per_gas=tip, max_fee_per_gas=fee_cap, access_list=access,
-        authorization_list=auths,
-    )  # fmt: skip
-    try:
-        return encode_signed_tx(tx)
-    except (TxError, ValueError) as err:
-        raise SpanBatchError(f"tx {index}: cannot encode: {err}") from None
+            parse_authorization_list(item[5], 0, err=e)
+    # The checks above only validate: a canonical RLP decoding (rlp_decode), canonical integers
+    # (rlp_uint), byte strings and well-formed lists; so each element of ``item`` re-encodes to
+    # the same bytes as the value it stands for, and the signed tx is encoded from the elements
+    # directly, in the field order of ``pyop.codec.tx._unsigned_fields`` + ``v, r, s`` (no
+    # SignedTx round trip; same bytes as ``encode_signed_tx``).
+    to_b = b"" if to is None else to
+    if tx_type == LEGACY_TX_TYPE:  # [nonce, gasPrice, gas, to, value, data, v, r, s]
+        return rlp_encode([nonce, item[1], gas, to_b, item[0], item[2], v, r, s])
+    fields: list[RlpInput]
+    if tx_type == ACCESS_LIST_TX_TYPE:
+        # [chainId, nonce, gasPrice, gas, to, value, data, accessList, v, r, s]
+        fields = [chain_id, nonce, item[1], gas, to_b, item[0], item[2], item[3], v, r, s]
+    elif tx_type == DYNAMIC_FEE_TX_TYPE:
+        # [chainId, nonce, tip, feeCap, gas, to, value, data, accessList, v, r, s]
+        fields = [chain_id, nonce, item[1], item[2], gas, to_b, item[0], item[3], item[4], v, r, s]
+    else:  # SET_CODE_TX_TYPE: ... accessList, authorizationList, v, r, s
+        fields = [chain_id, nonce, item[1], item[2], gas, to_b, item[0], item[3], item[4], item[5],
+                  v, r, s]  # fmt: skip
+    return bytes((tx_type,)) + rlp_encode(fields)

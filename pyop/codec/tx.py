@@ -22,7 +22,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
-from typing import TypeAlias
+from typing import TypeAlias, cast
 
 from eth_hash.auto import keccak
 
@@ -58,6 +58,30 @@ def _rlp_length_prefix(length: int, short_base: int) -> bytes:
 
 def rlp_encode(item: RlpInput) -> bytes:
     """Canonical RLP encoding of ``item`` (``int`` values encode as minimal big-endian strings)."""
+    # Fast paths for the exact types the codec builds (bytes, int, list, tuple); they give the
+    # same bytes as the general path below, which handles subclasses, bytearray, memoryview and
+    # other sequences (and rejects bool: ``type(True) is bool``, not ``int``).
+    t = type(item)
+    if t is bytes:
+        b0 = cast(bytes, item)
+        n = len(b0)
+        if n == 1 and b0[0] < 0x80:
+            return b0
+        if n < 56:
+            return bytes((0x80 + n,)) + b0
+        return _rlp_length_prefix(n, 0x80) + b0
+    if t is int:
+        v = cast(int, item)
+        if 0 <= v < 0x80:
+            return bytes((v,)) if v else b"\x80"
+        if v > 0:
+            bi = v.to_bytes((v.bit_length() + 7) // 8, "big")
+            return _rlp_length_prefix(len(bi), 0x80) + bi
+    elif t is list or t is tuple:
+        body = b"".join([rlp_encode(x) for x in cast(Sequence[RlpInput], item)])
+        if len(body) < 56:
+            return bytes((0xC0 + len(body),)) + body
+        return _rlp_length_prefix(len(body), 0xC0) + body
     if isinstance(item, bool):
         raise TypeError("rlp_encode: bool is not an RLP value")
     if isinstance(item, int):

@@ -13,6 +13,7 @@ import rlp
 from eth_hash.auto import keccak
 
 from pyop.codec.errors import TxError
+from pyop.codec.tx import RlpInput, rlp_encode
 from pyop.primitives import Address, Hash32
 
 DEPOSIT_TX_TYPE = 0x7E
@@ -84,7 +85,7 @@ class DepositTx:
 
     def encode(self) -> bytes:
         """``0x7E ++ rlp([sourceHash, from, to, mint, value, gas, isSystemTx, data])``."""
-        fields = [
+        fields: list[RlpInput] = [
             self.source_hash,
             self.from_,
             self.to if self.to is not None else b"",
@@ -94,8 +95,9 @@ class DepositTx:
             1 if self.is_system_tx else 0,
             self.data,
         ]
-        encoded: bytes = rlp.encode(fields)
-        return bytes([DEPOSIT_TX_TYPE]) + encoded
+        # the codec's RLP encoder: same bytes as pyrlp, without its per-call sedes inference
+        # (this runs for every L1-info deposit the pipeline derives)
+        return bytes([DEPOSIT_TX_TYPE]) + rlp_encode(fields)
 
     def tx_hash(self) -> Hash32:
         """The transaction hash: keccak256 of the EIP-2718 encoding."""
