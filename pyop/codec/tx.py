@@ -358,6 +358,19 @@ def _to_rlp(to: bytes | None) -> bytes:
     return b"" if to is None else to
 
 
+def signing_payload(tx: SignedTx, chain_id: int | None = None) -> bytes:
+    """The bytes whose keccak256 the sender signed: ``rlp(fields)`` plus EIP-155's
+    ``chain_id, 0, 0`` for a protected legacy tx (``chain_id`` defaults to the tx's own), or
+    ``type ++ rlp(fields)`` for a typed tx (EIP-2718)."""
+    fields = _unsigned_fields(tx)
+    if tx.tx_type == LEGACY_TX_TYPE:
+        if tx.protected:
+            cid = chain_id if chain_id is not None else _req(tx.chain_id)
+            fields = [*fields, cid, 0, 0]
+        return rlp_encode(fields)
+    return bytes([tx.tx_type]) + rlp_encode(fields)
+
+
 def _unsigned_fields(tx: SignedTx) -> list[RlpInput]:
     """The transaction fields before the signature, per type."""
     t = tx.tx_type

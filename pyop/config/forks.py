@@ -36,7 +36,11 @@ class Fork(StrEnum):
     @property
     def json_key(self) -> str:
         """The rollup.json key of the activation time, e.g. ``"ecotone_time"``."""
-        return f"{self.value}_time"
+        return _JSON_KEYS[self]
+
+
+# Looked up on every fork predicate call (several per derived block): computed once.
+_JSON_KEYS: dict[Fork, str] = {f: f"{f.value}_time" for f in Fork}
 
 
 #: The mainline forks in required activation order (op-node ``Config.Check`` / ``checkFork``):

@@ -24,7 +24,7 @@ from eth_hash.auto import keccak
 
 from pyop.codec.blob import decode_blob
 from pyop.codec.errors import BlobError, CodecError
-from pyop.codec.tx import BLOB_TX_TYPE, LEGACY_TX_TYPE, SignedTx, decode_signed_tx, rlp_encode
+from pyop.codec.tx import BLOB_TX_TYPE, LEGACY_TX_TYPE, SignedTx, decode_signed_tx, signing_payload
 from pyop.config import RollupConfig
 from pyop.derivation.drops import DropReason, Explainer, short_hash
 from pyop.derivation.errors import (
@@ -60,18 +60,6 @@ class DataIter(Protocol):
     def next(self) -> bytes: ...
 
 
-def _unsigned_payload(tx: SignedTx, l1_chain_id: int) -> bytes:
-    """The signing payload of ``tx`` (EIP-155 for protected legacy txs, EIP-2718 for typed)."""
-    from pyop.codec.tx import _unsigned_fields  # the codec's per-type field list
-
-    fields = _unsigned_fields(tx)
-    if tx.tx_type == LEGACY_TX_TYPE:
-        if tx.protected:
-            fields = [*fields, l1_chain_id, 0, 0]
-        return rlp_encode(fields)
-    return bytes([tx.tx_type]) + rlp_encode(fields)
-
-
 def recover_sender(tx: SignedTx, l1_chain_id: int) -> Address:
     """The sender of a signed L1 transaction, as go-ethereum's latest signer for the L1 chain
     id recovers it (op-node ``l1Signer.Sender``): unprotected legacy transactions are accepted;
@@ -86,7 +74,7 @@ def recover_sender(tx: SignedTx, l1_chain_id: int) -> Address:
         raise SenderError(f"invalid y parity {y}")
     if not (0 < tx.r < SECP256K1_N and 0 < tx.s <= SECP256K1_N // 2):
         raise SenderError("signature values out of range")
-    msg = keccak(_unsigned_payload(tx, l1_chain_id))
+    msg = keccak(signing_payload(tx, l1_chain_id))
     sig = tx.r.to_bytes(32, "big") + tx.s.to_bytes(32, "big") + bytes([y])
     try:
         pub = coincurve.PublicKey.from_signature_and_message(sig, msg, hasher=None)

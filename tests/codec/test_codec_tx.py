@@ -270,3 +270,30 @@ def test_make_and_decode_round_trip(
     # independent structure check with pyrlp
     body = rlp.decode(raw if tx_type == 0 else raw[1:])
     assert rlp.sedes.big_endian_int.deserialize(body[-3]) == v
+
+
+@pytest.mark.parametrize(
+    "fields",
+    [
+        {"nonce": 3, "gasPrice": 10**9, "gas": 21000, "to": "0x" + "11" * 20, "value": 5, "data": b"", "chainId": 900},
+        {"type": 1, "nonce": 4, "gasPrice": 10**9, "gas": 50000, "to": "0x" + "22" * 20, "value": 0,
+         "data": b"\x01\x02", "chainId": 900, "accessList": [{"address": "0x" + "33" * 20, "storageKeys": ["0x" + "00" * 32]}]},
+        {"type": 2, "nonce": 5, "maxFeePerGas": 2 * 10**9, "maxPriorityFeePerGas": 10**9, "gas": 90000,
+         "to": "0x" + "44" * 20, "value": 7, "data": b"\xde\xad", "chainId": 900},
+    ],
+)
+def test_signing_payload_recovers_the_eth_account_signer(fields: dict) -> None:
+    """keccak(signing_payload) is the digest eth_account signed: recovering the public key from
+    it gives the signer's address (EIP-155 for legacy, EIP-2718 for typed txs)."""
+    import coincurve
+    from eth_account import Account
+    from eth_hash.auto import keccak
+
+    from pyop.codec.tx import signing_payload
+
+    acct = Account.from_key(b"\x07" * 32)
+    raw = bytes(Account.sign_transaction(fields, acct.key).raw_transaction)
+    tx = decode_signed_tx(raw)
+    sig = tx.r.to_bytes(32, "big") + tx.s.to_bytes(32, "big") + bytes([tx.y_parity])
+    pub = coincurve.PublicKey.from_signature_and_message(sig, keccak(signing_payload(tx)), hasher=None)
+    assert keccak(pub.format(compressed=False)[1:])[12:] == bytes.fromhex(acct.address[2:])
