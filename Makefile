@@ -15,8 +15,10 @@ $(BIN)/pyop: pyproject.toml
 venv: $(BIN)/pyop
 
 # anvil (L1) and the OP contract artifacts, pinned in package.json / package-lock.json.
+# (`npm install`, not `npm ci`: npm 11's ci refuses a lock file that omits the other
+# platforms' optional anvil binaries; install keeps the locked versions.)
 node_modules/.pyop-installed: package.json package-lock.json
-	npm ci --no-audit --no-fund
+	npm install --no-audit --no-fund
 	touch $@
 
 npm: node_modules/.pyop-installed
