@@ -54,7 +54,9 @@ pyop additions (all optional; other readers ignore unknown keys):
 
 from __future__ import annotations
 
+import gzip
 import json
+import zlib
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from os import PathLike
@@ -547,25 +549,38 @@ class DerivationFixture:
         )
 
 
+GZIP_MAGIC = b"\x1f\x8b"
+
+
 def load_fixture(path: str | PathLike[str]) -> DerivationFixture:
+    """Read a fixture file: JSON, or gzip-compressed JSON (recognized by its magic bytes, so
+    ``FIXTURE.json.gz`` works wherever ``FIXTURE.json`` does)."""
     p = Path(path)
     try:
-        text = p.read_text(encoding="utf-8")
+        data = p.read_bytes()
     except OSError as e:
         raise FixtureError(f"cannot read {p}: {e.strerror or e}") from None
+    if data[:2] == GZIP_MAGIC:
+        try:
+            data = gzip.decompress(data)
+        except (OSError, EOFError, zlib.error) as e:
+            raise FixtureError(f"{p}: bad gzip data: {e}") from None
     try:
-        obj = json.loads(text)
+        obj = json.loads(data.decode("utf-8"))
     except ValueError as e:
         raise FixtureError(f"{p}: not JSON: {e}") from None
     return DerivationFixture.from_json(obj)
 
 
 def save_fixture(fx: DerivationFixture, path: str | PathLike[str]) -> None:
+    """Write ``fx`` as JSON; gzip-compressed when the file name ends in ``.gz``."""
     p = Path(path)
     tmp = p.with_name(p.name + ".tmp")
-    with tmp.open("w", encoding="utf-8") as f:
-        json.dump(fx.to_json(), f, indent=1)
-        f.write("\n")
+    text = json.dumps(fx.to_json(), indent=1) + "\n"
+    if p.name.endswith(".gz"):
+        tmp.write_bytes(gzip.compress(text.encode("utf-8"), compresslevel=9, mtime=0))
+    else:
+        tmp.write_text(text, encoding="utf-8")
     tmp.replace(p)
 
 
