@@ -25,6 +25,9 @@ Flags follow the OP Stack getting-started deployment (the issue's seed), bound t
 - op-proposer: the L2OutputOracle flavour (``--l2oo-address``, ``--allow-non-finalized``), which
   op-proposer v1.19 no longer has; :func:`find_peer` picks the newest cached op-proposer whose
   ``--help`` lists ``--l2oo-address`` (built from interop/go-proposer).
+- ``pyop node`` (``stack="pyop"``, ``start_verifier(kind="pyop")``): the same command line as the
+  Go op-node (:func:`pyop_node_argv`: pyop node accepts op-node's flags), run as
+  ``python -m pyop.cli node``; the Go op-batcher and op-proposer then talk to pyop's rollup RPC.
 - alt-DA (``--altda``): ``pyop.devnet.da_server`` with generic commitments;
   ``--altda.enabled --altda.da-server=URL --altda.da-service --altda.verify-on-read=false`` on
   op-node and op-batcher (the seed's flags).
@@ -36,6 +39,7 @@ import json
 import os
 import re
 import subprocess
+import sys
 import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -80,7 +84,8 @@ DEVNET_JSON = "devnet.json"
 HOST = "127.0.0.1"
 PEERS = ("geth", "op-node", "op-batcher", "op-proposer")
 DA_TYPES = ("calldata", "blobs")
-STACKS = ("go", "none")
+STACKS = ("go", "pyop", "none")
+VERIFIER_KINDS = ("go", "pyop")
 STARTUP_GRACE = 2.0
 """Seconds :func:`start_stack` waits at the end to catch a process that dies on its first
 actions (op-batcher does on a missing op-geth API)."""
@@ -381,16 +386,21 @@ def init_devnet(
     *,
     l1_url: str | None = None,
     l1_block_time: int = 2,
+    l2_block_time: int = 2,
     fork_offsets: Mapping[Fork, int | None] | None = None,
     altda: bool = False,
     port_base: int | None = None,
     l2_chain_id: int = 901,
     keys: DevKeys | None = None,
+    l1_slots_per_epoch: int = 2,
     log: Log = _print,
 ) -> DevnetInfo:
     """Initialize the devnet in ``directory`` (which must be empty or absent); see the module
     docstring. The anvil it starts stays running (registered in ``DIR/pids.json``); on failure
-    everything started is stopped again."""
+    everything started is stopped again. ``l1_slots_per_epoch``: anvil's
+    ``--slots-in-an-epoch`` (L1 ``safe``/``finalized`` trail the head by 1x/2x it)."""
+    if l2_block_time <= 0:
+        raise StackError("the L2 block time must be positive")
     directory = Path(directory).resolve()
     if directory.exists() and (not directory.is_dir() or any(directory.iterdir())):
         raise StackError(f"{directory} is not empty; `pyop devnet init` wants a new or empty "
@@ -409,13 +419,13 @@ def init_devnet(
         if l1_url is None:
             anvil = start_anvil(
                 directory / "logs", ports["anvil"], block_time=l1_block_time,
-                slots_in_an_epoch=2, hardfork="prague", chain_id=DEFAULT_L1_CHAIN_ID,
+                slots_in_an_epoch=l1_slots_per_epoch, hardfork="prague", chain_id=DEFAULT_L1_CHAIN_ID,
                 host=HOST, registry=registry,
             )  # fmt: skip
             l1 = anvil.rpc_url
             managed = True
             log(f"L1: anvil pid {anvil.pid} at {l1} (Prague, block time {l1_block_time}s, "
-                f"2 slots per epoch)")
+                f"{l1_slots_per_epoch} slots per epoch)")
         else:
             l1 = l1_url
             managed = False
@@ -425,7 +435,9 @@ def init_devnet(
         timings["l1_start"] = time.monotonic() - t0
 
         t0 = time.monotonic()
-        deployment = deploy_l1_contracts(l1, keys, DeployConfig(l2_chain_id=l2_chain_id))
+        deployment = deploy_l1_contracts(
+            l1, keys, DeployConfig(l2_chain_id=l2_chain_id, l2_block_time=l2_block_time)
+        )
         write_artifact_json(deployment, directory / "artifact.json")
         write_deployment_json(deployment, directory / "deployment.json")
         timings["l1_deploy"] = time.monotonic() - t0
@@ -545,6 +557,27 @@ def op_node_argv(
             "--altda.verify-on-read=false",
         ]
     return argv
+
+
+def pyop_node_argv(
+    info: DevnetInfo,
+    *,
+    engine_url: str,
+    rpc_port: int,
+    data_dir: Path,
+    sequencer: bool,
+    da_server_url: str | None = None,
+    extra: Sequence[str] = (),
+    python: str = sys.executable,
+) -> list[str]:
+    """``pyop node`` with the Go op-node's command line (:func:`op_node_argv`; pyop node takes
+    op-node's flag names, the p2p ones are accepted without effect), plus ``extra`` flags (a
+    later flag wins)."""
+    go = op_node_argv(
+        Path("op-node"), info, engine_url=engine_url, rpc_port=rpc_port, data_dir=data_dir,
+        sequencer=sequencer, da_server_url=da_server_url,
+    )  # fmt: skip
+    return [python, "-m", "pyop.cli", "node", *go[1:], *extra]
 
 
 def op_batcher_argv(
@@ -682,16 +715,18 @@ def start_stack(
     log: Log = _print,
 ) -> Stack:
     """Start op-geth and, for ``stack="go"``, the Go op-node sequencer, op-batcher (``da`` =
-    ``calldata`` or ``blobs``) and op-proposer (plus the DA server on an alt-DA devnet). On any
-    failure everything this call started is stopped again."""
+    ``calldata`` or ``blobs``) and op-proposer (plus the DA server on an alt-DA devnet); for
+    ``stack="pyop"`` the same with ``pyop node`` (process ``pyop-node``) as the sequencer in
+    place of the Go op-node. On any failure everything this call started is stopped again."""
     if stack not in STACKS:
         raise StackError(f"unknown stack {stack!r} (choose from {', '.join(STACKS)})")
     if da not in DA_TYPES:
         raise StackError(f"unknown DA type {da!r} (choose from {', '.join(DA_TYPES)})")
-    names = ["geth"] + (["op-node", "op-batcher", "op-proposer"] if stack == "go" else [])
-    if stack == "go" and not batcher:
+    roles = {"go": ["op-node", "op-batcher", "op-proposer"], "pyop": ["op-batcher", "op-proposer"]}
+    names = ["geth", *roles.get(stack, [])]
+    if stack != "none" and not batcher:
         names.remove("op-batcher")
-    if stack == "go" and not proposer:
+    if stack != "none" and not proposer:
         names.remove("op-proposer")
     bins = require_peers(names)
     registry = PidRegistry(info.directory)
@@ -728,16 +763,22 @@ def start_stack(
             st.timings["da_server"] = time.monotonic() - t0
             log(f"alt-DA server pid {proc.pid}: {da_url}")
         t0 = time.monotonic()
-        node_dir = info.directory / "op-node"
+        node_dir = info.directory / ("pyop-node" if stack == "pyop" else "op-node")
         node_dir.mkdir(exist_ok=True)
-        node = _start(st, "op-node", op_node_argv(
-            bins["op-node"], info, engine_url=geth.authrpc_url, rpc_port=info.ports["opNodeRpc"],
-            data_dir=node_dir, sequencer=True, p2p_port=info.ports["opNodeP2p"],
-            da_server_url=da_url,
-        ), cwd=node_dir)  # fmt: skip
+        if stack == "pyop":
+            node = _start(st, "pyop-node", pyop_node_argv(
+                info, engine_url=geth.authrpc_url, rpc_port=info.ports["opNodeRpc"],
+                data_dir=node_dir, sequencer=True, da_server_url=da_url,
+            ), cwd=node_dir)  # fmt: skip
+        else:
+            node = _start(st, "op-node", op_node_argv(
+                bins["op-node"], info, engine_url=geth.authrpc_url,
+                rpc_port=info.ports["opNodeRpc"], data_dir=node_dir, sequencer=True,
+                p2p_port=info.ports["opNodeP2p"], da_server_url=da_url,
+            ), cwd=node_dir)  # fmt: skip
         wait_for_rpc(info.rollup_rpc_url, method="optimism_syncStatus", timeout=60, process=node)
         st.timings["op_node_rpc"] = time.monotonic() - t0
-        log(f"op-node pid {node.pid}: {info.rollup_rpc_url}")
+        log(f"{node.name} pid {node.pid}: {info.rollup_rpc_url}")
         wait_unsafe_caught_up(
             info.rollup_rpc_url, block_time=info.l2_block_time, timeout=180, process=node
         )
@@ -786,11 +827,13 @@ def ensure_beacon_shim(info: DevnetInfo, registry: PidRegistry, stack: Stack | N
 
 @dataclass
 class Verifier:
-    """A second op-geth plus a Go op-node without a sequencer (p2p off: derives from L1)."""
+    """A second op-geth plus a rollup node without a sequencer (the Go op-node with p2p off, or
+    ``pyop node``): it derives from L1 only."""
 
     op_geth: OpGethProcess
     op_node: ManagedProcess
     rollup_rpc_url: str
+    kind: str = "go"
 
     def stop(self, registry: PidRegistry) -> None:
         for proc in (self.op_node, self.op_geth.process):
@@ -798,10 +841,28 @@ class Verifier:
             registry.remove(proc.name)
 
 
-def start_verifier(info: DevnetInfo, *, name: str = "verifier") -> Verifier:
+def start_verifier(
+    info: DevnetInfo,
+    *,
+    name: str = "verifier",
+    kind: str = "go",
+    ports: Mapping[str, int] | None = None,
+    extra: Sequence[str] = (),
+) -> Verifier:
     """Initialize ``DIR/<name>-geth`` from the same genesis and start op-geth + a verifier
-    op-node on the ``verifier*`` ports."""
-    bins = require_peers(["geth", "op-node"])
+    rollup node (``kind="go"``: the Go op-node, process ``<name>-op-node``; ``kind="pyop"``:
+    ``pyop node``, process ``<name>-pyop-node``, with ``extra`` flags). ``ports`` (``http``,
+    ``auth``, ``rpc``): the ``verifier*`` ports of the devnet for ``name="verifier"``, free
+    ones otherwise."""
+    if kind not in VERIFIER_KINDS:
+        raise StackError(f"unknown verifier kind {kind!r} (choose from {', '.join(VERIFIER_KINDS)})")
+    bins = require_peers(["geth", "op-node"] if kind == "go" else ["geth"])
+    if ports is None:
+        if name == "verifier":
+            ports = {"http": info.ports["verifierGethHttp"], "auth": info.ports["verifierGethAuth"],
+                     "rpc": info.ports["verifierOpNodeRpc"]}  # fmt: skip
+        else:
+            ports = {k: free_port(HOST) for k in ("http", "auth", "rpc")}
     registry = PidRegistry(info.directory)
     ensure_beacon_shim(info, registry)
     datadir = info.directory / f"{name}-geth"
@@ -809,32 +870,38 @@ def start_verifier(info: DevnetInfo, *, name: str = "verifier") -> Verifier:
         geth_init(bins["geth"], datadir, info.genesis_path,
                   log_path=info.logs_dir / f"{name}-geth-init.log")  # fmt: skip
     geth = start_op_geth(
-        bins["geth"], datadir, http_port=info.ports["verifierGethHttp"],
-        authrpc_port=info.ports["verifierGethAuth"], jwt_path=info.jwt_path,
+        bins["geth"], datadir, http_port=ports["http"],
+        authrpc_port=ports["auth"], jwt_path=info.jwt_path,
         log_path=info.logs_dir / f"{name}-op-geth.log", network_id=info.l2_chain_id, host=HOST,
         registry=registry, name=f"{name}-op-geth", extra_flags=OP_GETH_EXTRA_FLAGS,
     )  # fmt: skip
-    node_dir = info.directory / f"{name}-op-node"
+    node_name = f"{name}-op-node" if kind == "go" else f"{name}-pyop-node"
+    node_dir = info.directory / node_name
     node_dir.mkdir(exist_ok=True)
     da_url = info.url("daServer") if info.altda else None
     try:
-        argv = op_node_argv(
-            bins["op-node"], info, engine_url=geth.authrpc_url,
-            rpc_port=info.ports["verifierOpNodeRpc"], data_dir=node_dir, sequencer=False,
-            da_server_url=da_url,
-        )  # fmt: skip
+        if kind == "go":
+            argv = op_node_argv(
+                bins["op-node"], info, engine_url=geth.authrpc_url, rpc_port=ports["rpc"],
+                data_dir=node_dir, sequencer=False, da_server_url=da_url,
+            )  # fmt: skip
+        else:
+            argv = pyop_node_argv(
+                info, engine_url=geth.authrpc_url, rpc_port=ports["rpc"], data_dir=node_dir,
+                sequencer=False, da_server_url=da_url, extra=extra,
+            )  # fmt: skip
         node = start_process(
-            f"{name}-op-node",
+            node_name,
             argv,
-            log_path=info.logs_dir / f"{name}-op-node.log", cwd=node_dir, registry=registry,
+            log_path=info.logs_dir / f"{node_name}.log", cwd=node_dir, registry=registry,
         )
-        url = info.url("verifierOpNodeRpc")
+        url = f"http://{HOST}:{ports['rpc']}"
         wait_for_rpc(url, method="optimism_syncStatus", timeout=60, process=node)
     except BaseException:
         geth.stop()
         registry.remove(geth.process.name)
         raise
-    return Verifier(op_geth=geth, op_node=node, rollup_rpc_url=url)
+    return Verifier(op_geth=geth, op_node=node, rollup_rpc_url=url, kind=kind)
 
 
 def stop_devnet(directory: Path) -> dict[str, str]:
@@ -883,6 +950,7 @@ __all__ = [
     "DEVNET_JSON",
     "PEERS",
     "STACKS",
+    "VERIFIER_KINDS",
     "DevnetInfo",
     "Stack",
     "StackError",
@@ -896,6 +964,7 @@ __all__ = [
     "op_proposer_argv",
     "parse_fork_offsets",
     "peers_cache",
+    "pyop_node_argv",
     "require_peers",
     "run_foreground",
     "start_stack",

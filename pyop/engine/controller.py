@@ -446,20 +446,22 @@ class EngineController:
 
     # ------------------------------------------------------------------ finality
 
-    async def finalize(self, l2: L2BlockRef) -> None:
+    async def finalize(self, l2: L2BlockRef) -> bool:
         """Mark ``l2`` finalized (derived from a finalized L1 block) and tell the engine. A block
-        above the safe head or below the current finalized head is ignored (logged)."""
+        above the safe head or below the current finalized head is ignored (logged). Returns
+        whether ``l2`` is the finalized head now."""
         if l2.number > self.safe.number:
             self.log.warning("not finalizing L2 block %d: above the safe head %d", l2.number, self.safe.number)
-            return
+            return False
         if l2.number < self.finalized.number:
             self.log.warning("not finalizing L2 block %d: below the finalized head %d", l2.number,
                              self.finalized.number)  # fmt: skip
-            return
+            return False
         if l2 == self.finalized:
-            return
+            return True
         self.finalized = l2
         await self.forkchoice_sync("finalized block")
+        return True
 
     async def close(self) -> None:
         await self.client.close()

@@ -124,6 +124,7 @@ class Driver:
         self._reset_done = asyncio.Event()
         self._wake = asyncio.Event()
         self._pipeline_needs_reset = True
+        self._finality_epoch = 0  # bumped when a reset starts: finality records from before are stale
         engine.on_safe_head(self._on_safe_head)
         watcher.on_finalized(self._on_l1_finalized)
 
@@ -177,6 +178,8 @@ class Driver:
 
     async def _do_reset(self) -> None:
         reason, stage = self._reset_reason or "start", self._reset_stage or "driver"
+        self._finality_epoch += 1
+        self.finality.clear()
         async with self.lock:
             heads = await self.engine.start()
         await asyncio.to_thread(self.pipeline.reset, self.engine.pending_safe)
@@ -308,6 +311,7 @@ class Driver:
         if cand is None or cand[1].number <= self.engine.finalized.number:
             return
         l1, l2 = cand
+        epoch = self._finality_epoch
         try:
             canonical = await self.l1.header_by_number(l1.number)
         except (NotFound, PyopError) as e:
@@ -318,7 +322,11 @@ class Driver:
                                 f"the finalized canonical block ({to_hex(canonical.hash)})")  # fmt: skip
             return
         async with self.lock:
-            await self.engine.finalize(l2)
+            if epoch != self._finality_epoch:  # a reset started meanwhile: the record is stale
+                return
+            done = await self.engine.finalize(l2)
+        if done is False:  # the engine refused (above its safe head after a reset, ...)
+            return
         while self.finality and self.finality[0][0].number < l1.number:
             self.finality.popleft()
         log.info("finalized L2 block", extra=kv(stage="finalizer", l2=l2.number, l2_hash=to_hex(l2.hash),
