@@ -1,7 +1,7 @@
 """pyop node on the live devnet: sequencer block-building overhead and verifier sync speed.
 
 Run: ``.venv/bin/python -m bench.node_bench [--quick]`` (see bench/README.md). Needs the Go peers
-(scripts/build-peers.sh) and anvil (npm ci); every process is stopped by PID at the end.
+(scripts/build-peers.sh) and anvil (npm install); every process is stopped by PID at the end.
 
 1. **Sequencer overhead.** A devnet (anvil + op-geth) driven by ``pyop node --sequencer.enabled``
    run in this process (:class:`pyop.node.service.NodeService`, the Go op-node's flags) with the

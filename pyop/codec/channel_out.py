@@ -13,6 +13,7 @@ batches (each batch: ``batch type ++ payload``; Go ``rlp.Encode(w, NewBatchData(
 from __future__ import annotations
 
 import os
+from abc import ABC, abstractmethod
 from collections.abc import Iterable, Sequence
 from typing import Literal
 
@@ -119,7 +120,7 @@ def max_data_size(num_frames: int, max_frame_size: int) -> int:
     return num_frames * (max_frame_size - FRAME_OVERHEAD)
 
 
-class _FrameCutter:
+class _FrameCutter(ABC):
     """Shared frame output of a channel out over a compressed buffer."""
 
     def __init__(self, channel_id: ChannelID | None) -> None:
@@ -132,11 +133,13 @@ class _FrameCutter:
         #: True once the closing frame was emitted.
         self.done = False
 
+    @abstractmethod
     def _compressed(self) -> Compressor:
-        raise NotImplementedError
+        """The compressor holding this channel's compressed data."""
 
+    @abstractmethod
     def ready_bytes(self) -> int:
-        raise NotImplementedError
+        """Number of compressed bytes ready to be cut into frames."""
 
     def output_frame(self, max_size: int) -> Frame:
         """Cut the next frame of at most ``max_size`` encoded bytes (frame overhead included)
@@ -177,8 +180,9 @@ class _FrameCutter:
             frames.append(self.output_frame(max_size))
         return frames
 
+    @abstractmethod
     def close(self) -> None:
-        raise NotImplementedError
+        """Close the channel: no more input; flush the compressor."""
 
 
 class ChannelOut(_FrameCutter):

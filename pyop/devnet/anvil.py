@@ -20,6 +20,7 @@ from pyop.devnet.process import (
     ManagedProcess,
     PidRegistry,
     ProcessError,
+    ProcessHandle,
     free_port,
     start_process,
     wait_for_rpc,
@@ -39,17 +40,23 @@ class AnvilError(PyopError):
 
 def anvil_binary() -> Path:
     """Path of the anvil binary (``$PYOP_ANVIL`` overrides); :class:`AnvilError`, saying to run
-    ``npm ci``, if it is absent."""
+    ``npm install`` (or ``make deps``), if it is absent."""
     env = os.environ.get("PYOP_ANVIL")
     path = Path(env) if env else node_modules_dir() / ANVIL_IN_NODE_MODULES
     if not path.is_file():
-        raise AnvilError(f"anvil not found at {path}: run `npm ci` in the pyop repository root")
+        raise AnvilError(
+            f"anvil not found at {path}: "
+            "run `npm install` (or `make deps`) in the pyop repository root"
+        )
     return path
 
 
 @dataclass
-class AnvilProcess:
-    """A running anvil: JSON-RPC at ``rpc_url``, beacon API at ``beacon_url`` (same port)."""
+class AnvilProcess(ProcessHandle):
+    """A running anvil: JSON-RPC at ``rpc_url``, beacon API at ``beacon_url`` (same port).
+
+    :meth:`stop` stops it by its PID (SIGINT, SIGTERM, SIGKILL); with ``--dump-state`` anvil
+    writes the state on SIGINT/SIGTERM."""
 
     process: ManagedProcess
     host: str
@@ -59,10 +66,6 @@ class AnvilProcess:
     slots_in_an_epoch: int
 
     @property
-    def pid(self) -> int:
-        return self.process.pid
-
-    @property
     def rpc_url(self) -> str:
         return f"http://{self.host}:{self.port}"
 
@@ -70,26 +73,8 @@ class AnvilProcess:
     def beacon_url(self) -> str:
         return self.rpc_url
 
-    @property
-    def log_path(self) -> Path:
-        return self.process.log_path
-
     def rpc(self) -> RpcClient:
         return RpcClient(self.rpc_url)
-
-    def alive(self) -> bool:
-        return self.process.alive()
-
-    def stop(self, *, sigint_timeout: float = 5.0, sigterm_timeout: float = 5.0) -> str:
-        """Stop anvil by its PID (SIGINT, SIGTERM, SIGKILL); with ``--dump-state`` anvil writes
-        the state on SIGINT/SIGTERM."""
-        return self.process.stop(sigint_timeout=sigint_timeout, sigterm_timeout=sigterm_timeout)
-
-    def __enter__(self) -> AnvilProcess:
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.stop()
 
 
 def anvil_argv(

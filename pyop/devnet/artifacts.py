@@ -159,7 +159,8 @@ def load_artifact(name: str) -> Artifact:
         data = json.loads(path.read_text())
     except FileNotFoundError:
         raise ArtifactError(
-            f"forge artifact {path} not found: run `npm ci` in the pyop repository root"
+            f"forge artifact {path} not found: "
+            "run `npm install` (or `make deps`) in the pyop repository root"
         ) from None
     except (OSError, ValueError) as e:
         raise ArtifactError(f"cannot read forge artifact {path}: {e}") from None

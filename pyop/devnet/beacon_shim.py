@@ -22,10 +22,8 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import contextlib
 import json
 import logging
-import signal
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -37,10 +35,9 @@ from aiohttp import web
 from pyop.devnet.process import (
     ManagedProcess,
     PidRegistry,
-    ProcessError,
     free_port,
-    start_process,
-    wait_for_http,
+    start_http_service,
+    wait_for_stop_signal,
 )
 
 log = logging.getLogger("pyop.devnet.beacon_shim")
@@ -166,13 +163,8 @@ async def serve(l1_url: str, host: str, port: int, block_time: int) -> None:
     await web.TCPSite(runner, host, port).start()
     log.info("beacon shim on http://%s:%d -> %s (SECONDS_PER_SLOT %d)", host, port, l1_url,
              block_time)  # fmt: skip
-    stop = asyncio.Event()
-    loop = asyncio.get_running_loop()
-    for sig in (signal.SIGINT, signal.SIGTERM):
-        with contextlib.suppress(NotImplementedError, RuntimeError):
-            loop.add_signal_handler(sig, stop.set)
     try:
-        await stop.wait()
+        await wait_for_stop_signal()
     finally:
         await runner.cleanup()
 
@@ -195,15 +187,15 @@ def start_beacon_shim_process(
         sys.executable, "-m", "pyop.devnet.beacon_shim", "--l1", l1_url,
         "--addr", host, "--port", str(port), "--block-time", str(block_time),
     ]  # fmt: skip
-    proc = start_process(name, argv, log_path=Path(log_dir) / f"{name}.log", registry=registry)
     url = f"http://{host}:{port}"
-    try:
-        wait_for_http(url + "/eth/v1/config/spec", timeout=ready_timeout, process=proc)
-    except ProcessError:
-        proc.stop()
-        if registry is not None:
-            registry.remove(name)
-        raise
+    proc = start_http_service(
+        name,
+        argv,
+        log_path=Path(log_dir) / f"{name}.log",
+        ready_url=url + "/eth/v1/config/spec",
+        ready_timeout=ready_timeout,
+        registry=registry,
+    )
     return proc, url
 
 

@@ -24,10 +24,8 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import contextlib
 import logging
 import os
-import signal
 import socket
 import sys
 from collections.abc import Sequence
@@ -40,10 +38,9 @@ from eth_hash.auto import keccak
 from pyop.devnet.process import (
     ManagedProcess,
     PidRegistry,
-    ProcessError,
     free_port,
-    start_process,
-    wait_for_http,
+    start_http_service,
+    wait_for_stop_signal,
 )
 
 log = logging.getLogger("pyop.devnet.da_server")
@@ -229,13 +226,8 @@ async def serve_da_server(
         host, port, directory, commitment_type=commitment_type, da_layer_byte=da_layer_byte
     )
     log.info("alt-DA server listening on %s (dir %s)", handle.url, directory)
-    stop = asyncio.Event()
-    loop = asyncio.get_running_loop()
-    for sig in (signal.SIGINT, signal.SIGTERM):
-        with contextlib.suppress(NotImplementedError, RuntimeError):
-            loop.add_signal_handler(sig, stop.set)
     try:
-        await stop.wait()
+        await wait_for_stop_signal()
     finally:
         await handle.close()
 
@@ -261,15 +253,15 @@ def start_da_server_process(
         "--addr", host, "--port", str(port), "--dir", str(directory / "da"),
         "--commitment-type", commitment_type,
     ]  # fmt: skip
-    proc = start_process(name, argv, log_path=directory / f"{name}.log", registry=registry)
     url = f"http://{host}:{port}"
-    try:
-        wait_for_http(url + "/health", timeout=ready_timeout, process=proc)
-    except ProcessError:
-        proc.stop()
-        if registry is not None:
-            registry.remove(name)
-        raise
+    proc = start_http_service(
+        name,
+        argv,
+        log_path=directory / f"{name}.log",
+        ready_url=url + "/health",
+        ready_timeout=ready_timeout,
+        registry=registry,
+    )
     return proc, url
 
 

@@ -24,6 +24,7 @@ from pyop.devnet.process import (
     ManagedProcess,
     PidRegistry,
     ProcessError,
+    ProcessHandle,
     free_port,
     start_process,
     wait_for_rpc,
@@ -110,7 +111,7 @@ def init_genesis_hash_prefix(init_log: str) -> str | None:
 
 
 @dataclass
-class OpGethProcess:
+class OpGethProcess(ProcessHandle):
     """A running op-geth: JSON-RPC at ``http_url``, Engine API at ``authrpc_url``."""
 
     process: ManagedProcess
@@ -121,10 +122,6 @@ class OpGethProcess:
     datadir: Path
 
     @property
-    def pid(self) -> int:
-        return self.process.pid
-
-    @property
     def http_url(self) -> str:
         return f"http://{self.host}:{self.http_port}"
 
@@ -132,25 +129,12 @@ class OpGethProcess:
     def authrpc_url(self) -> str:
         return f"http://{self.host}:{self.authrpc_port}"
 
-    @property
-    def log_path(self) -> Path:
-        return self.process.log_path
-
     def rpc(self) -> RpcClient:
         return RpcClient(self.http_url)
-
-    def alive(self) -> bool:
-        return self.process.alive()
 
     def stop(self, *, sigint_timeout: float = 20.0, sigterm_timeout: float = 5.0) -> str:
         """Stop by PID: SIGINT (clean database shutdown), then SIGTERM, then SIGKILL."""
         return self.process.stop(sigint_timeout=sigint_timeout, sigterm_timeout=sigterm_timeout)
-
-    def __enter__(self) -> OpGethProcess:
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.stop()
 
 
 def op_geth_argv(

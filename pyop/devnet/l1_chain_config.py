@@ -23,7 +23,7 @@ CANCUN_BLOB_CONFIG = {"target": 3, "max": 6, "baseFeeUpdateFraction": 3338477}
 PRAGUE_BLOB_CONFIG = {"target": 6, "max": 9, "baseFeeUpdateFraction": 5007716}
 """EIP-7691 blob parameters (EIP-7840 ``blobSchedule.prague``)."""
 
-_BLOCK_FORKS = (
+BLOCK_FORKS = (
     "homesteadBlock",
     "eip150Block",
     "eip155Block",
@@ -39,6 +39,8 @@ _BLOCK_FORKS = (
     "grayGlacierBlock",
     "mergeNetsplitBlock",
 )
+"""The geth ``ChainConfig`` block-numbered forks (through the merge); devnet chains have them
+all at block 0 (L1 here and the L2 in :mod:`pyop.devnet.l2_genesis`)."""
 
 
 class L1ChainConfigError(PyopError):
@@ -52,7 +54,7 @@ def l1_chain_config(chain_id: int, hardfork: str = "prague") -> dict[str, object
     if hf not in ("cancun", "prague"):
         raise L1ChainConfigError(f"L1 hardfork {hardfork!r}: only cancun and prague are supported")
     cfg: dict[str, object] = {"chainId": chain_id}
-    for k in _BLOCK_FORKS:
+    for k in BLOCK_FORKS:
         cfg[k] = 0
     cfg["shanghaiTime"] = 0
     cfg["cancunTime"] = 0

@@ -55,6 +55,7 @@ from eth_hash.auto import keccak
 from pyop.config.forks import Fork
 from pyop.devnet.anvil import start_anvil
 from pyop.devnet.artifacts import load_artifact, node_modules_dir
+from pyop.devnet.l1_chain_config import BLOCK_FORKS
 from pyop.devnet.rpc import RpcClient
 from pyop.primitives import PyopError
 from pyop.protocol import predeploys as pd
@@ -276,22 +277,7 @@ class L2GenesisConfig:
 def chain_config(cfg: L2GenesisConfig) -> dict[str, object]:
     """op-geth ``params.ChainConfig`` JSON for the L2 (see the module docstring)."""
     out: dict[str, object] = {"chainId": cfg.l2_chain_id}
-    for k in (
-        "homesteadBlock",
-        "eip150Block",
-        "eip155Block",
-        "eip158Block",
-        "byzantiumBlock",
-        "constantinopleBlock",
-        "petersburgBlock",
-        "istanbulBlock",
-        "muirGlacierBlock",
-        "berlinBlock",
-        "londonBlock",
-        "arrowGlacierBlock",
-        "grayGlacierBlock",
-        "mergeNetsplitBlock",
-    ):
+    for k in BLOCK_FORKS:
         out[k] = 0
     for key, fork in (
         ("shanghaiTime", Fork.CANYON),
@@ -496,7 +482,9 @@ def preinstalls() -> dict[Address, bytes]:
     try:
         text = src.read_text()
     except OSError as e:
-        raise L2GenesisError(f"cannot read {src}: {e}; run `npm ci`") from None
+        raise L2GenesisError(
+            f"cannot read {src}: {e}; run `npm install` (or `make deps`)"
+        ) from None
     addrs = dict(re.findall(r"address internal constant (\w+) = (0x[0-9a-fA-F]{40});", text))
     codes = dict(re.findall(r'bytes internal constant (\w+)Code =\s*hex"([0-9a-fA-F]*)";', text))
     out: dict[Address, bytes] = {}

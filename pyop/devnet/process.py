@@ -10,6 +10,7 @@ getting-started guide: ``kill -INT``), hence SIGINT first.
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import json
 import os
@@ -22,7 +23,7 @@ import urllib.request
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Self
 
 from pyop.devnet.rpc import RpcClient, RpcError, RpcTransportError
 from pyop.primitives import PyopError
@@ -195,6 +196,35 @@ class ManagedProcess:
         )
 
 
+class ProcessHandle:
+    """Shared accessors of a wrapper around a :class:`ManagedProcess` (``self.process``); usable
+    as a context manager that calls :meth:`stop` on exit. Subclasses may override :meth:`stop`
+    with their own default timeouts."""
+
+    process: ManagedProcess
+
+    @property
+    def pid(self) -> int:
+        return self.process.pid
+
+    @property
+    def log_path(self) -> Path:
+        return self.process.log_path
+
+    def alive(self) -> bool:
+        return self.process.alive()
+
+    def stop(self, *, sigint_timeout: float = 5.0, sigterm_timeout: float = 5.0) -> str:
+        """Stop by PID (SIGINT, SIGTERM, SIGKILL; see :func:`stop_pid`)."""
+        return self.process.stop(sigint_timeout=sigint_timeout, sigterm_timeout=sigterm_timeout)
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+
 def start_process(
     name: str,
     argv: Sequence[str],
@@ -299,6 +329,40 @@ def wait_for_http(
         if time.monotonic() >= deadline:
             raise ProcessError(f"{url} did not answer within {timeout}s: {last}")
         time.sleep(interval)
+
+
+def start_http_service(
+    name: str,
+    argv: Sequence[str],
+    *,
+    log_path: Path,
+    ready_url: str,
+    ready_timeout: float,
+    registry: PidRegistry | None = None,
+) -> ManagedProcess:
+    """:func:`start_process`, then :func:`wait_for_http` on ``ready_url``; if it does not come
+    up, the process is stopped and dropped from ``registry`` before the
+    :class:`ProcessError` propagates."""
+    proc = start_process(name, argv, log_path=log_path, registry=registry)
+    try:
+        wait_for_http(ready_url, timeout=ready_timeout, process=proc)
+    except ProcessError:
+        proc.stop()
+        if registry is not None:
+            registry.remove(name)
+        raise
+    return proc
+
+
+async def wait_for_stop_signal() -> None:
+    """Return once the running asyncio loop receives SIGINT or SIGTERM (where signal handlers
+    can be installed; elsewhere wait until cancelled)."""
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        with contextlib.suppress(NotImplementedError, RuntimeError):
+            loop.add_signal_handler(sig, stop.set)
+    await stop.wait()
 
 
 def free_port(host: str = "127.0.0.1") -> int:

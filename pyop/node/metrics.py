@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import math
 import threading
+from abc import ABC, abstractmethod
 from collections.abc import Sequence
 
 CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8"
@@ -48,7 +49,7 @@ def _labels(names: Sequence[str], values: Sequence[str], extra: str = "") -> str
     return "{" + ",".join(parts) + "}" if parts else ""
 
 
-class _Metric:
+class _Metric(ABC):
     type_name = "untyped"
 
     def __init__(self, name: str, help: str, labelnames: Sequence[str] = ()) -> None:
@@ -62,8 +63,9 @@ class _Metric:
             raise ValueError(f"{self.name}: expected labels {self.labelnames}, got {tuple(labels)}")
         return tuple(str(x) for x in labels)
 
+    @abstractmethod
     def lines(self) -> list[str]:
-        raise NotImplementedError
+        """The sample lines of this metric in the Prometheus text format."""
 
     def render(self) -> str:
         head = [f"# HELP {self.name} {escape_help(self.help)}", f"# TYPE {self.name} {self.type_name}"]

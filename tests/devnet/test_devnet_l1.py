@@ -2,7 +2,8 @@
 a blob transaction to the batch inbox.
 
 Each module run starts its own anvil on 127.0.0.1 with a free port and stops it by PID. Skipped
-only when ``node_modules`` (anvil, contract artifacts) is absent: run ``npm ci``.
+only when ``node_modules`` (anvil, contract artifacts) is absent: run ``npm install`` (or
+``make deps``).
 """
 
 from __future__ import annotations
@@ -59,9 +60,9 @@ def _require_node_modules() -> None:
     try:
         anvil_binary()
     except AnvilError as e:
-        pytest.skip(f"{e} (the devnet tests need `npm ci`)")
+        pytest.skip(f"{e} (the devnet tests need `npm install` (or `make deps`))")
     if not (forge_artifacts_dir() / "SystemConfig.sol" / "SystemConfig.json").is_file():
-        pytest.skip("contracts-bedrock forge artifacts missing: run `npm ci`")
+        pytest.skip("contracts-bedrock forge artifacts missing: run `npm install` (or `make deps`)")
 
 
 # Keys of deployments/artifact.json in the OP getting-started example (Deploy.s.sol output),

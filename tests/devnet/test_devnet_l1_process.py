@@ -116,7 +116,7 @@ def test_anvil_start_stop_by_pid_with_registry(tmp_path: Path) -> None:
     try:
         anvil_binary()
     except AnvilError as e:
-        pytest.skip(f"{e} (the devnet tests need `npm ci`)")
+        pytest.skip(f"{e} (the devnet tests need `npm install` (or `make deps`))")
     reg = PidRegistry(tmp_path)
     t0 = time.monotonic()
     anvil = start_anvil(tmp_path, block_time=None, chain_id=4242, registry=reg)
