@@ -20,26 +20,14 @@ kona's JSON (e.g. the ``rollup_config`` of kona's executor fixtures, shared
 from __future__ import annotations
 
 from pyop.config.errors import RollupConfigError
-from pyop.config.forks import CHANNEL_TIMEOUT_GRANITE, Fork
+from pyop.config.forks import CHANNEL_TIMEOUT_GRANITE, MAINLINE_FORKS, Fork
 from pyop.config.jsonread import ObjectReader, check_int
 from pyop.config.rollup import AltDAConfig, ChainOpConfig, Genesis, RollupConfig
 from pyop.primitives import ZERO_ADDRESS, ZERO_HASH, BlockID, SystemConfig
 
 KONA_DEFAULT_INTEROP_MESSAGE_EXPIRY_WINDOW = 3600
 
-_KONA_FORK_ORDER: tuple[Fork, ...] = (
-    Fork.REGOLITH,
-    Fork.CANYON,
-    Fork.DELTA,
-    Fork.ECOTONE,
-    Fork.FJORD,
-    Fork.GRANITE,
-    Fork.HOLOCENE,
-    Fork.ISTHMUS,
-    Fork.JOVIAN,
-    Fork.KARST,
-    Fork.INTEROP,
-)
+_KONA_FORK_ORDER: tuple[Fork, ...] = (*MAINLINE_FORKS, Fork.INTEROP)
 
 
 def _quantity(r: ObjectReader, key: str) -> int | None:

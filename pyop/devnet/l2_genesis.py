@@ -52,7 +52,7 @@ from typing import Any
 import rlp
 from eth_hash.auto import keccak
 
-from pyop.config.forks import Fork
+from pyop.config.forks import MAINLINE_FORKS, Fork
 from pyop.devnet.anvil import start_anvil
 from pyop.devnet.artifacts import load_artifact, node_modules_dir
 from pyop.devnet.l1_chain_config import BLOCK_FORKS
@@ -105,17 +105,8 @@ _CHAIN_CONFIG_FORKS: tuple[Fork, ...] = (
     Fork.ISTHMUS,
     Fork.JOVIAN,
 )
-SUPPORTED_FORKS: tuple[Fork, ...] = (
-    Fork.REGOLITH,
-    Fork.CANYON,
-    Fork.DELTA,
-    Fork.ECOTONE,
-    Fork.FJORD,
-    Fork.GRANITE,
-    Fork.HOLOCENE,
-    Fork.ISTHMUS,
-    Fork.JOVIAN,
-)
+# The mainline forks this op-geth genesis knows: Regolith through Jovian (no Karst).
+SUPPORTED_FORKS: tuple[Fork, ...] = MAINLINE_FORKS[: MAINLINE_FORKS.index(Fork.JOVIAN) + 1]
 
 DEFAULT_FORK_OFFSETS: dict[Fork, int | None] = {
     Fork.REGOLITH: 0,
