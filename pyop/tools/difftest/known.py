@@ -1,0 +1,303 @@
+"""Known divergences: kept, listed with their reason, reported on every run (never hidden).
+
+``spec_vectors/divergences/KNOWN.json`` holds, per id, the reason, the status and the targets
+where it shows; this module holds the matching predicate of each id (over the input and both
+results), so what counts as "known" is code that can be read and reviewed. An id in the file
+without a predicate, or a predicate without an entry, is an error (a test checks both ways).
+Ids D1-D14 are the audit's (shared notes, audit-derivation-vs-op-node-v1.19.6.md).
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from pyop.tools.difftest.seeds import SPEC
+
+KNOWN_FILE = SPEC / "divergences" / "KNOWN.json"
+
+#: (target, input, pyop value, pyop info, go value, go info) -> matches
+Matcher = Callable[[str, dict[str, Any], Any, dict[str, Any], Any, dict[str, Any]], bool]
+
+
+@dataclass(frozen=True)
+class Known:
+    id: str
+    reason: str
+    status: str
+    targets: tuple[str, ...]
+
+
+def load_known(path: Path = KNOWN_FILE) -> dict[str, Known]:
+    if not path.is_file():
+        return {}
+    raw = json.loads(path.read_text())
+    return {
+        k: Known(k, v["reason"], v["status"], tuple(v["targets"]))
+        for k, v in raw.items()
+        if not k.startswith("_")
+    }
+
+
+def _msg(info: dict[str, Any]) -> str:
+    return json.dumps(info)
+
+
+MATCHERS: dict[str, Matcher] = {}
+
+
+def matcher(id_: str) -> Callable[[Matcher], Matcher]:
+    def deco(f: Matcher) -> Matcher:
+        MATCHERS[id_] = f
+        return f
+
+    return deco
+
+
+def classify(known: dict[str, Known], target: str, inp: dict[str, Any], py: Any, py_info: dict[str, Any],
+             go: Any, go_info: dict[str, Any]) -> str | None:  # fmt: skip
+    """The id of the known divergence this one is, or ``None`` (unexplained)."""
+    for k in known.values():
+        if target not in k.targets:
+            continue
+        m = MATCHERS.get(k.id)
+        if m is not None and m(target, inp, py, py_info, go, go_info):
+            return k.id
+    return None
+
+
+_ = re
+
+
+# ---------------------------------------------------------------------------------------------
+# Matchers. Each says, for the targets where the divergence shows, what pyop and op-node give.
+# ---------------------------------------------------------------------------------------------
+
+
+def _pyop_says(py: Any, py_info: dict[str, Any], pattern: str) -> bool:
+    return re.search(pattern, _msg(py_info)) is not None
+
+
+def _channel_prefix(py: Any, go: Any) -> bool:
+    """pyop's batches are op-node's with some left out, in order (pyop dropped more)."""
+    if not (isinstance(py, dict) and isinstance(go, dict) and "batches" in py and "batches" in go):
+        return False
+    it = iter(go["batches"])
+    return len(py["batches"]) < len(go["batches"]) and all(any(b == g for g in it) for b in py["batches"])
+
+
+def _span_reason(target: str, py: Any, py_info: dict[str, Any], go: Any, pattern: str) -> bool:
+    """pyop could not decode/derive a span batch for ``pattern`` while op-node could."""
+    if not _pyop_says(py, py_info, pattern):
+        return False
+    if target == "channel":
+        return _channel_prefix(py, go)
+    if target in ("batch", "span-derive"):
+        return isinstance(py, dict) and py.get("err") in ("decode", "derive") and isinstance(go, dict) and (
+            "span" in go or (go.get("err") in ("derive",) and py.get("err") == "decode")
+        )
+    # check-batch / batch-stage: pyop never got a batch; op-node judged one.
+    return isinstance(py, dict) and py.get("err") == "span_invalid" and isinstance(go, dict) and "err" not in go
+
+
+@matcher("D6")
+def _d6(target: str, inp: dict[str, Any], py: Any, py_info: dict[str, Any], go: Any, go_info: dict[str, Any]) -> bool:
+    return _span_reason(target, py, py_info, go, r"unsupported span-batch tx type")
+
+
+@matcher("D10")
+def _d10(target: str, inp: dict[str, Any], py: Any, py_info: dict[str, Any], go: Any, go_info: dict[str, Any]) -> bool:
+    return _span_reason(target, py, py_info, go, r"negative L1 origin number")
+
+
+@matcher("D11")
+def _d11(target: str, inp: dict[str, Any], py: Any, py_info: dict[str, Any], go: Any, go_info: dict[str, Any]) -> bool:
+    return _span_reason(target, py, py_info, go, r"integer wider than 32 bytes")
+
+
+def _batch_ts_txs(inp: dict[str, Any]) -> list[tuple[int, int]]:
+    """(timestamp, tx count) of the singular batches in a check-batch / batch-stage input."""
+    out = []
+    for b in [inp.get("batch"), *list(inp.get("batches") or [])]:
+        if isinstance(b, dict) and b.get("singular"):
+            out.append((int(b["singular"]["timestamp"]), len(b["singular"]["txs"])))
+    return out
+
+
+def _karst_activation(inp: dict[str, Any], ts: int) -> bool:
+    cfg = inp["cfg"]
+    k = cfg.get("karst_time")
+    bt = int(cfg["block_time"])
+    return k is not None and ts >= k and ts >= bt and ts - bt < k
+
+
+@matcher("D1")
+def _d1(target: str, inp: dict[str, Any], py: Any, py_info: dict[str, Any], go: Any, go_info: dict[str, Any]) -> bool:
+    if target == "check-batch":
+        return (py == {"validity": "accept"} and go == {"validity": "drop"}
+                and any(n and _karst_activation(inp, ts) for ts, n in _batch_ts_txs(inp)))  # fmt: skip
+    if target == "batch-stage":
+        # op-node drops (and flushes) a batch with user txs at the Karst activation block.
+        return any(n and _karst_activation(inp, ts) for ts, n in _batch_ts_txs(inp)) and _d1_stage(py, go, inp)
+    if target == "attributes":
+        a = inp.get("parent", {})
+        ts = int(a.get("timestamp", 0)) + int(inp["cfg"]["block_time"])
+        return _karst_activation(inp, ts) and isinstance(py, dict) and "attributes" in py and isinstance(go, dict) and "attributes" in go
+    return False
+
+
+def _d1_stage(py: Any, go: Any, inp: dict[str, Any]) -> bool:
+    """In the event lists, the first difference is pyop returning a batch at the Karst
+    activation block with user txs where op-node flushed."""
+    pe, ge = py.get("events", []), go.get("events", [])
+    for a, b in zip(pe, ge, strict=False):
+        if a != b:
+            return "batch" in a and bool(a["batch"]["txs"]) and _karst_activation(inp, int(a["batch"]["timestamp"])) and "flush" in b
+    return False
+
+
+def _first_event_diff(py: Any, go: Any) -> tuple[dict[str, Any], dict[str, Any]] | None:
+    if not (isinstance(py, dict) and isinstance(go, dict) and "events" in py and "events" in go):
+        return None
+    for a, b in zip(py["events"], go["events"], strict=False):
+        if a != b:
+            return a, b
+    return None
+
+
+@matcher("D4")
+def _d4(target: str, inp: dict[str, Any], py: Any, py_info: dict[str, Any], go: Any, go_info: dict[str, Any]) -> bool:
+    """Holocene span batch overlapping the safe chain: op-node also checks the overlapped
+    blocks (drop -> flush, fetch failure -> undecided), pyop accepts after the prefix checks."""
+    diff = _first_event_diff(py, go)
+    if target != "batch-stage" or diff is None:
+        return False
+    a, b = diff
+    # The parent at the point of difference: the input's, advanced by every batch applied.
+    applied = [e["batch"]["timestamp"] for e in py["events"][: py["events"].index(a)] if "batch" in e]
+    parent_ts = max([int(inp["parent"]["timestamp"]), *applied])
+    overlap = any(first <= parent_ts for first, _ in py_info.get("spans", []))
+    # op-node is stricter here: it skips (undecided) or drops what pyop accepted or dropped later.
+    return overlap and ("ned" in b or "flush" in b) and ("batch" in a or "flush" in a)
+
+
+@matcher("D5")
+def _d5(target: str, inp: dict[str, Any], py: Any, py_info: dict[str, Any], go: Any, go_info: dict[str, Any]) -> bool:
+    """Holocene: op-node marks every batch the stage returns as concluding (blocks become
+    safe at once); pyop only the last of a span, and never a generated empty batch."""
+    diff = _first_event_diff(py, go)
+    if target != "batch-stage" or diff is None:
+        return False
+    a, b = diff
+    return "batch" in a and "batch" in b and a["batch"] == b["batch"] and a["concluding"] is False and b["concluding"] is True
+
+
+def _has_post_exec(txs: list[str]) -> bool:
+    return any(t[:4].lower() == "0x7d" for t in txs)
+
+
+@matcher("D9")
+def _d9(target: str, inp: dict[str, Any], py: Any, py_info: dict[str, Any], go: Any, go_info: dict[str, Any]) -> bool:
+    """A singular batch with a PostExec (0x7D) tx: op-node drops it (no Lagoon/SDM), pyop accepts."""
+    if inp["cfg"].get("lagoon_time") is not None:
+        return False
+    if target == "check-batch":
+        b = inp["batch"].get("singular")
+        return bool(b) and _has_post_exec(b["txs"]) and py == {"validity": "accept"} and go == {"validity": "drop"}
+    diff = _first_event_diff(py, go)
+    if target == "batch-stage" and diff is not None:
+        a, b2 = diff
+        return "batch" in a and _has_post_exec(a["batch"]["txs"]) and "flush" in b2
+    return False
+
+
+@matcher("N1")
+def _n1(target: str, inp: dict[str, Any], py: Any, py_info: dict[str, Any], go: Any, go_info: dict[str, Any]) -> bool:
+    """Corrupt brotli stream: pyop keeps the batches decoded before the corrupt byte; op-node
+    (andybalholm/brotli) loses what the decoder had not flushed when the error hit."""
+    if target != "channel" or not str(inp.get("data", "")).startswith("0x01"):
+        return False
+    return _channel_prefix(go, py)
+
+
+@matcher("N2")
+def _n2(target: str, inp: dict[str, Any], py: Any, py_info: dict[str, Any], go: Any, go_info: dict[str, Any]) -> bool:
+    """The L1-info deposit cannot be built (e.g. a SystemConfig scalar with an unknown
+    version once Ecotone is active): op-node's attributes builder returns a CriticalError,
+    pyop's raises L1InfoError, which its node driver treats as temporary (retries forever)."""
+    return target == "attributes" and py == {"err": "untyped:L1InfoError"} and go == {"err": "critical"}
+
+
+@matcher("D2")
+def _d2(target: str, inp: dict[str, Any], py: Any, py_info: dict[str, Any], go: Any, go_info: dict[str, Any]) -> bool:
+    """Built-in L1 chain config (op-node picks mainnet's by L1 chain id, with its BPO forks);
+    pyop has no built-in schedule and computes the blob base fee with Prague's fraction. Only
+    the L1-info deposit (its blobBaseFee) differs."""
+    if not isinstance(inp.get("l1ChainConfig"), str):
+        return False
+    if target == "l1-info":
+        if not (isinstance(py, dict) and isinstance(go, dict) and "tx" in py and "tx" in go):
+            return False
+        pd, gd = py.get("decoded"), go.get("decoded")
+        return isinstance(pd, dict) and isinstance(gd, dict) and {k for k in pd if pd[k] != gd[k]} == {"blobBaseFee"}
+    if target == "attributes":
+        if not (isinstance(py, dict) and isinstance(go, dict) and "attributes" in py and "attributes" in go):
+            return False
+        pa, ga = py["attributes"], go["attributes"]
+        return ({k for k in pa if pa[k] != ga[k]} == {"transactions"}
+                and pa["transactions"][1:] == ga["transactions"][1:])  # fmt: skip
+    return False
+
+
+@matcher("D14")
+def _d14(target: str, inp: dict[str, Any], py: Any, py_info: dict[str, Any], go: Any, go_info: dict[str, Any]) -> bool:
+    """L1-info calldata decoded by its selector (pyop) vs by the format of the L2 block's time
+    (op-node L1BlockInfoFromBytes): they differ exactly when the two formats differ."""
+    if target != "l1-info" or inp.get("mode") != "decode":
+        return False
+    from pyop.primitives import PyopError
+    from pyop.protocol.l1_info import l1_info_format_at, l1_info_format_of
+    from pyop.tools.difftest.targets._common import cfg_of
+
+    try:
+        by_selector = l1_info_format_of(bytes.fromhex(str(inp["data"])[2:]))
+    except PyopError:
+        return False
+    return by_selector is not l1_info_format_at(cfg_of(inp["cfg"]), int(inp["l2Time"]))
+
+
+def _is_activation(cfg: dict[str, Any], fork: str, ts: int) -> bool:
+    t = cfg.get(fork + "_time")
+    bt = int(cfg["block_time"])
+    return t is not None and ts >= t and ts >= bt and ts - bt < t
+
+
+@matcher("D8")
+def _d8(target: str, inp: dict[str, Any], py: Any, py_info: dict[str, Any], go: Any, go_info: dict[str, Any]) -> bool:
+    """Holocene activation block: op-node sets eip1559Params from the SystemConfig, pyop
+    writes 8 zero bytes (spec)."""
+    if target != "attributes" or not (isinstance(py, dict) and isinstance(go, dict)):
+        return False
+    pa, ga = py.get("attributes"), go.get("attributes")
+    if not (isinstance(pa, dict) and isinstance(ga, dict)):
+        return False
+    ts = int(inp["parent"]["timestamp"]) + int(inp["cfg"]["block_time"])
+    return ({k for k in pa if pa[k] != ga[k]} == {"eip1559Params"} and pa["eip1559Params"] == "0x" + "00" * 8
+            and _is_activation(inp["cfg"], "holocene", ts))  # fmt: skip
+
+
+@matcher("N3")
+def _n3(target: str, inp: dict[str, Any], py: Any, py_info: dict[str, Any], go: Any, go_info: dict[str, Any]) -> bool:
+    """An L1 blob base fee of 2^256 or more: op-node writes it modulo 2^256 into the L1-info
+    deposit, pyop refuses to encode it."""
+    if not _pyop_says(py, py_info, r"blob_base_fee = \d+ does not fit in 256 bits"):
+        return False
+    if target == "l1-info":
+        return py.get("err") == "encode" and isinstance(go, dict) and "tx" in go
+    if target == "attributes":
+        return isinstance(go, dict) and "attributes" in go
+    return False
