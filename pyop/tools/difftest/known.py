@@ -142,7 +142,7 @@ def _d1(target: str, inp: dict[str, Any], py: Any, py_info: dict[str, Any], go: 
                 and any(n and _karst_activation(inp, ts) for ts, n in _batch_ts_txs(inp)))  # fmt: skip
     if target == "batch-stage":
         # op-node drops (and flushes) a batch with user txs at the Karst activation block.
-        return any(n and _karst_activation(inp, ts) for ts, n in _batch_ts_txs(inp)) and _d1_stage(py, go, inp)
+        return _d1_stage(py, go, inp)  # singular or span element: the returned batch tells
     if target == "attributes":
         a = inp.get("parent", {})
         ts = int(a.get("timestamp", 0)) + int(inp["cfg"]["block_time"])

@@ -57,7 +57,7 @@ def _candidates(v: Any) -> Iterator[Any]:
             yield {kk: vv for kk, vv in v.items() if kk != k}
     elif isinstance(v, list):
         n = len(v)
-        k = n // 2
+        k = max(1, n // 2) if n else 0
         while k >= 1:
             for i in range(0, n, k):
                 yield v[:i] + v[i + k :]
@@ -65,7 +65,7 @@ def _candidates(v: Any) -> Iterator[Any]:
     elif _is_hex(v):
         data = bytes.fromhex(v[2:])
         n = len(data)
-        k = n // 2
+        k = max(1, n // 2)
         while k >= 1:
             for i in range(0, n, k):
                 yield "0x" + (data[:i] + data[i + k :]).hex()

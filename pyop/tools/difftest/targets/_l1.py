@@ -70,7 +70,7 @@ def header(rng: Rng, times: dict[str, int], *, number: int | None = None, timest
     prague = "prague" in times and timestamp >= times["prague"]
     ebg = None
     if cancun:
-        ebg = rng.pick([0, 0, 1, 131072, 393216, rng.randrange(0, 1 << 27), rng.randrange(0, 1 << 32)])
+        ebg = rng.pick([0, 0, 1, 131072, 393216, rng.randrange(0, 1 << 27), rng.randrange(0, 1 << 27)]) if rng.chance(0.97) else rng.randrange(0, 1 << 32)
     return {
         "hash": h(hash_ if hash_ is not None else rng.hash32()),
         "number": number if number is not None else rng.u(32),
