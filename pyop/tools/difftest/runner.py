@@ -2,8 +2,9 @@
 
 Per target: the kept divergence vectors of that target (``spec_vectors/divergences/<target>/``)
 and any ``--corpus`` inputs are replayed first, then generated inputs follow (20 % of them
-mutations of the corpus when there is one). Go works on batch ``k+1`` while pyop computes
-batch ``k`` (the two run on different cores). A divergence is classified by ``known.py``:
+mutations of the ``--corpus`` inputs when one is given, else 2 % mutations of the kept
+vectors). Go works on batch ``k+1`` while pyop computes batch ``k`` (the two run on different
+cores). A divergence is classified by ``known.py``:
 
 - known (an audit id such as D6): counted and reported; the first one of each id per target is
   written as a vector (``<out>/<target>/<ID>.json``) if none is there yet;
@@ -249,7 +250,7 @@ def run_target(name: str, opts: RunOptions) -> Summary:
             for i in range(start, start + k):
                 if i < len(corpus):
                     out.append(corpus[i])
-                elif corpus and rng.chance(0.2):
+                elif corpus and rng.chance(mutate_share):
                     m = _mutate_json(rng, rng.pick(corpus))
                     loose.add(id(m))
                     out.append(m)
@@ -257,6 +258,9 @@ def run_target(name: str, opts: RunOptions) -> Summary:
                     out.append(t.generate(rng))
             return out
 
+        # A --corpus is there to be explored (20 % of inputs mutate it); the kept vectors alone
+        # get 2 % (they are few, mostly known divergences, and would crowd out the generators).
+        mutate_share = 0.2 if opts.corpus is not None else 0.02
         # Corpus mutations edit fields without knowing their types: one the Go peer cannot
         # even parse (a hash of the wrong size, a uint16 that overflows) is discarded.
         loose: set[int] = set()
