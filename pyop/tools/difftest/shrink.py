@@ -97,8 +97,8 @@ def shrink(inp: dict[str, Any], same: Callable[[dict[str, Any]], bool], budget: 
                 node = _get(best, path)
             except (KeyError, IndexError, TypeError):
                 continue
-            if path and path[0] == "cfg":
-                continue  # the rollup config is kept whole (a partial config is a bad input)
+            if path and path[0] in ("cfg", "l1ChainConfig"):
+                continue  # configs are kept whole (a partial config is a bad input; see runner)
             for cand in _candidates(node):
                 if used >= budget:
                     return best, used
