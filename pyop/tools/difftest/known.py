@@ -306,3 +306,26 @@ def _n3(target: str, inp: dict[str, Any], py: Any, py_info: dict[str, Any], go: 
     if target == "attributes":
         return isinstance(go, dict) and "attributes" in go
     return False
+
+
+@matcher("N4")
+def _n4(target: str, inp: dict[str, Any], py: Any, py_info: dict[str, Any], go: Any, go_info: dict[str, Any]) -> bool:
+    """A zlib channel whose stream ends abruptly (cut mid-block or corrupt): op-node loses a
+    batch whose last bytes come out of the zlib reader together with the error; pyop keeps it."""
+    data = str(inp.get("data", ""))
+    if target != "channel" or len(data) < 4 or int(data[2:4], 16) & 0x0F not in (8, 15):
+        return False
+    if not _channel_prefix(go, py):
+        return False
+    from pyop.codec.channel import decompress_channel
+    from pyop.primitives import PyopError
+    from pyop.tools.difftest.targets._common import cfg_of
+
+    cfg = cfg_of(inp["cfg"])
+    t = int(inp["origin"]["timestamp"])
+    try:
+        dec = decompress_channel(bytes.fromhex(data[2:]), max_rlp_bytes=cfg.max_rlp_bytes_per_channel(t),
+                                 allow_brotli=cfg.is_fjord(t))  # fmt: skip
+    except PyopError:
+        return False
+    return (not dec.complete and not dec.capped) or dec.stream_error is not None
