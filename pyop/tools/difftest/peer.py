@@ -68,7 +68,8 @@ class GoPeer:
 
     def _write_loop(self) -> None:
         stdin = self.proc.stdin
-        assert stdin is not None
+        if stdin is None:  # Popen(stdin=PIPE) always sets it
+            return
         while True:
             chunk = self._q.get()
             if chunk is None:
@@ -101,7 +102,8 @@ class GoPeer:
         t0 = time.perf_counter()
         out = []
         stdout = self.proc.stdout
-        assert stdout is not None
+        if stdout is None:  # Popen(stdout=PIPE) always sets it
+            raise GoPeerError("Go difftest peer has no stdout")
         for _ in range(n):
             line = stdout.readline()
             if not line:
