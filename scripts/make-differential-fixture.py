@@ -297,6 +297,7 @@ def run(args: argparse.Namespace) -> int:
         raw_path = directory / "fixture.json"
         capture = [PYOP, "capture", f"--l1={info.l1_url}", f"--l1.beacon={info.l1_beacon_url}",
                    f"--l2={info.l2_rpc_url}", f"--rollup-config={info.rollup_path}",
+                   f"--rollup.l1-chain-config={info.l1_chain_config_path}",
                    "--from-l2=1", f"--to-l2={args.blocks}", "-o", str(raw_path)]  # fmt: skip
         log(" ".join(capture))
         subprocess.run(capture, check=True)
