@@ -76,7 +76,7 @@ def genesis() -> L2Genesis:
 
 @pytest.fixture(scope="module")
 def genesis_jovian() -> L2Genesis:
-    offsets = {f: 0 for f in Fork if f not in (Fork.KARST, Fork.INTEROP)}
+    offsets = {f: 0 for f in Fork if f not in (Fork.KARST, Fork.LAGOON)}
     return build_l2_genesis(make_cfg(fork_offsets=offsets, min_base_fee=1000))
 
 
