@@ -120,7 +120,9 @@ def _schedule(chain_id: int, name: str, times: Mapping[str, int]) -> L1BlobSched
         "bpo2": BPO2_BLOB_CONFIG,
     }
     forks = tuple((f, times[f], params[f]) for f in BLOB_FORKS if f in times)
-    return L1BlobSchedule(chain_id, forks, source=f"built-in {name} config, op-geth v1.101702.3-rc.7")
+    return L1BlobSchedule(
+        chain_id, forks, source=f"built-in {name} config, op-geth v1.101702.3-rc.7"
+    )
 
 
 #: op-node's built-in L1 chain configs (op-service/eth/config.go ``L1ChainConfigByChainID``),
@@ -186,9 +188,13 @@ def l1_blob_schedule_from_json(obj: object, where: str = "L1 chain config") -> L
             if not isinstance(entry, dict):
                 raise L1ChainConfigError(f"{where}: blobSchedule.{fork} must be an object")
             w = f"{where}: blobSchedule.{fork}"
-            target, mx, frac = (_int(entry, k, w) for k in ("target", "max", "baseFeeUpdateFraction"))
+            target, mx, frac = (
+                _int(entry, k, w) for k in ("target", "max", "baseFeeUpdateFraction")
+            )
             if target is None or mx is None or not frac:
-                raise L1ChainConfigError(f"{w}: needs target, max and a non-zero baseFeeUpdateFraction")
+                raise L1ChainConfigError(
+                    f"{w}: needs target, max and a non-zero baseFeeUpdateFraction"
+                )
             bc = BlobConfig(target, mx, frac)
         if t is not None:
             forks.append((fork, t, bc))

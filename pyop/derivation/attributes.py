@@ -42,7 +42,7 @@ from pyop.protocol.l1_info import (
 )
 from pyop.protocol.predeploys import SEQUENCER_FEE_VAULT
 from pyop.protocol.system_config import update_system_config_from_receipts
-from pyop.protocol.upgrades import upgrade_txs_at
+from pyop.protocol.upgrades import upgrade_gas_at, upgrade_txs_at
 
 STAGE = "attributes"
 
@@ -126,7 +126,11 @@ def build_payload_attributes(
 
     Transactions: L1-info deposit, ``user_deposits`` (first block of an epoch), upgrade txs of
     the forks activating at this block (Ecotone, Fjord, Isthmus, Jovian; derivation.md
-    "Network upgrade automation transactions"). Raises :class:`ResetError` if the L2 time would
+    "Network upgrade automation transactions"; the NUT bundles of Karst and Lagoon, op-node
+    v1.19.6). Gas limit: the SystemConfig's, plus the NUT bundles' upgrade gas at the Karst /
+    Lagoon activation block (:func:`~pyop.protocol.upgrades.upgrade_gas_at`). Lagoon's interop
+    wrapper deposits need a dependency set of two or more chains, which pyop does not model:
+    it derives the single-chain activation block. Raises :class:`ResetError` if the L2 time would
     be before the L1 origin's time (derivation.md: ``l2 time >= l1 origin time``).
     ``blob_base_fee_override`` replaces the blob base fee computed from the header (for tools
     and fixtures that know the fee but not the L1 chain's blob schedule).
@@ -142,6 +146,8 @@ def build_payload_attributes(
         info = L1OriginInfo(info.hash, info.number, info.timestamp, info.base_fee, blob_base_fee_override)
     l1_info_tx = l1_info_deposit_tx(cfg, sys_cfg, info, seq_number, next_time).encode()
     txs = (l1_info_tx, *user_deposits, *upgrade_txs_at(cfg, next_time))
+    # [New in Karst] NUT-bundle upgrade gas on top of the SystemConfig's gas limit (op-node).
+    gas_limit = sys_cfg.gas_limit + upgrade_gas_at(cfg, next_time)
     parent_beacon_root = None
     if cfg.is_ecotone(next_time):  # [New in Ecotone]
         parent_beacon_root = l1_header.parent_beacon_root or ZERO_HASH
@@ -151,7 +157,7 @@ def build_payload_attributes(
         suggested_fee_recipient=SEQUENCER_FEE_VAULT,
         transactions=txs,
         no_tx_pool=True,
-        gas_limit=sys_cfg.gas_limit,
+        gas_limit=gas_limit,
         withdrawals=() if cfg.is_canyon(next_time) else None,  # [New in Canyon]
         parent_beacon_block_root=parent_beacon_root,
         eip1559_params=eip1559_params_for(cfg, sys_cfg, l2_parent.timestamp, next_time),
