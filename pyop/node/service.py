@@ -117,6 +117,14 @@ class NodeService:
             raise NodeConfigError("missing L1 beacon endpoint: --l1.beacon is required once Ecotone is "
                                   "scheduled (or pass --l1.beacon.ignore)")  # fmt: skip
         blob_schedule = node_l1_blob_schedule(cfg, n.rollup_l1_chain_config)
+        if cfg.lagoon_time is not None:
+            # op-node config.Check refuses a Lagoon schedule without an interop dependency set
+            # (--interop.dependency-set or the registry's); pyop models none, and the Lagoon
+            # activation block depends on it (interop wrapper deposits when it has >1 chain).
+            raise NodeConfigError(
+                f"lagoon_time is set ({cfg.lagoon_time}): Lagoon needs an interop dependency set "
+                "(op-node --interop.dependency-set), which pyop node does not support"
+            )
         loop = asyncio.get_running_loop()
         bridge = LoopBridge(loop)
         io_thread = LoopThread("pyop-node-io")

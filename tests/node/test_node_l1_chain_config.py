@@ -59,3 +59,21 @@ def test_pyop_node_refuses_to_start_for_unknown_l1(tmp_path: Path) -> None:
     assert len(lines) == 1, lines
     assert "pyop node failed" in lines[0] and "--rollup.l1-chain-config" in lines[0]
     assert "Traceback" not in res.stderr
+
+
+def test_pyop_node_refuses_a_lagoon_chain(tmp_path: Path) -> None:
+    """op-node refuses a Lagoon schedule without an interop dependency set; pyop has no
+    dependency sets, so it refuses every Lagoon chain (one line, exit 1) rather than derive the
+    activation block without the interop wrappers a multi-chain set would add."""
+    rollup = tmp_path / "rollup.json"
+    dump_rollup_config(replace(make_cfg(all_until="jovian", lagoon_time=10**10), l1_chain_id=1), rollup)
+    jwt = tmp_path / "jwt.txt"
+    jwt.write_text("0x" + "11" * 32)
+    res = subprocess.run(
+        [sys.executable, "-m", "pyop.cli", "node", "--l1=http://127.0.0.1:9", "--l2=http://127.0.0.1:9",
+         f"--l2.jwt-secret={jwt}", f"--rollup.config={rollup}", "--l1.beacon.ignore", "--rpc.port=0"],
+        capture_output=True, text=True, timeout=60, check=False,
+    )  # fmt: skip
+    assert res.returncode == 1
+    lines = [x for x in (res.stdout + res.stderr).splitlines() if x.strip()]
+    assert len(lines) == 1 and "dependency set" in lines[0], lines
