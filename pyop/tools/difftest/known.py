@@ -119,47 +119,6 @@ def _d11(target: str, inp: dict[str, Any], py: Any, py_info: dict[str, Any], go:
     return _span_reason(target, py, py_info, go, r"integer wider than 32 bytes")
 
 
-def _batch_ts_txs(inp: dict[str, Any]) -> list[tuple[int, int]]:
-    """(timestamp, tx count) of the singular batches in a check-batch / batch-stage input."""
-    out = []
-    for b in [inp.get("batch"), *list(inp.get("batches") or [])]:
-        if isinstance(b, dict) and b.get("singular"):
-            out.append((int(b["singular"]["timestamp"]), len(b["singular"]["txs"])))
-    return out
-
-
-def _karst_activation(inp: dict[str, Any], ts: int) -> bool:
-    cfg = inp["cfg"]
-    k = cfg.get("karst_time")
-    bt = int(cfg["block_time"])
-    return k is not None and ts >= k and ts >= bt and ts - bt < k
-
-
-@matcher("D1")
-def _d1(target: str, inp: dict[str, Any], py: Any, py_info: dict[str, Any], go: Any, go_info: dict[str, Any]) -> bool:
-    if target == "check-batch":
-        return (py == {"validity": "accept"} and go == {"validity": "drop"}
-                and any(n and _karst_activation(inp, ts) for ts, n in _batch_ts_txs(inp)))  # fmt: skip
-    if target == "batch-stage":
-        # op-node drops (and flushes) a batch with user txs at the Karst activation block.
-        return _d1_stage(py, go, inp)  # singular or span element: the returned batch tells
-    if target == "attributes":
-        a = inp.get("parent", {})
-        ts = int(a.get("timestamp", 0)) + int(inp["cfg"]["block_time"])
-        return _karst_activation(inp, ts) and isinstance(py, dict) and "attributes" in py and isinstance(go, dict) and "attributes" in go
-    return False
-
-
-def _d1_stage(py: Any, go: Any, inp: dict[str, Any]) -> bool:
-    """In the event lists, the first difference is pyop returning a batch at the Karst
-    activation block with user txs where op-node flushed."""
-    pe, ge = py.get("events", []), go.get("events", [])
-    for a, b in zip(pe, ge, strict=False):
-        if a != b:
-            return "batch" in a and bool(a["batch"]["txs"]) and _karst_activation(inp, int(a["batch"]["timestamp"])) and "flush" in b
-    return False
-
-
 def _first_event_diff(py: Any, go: Any) -> tuple[dict[str, Any], dict[str, Any]] | None:
     if not (isinstance(py, dict) and isinstance(go, dict) and "events" in py and "events" in go):
         return None
@@ -196,25 +155,6 @@ def _d5(target: str, inp: dict[str, Any], py: Any, py_info: dict[str, Any], go: 
     return "batch" in a and "batch" in b and a["batch"] == b["batch"] and a["concluding"] is False and b["concluding"] is True
 
 
-def _has_post_exec(txs: list[str]) -> bool:
-    return any(t[:4].lower() == "0x7d" for t in txs)
-
-
-@matcher("D9")
-def _d9(target: str, inp: dict[str, Any], py: Any, py_info: dict[str, Any], go: Any, go_info: dict[str, Any]) -> bool:
-    """A singular batch with a PostExec (0x7D) tx: op-node drops it (no Lagoon/SDM), pyop accepts."""
-    if inp["cfg"].get("lagoon_time") is not None:
-        return False
-    if target == "check-batch":
-        b = inp["batch"].get("singular")
-        return bool(b) and _has_post_exec(b["txs"]) and py == {"validity": "accept"} and go == {"validity": "drop"}
-    diff = _first_event_diff(py, go)
-    if target == "batch-stage" and diff is not None:
-        a, b2 = diff
-        return "batch" in a and _has_post_exec(a["batch"]["txs"]) and "flush" in b2
-    return False
-
-
 @matcher("N1")
 def _n1(target: str, inp: dict[str, Any], py: Any, py_info: dict[str, Any], go: Any, go_info: dict[str, Any]) -> bool:
     """Corrupt brotli stream: pyop keeps the batches decoded before the corrupt byte; op-node
@@ -230,27 +170,6 @@ def _n2(target: str, inp: dict[str, Any], py: Any, py_info: dict[str, Any], go: 
     version once Ecotone is active): op-node's attributes builder returns a CriticalError,
     pyop's raises L1InfoError, which its node driver treats as temporary (retries forever)."""
     return target == "attributes" and py == {"err": "untyped:L1InfoError"} and go == {"err": "critical"}
-
-
-@matcher("D2")
-def _d2(target: str, inp: dict[str, Any], py: Any, py_info: dict[str, Any], go: Any, go_info: dict[str, Any]) -> bool:
-    """Built-in L1 chain config (op-node picks mainnet's by L1 chain id, with its BPO forks);
-    pyop has no built-in schedule and computes the blob base fee with Prague's fraction. Only
-    the L1-info deposit (its blobBaseFee) differs."""
-    if not isinstance(inp.get("l1ChainConfig"), str):
-        return False
-    if target == "l1-info":
-        if not (isinstance(py, dict) and isinstance(go, dict) and "tx" in py and "tx" in go):
-            return False
-        pd, gd = py.get("decoded"), go.get("decoded")
-        return isinstance(pd, dict) and isinstance(gd, dict) and {k for k in pd if pd[k] != gd[k]} == {"blobBaseFee"}
-    if target == "attributes":
-        if not (isinstance(py, dict) and isinstance(go, dict) and "attributes" in py and "attributes" in go):
-            return False
-        pa, ga = py["attributes"], go["attributes"]
-        return ({k for k in pa if pa[k] != ga[k]} == {"transactions"}
-                and pa["transactions"][1:] == ga["transactions"][1:])  # fmt: skip
-    return False
 
 
 @matcher("D14")
@@ -295,19 +214,6 @@ def _d8(target: str, inp: dict[str, Any], py: Any, py_info: dict[str, Any], go: 
             and _is_activation(inp["cfg"], "holocene", ts))  # fmt: skip
 
 
-@matcher("N3")
-def _n3(target: str, inp: dict[str, Any], py: Any, py_info: dict[str, Any], go: Any, go_info: dict[str, Any]) -> bool:
-    """An L1 blob base fee of 2^256 or more: op-node writes it modulo 2^256 into the L1-info
-    deposit, pyop refuses to encode it."""
-    if not _pyop_says(py, py_info, r"blob_base_fee = \d+ does not fit in 256 bits"):
-        return False
-    if target == "l1-info":
-        return py.get("err") == "encode" and isinstance(go, dict) and "tx" in go
-    if target == "attributes":
-        return isinstance(go, dict) and "attributes" in go
-    return False
-
-
 @matcher("N4")
 def _n4(target: str, inp: dict[str, Any], py: Any, py_info: dict[str, Any], go: Any, go_info: dict[str, Any]) -> bool:
     """A zlib channel whose stream ends abruptly (cut mid-block or corrupt): op-node loses a
@@ -329,3 +235,16 @@ def _n4(target: str, inp: dict[str, Any], py: Any, py_info: dict[str, Any], go: 
     except PyopError:
         return False
     return (not dec.complete and not dec.capped) or dec.stream_error is not None
+
+
+@matcher("N5")
+def _n5(target: str, inp: dict[str, Any], py: Any, py_info: dict[str, Any], go: Any, go_info: dict[str, Any]) -> bool:
+    """Karst activation block: SystemConfig gas limit + upgrade gas over 2^64 - 1; op-node's
+    uint64 sum wraps, pyop's does not."""
+    if target != "attributes" or not (isinstance(py, dict) and isinstance(go, dict)):
+        return False
+    pa, ga = py.get("attributes"), go.get("attributes")
+    if not (isinstance(pa, dict) and isinstance(ga, dict)):
+        return False
+    return ({k for k in pa if pa[k] != ga[k]} == {"gasLimit"} and int(pa["gasLimit"]) >= 1 << 64
+            and int(pa["gasLimit"]) % (1 << 64) == int(ga["gasLimit"]))  # fmt: skip

@@ -1,15 +1,19 @@
 """L1 chain configs and L1 headers for the L1-info and attributes targets.
 
-Two modes: a custom go-ethereum ``params.ChainConfig`` (what ``--rollup.l1-chain-config``
-reads; the same fork times and blob schedule given to pyop as an ``L1BlobSchedule``), and the
-built-in ``"mainnet"`` config op-node picks by L1 chain id, where pyop gets no schedule (what
-its node does without ``--rollup.l1-chain-config``: audit D2)."""
+Two modes: a custom go-ethereum ``params.ChainConfig`` JSON (what ``--rollup.l1-chain-config``
+reads; both sides read the same JSON with their own reader), and the built-in ``"mainnet"``
+config op-node picks by L1 chain id (pyop: its built-in schedule of chain id 1; before the D2
+fix pyop had none)."""
 
 from __future__ import annotations
 
 from typing import Any
 
-from pyop.derivation.attributes import L1BlobSchedule
+from pyop.config.l1_chains import (
+    L1BlobSchedule,
+    builtin_l1_blob_schedule,
+    l1_blob_schedule_from_json,
+)
 from pyop.primitives import L1Header
 from pyop.tools.difftest.canon import h, hexb
 from pyop.tools.difftest.gen import Rng
@@ -21,6 +25,8 @@ BLOB_CONFIGS = {
     "bpo1": {"target": 10, "max": 15, "baseFeeUpdateFraction": 8346193},
     "bpo2": {"target": 14, "max": 21, "baseFeeUpdateFraction": 11684671},
 }
+#: L1 chain ids of go-ethereum's built-in configs (op-node picks them by L1 chain id).
+BUILTIN_IDS = {"mainnet": 1, "sepolia": 11155111, "holesky": 17000, "hoodi": 560048}
 #: go-ethereum's built-in mainnet config (params.MainnetChainConfig) fork times.
 MAINNET = {"cancun": 1710338135, "prague": 1746612311, "osaka": 1764798551, "bpo1": 1765290071, "bpo2": 1767747671}
 _BLOCK_FORKS = ("homesteadBlock", "eip150Block", "eip155Block", "eip158Block", "byzantiumBlock",
@@ -49,15 +55,16 @@ def l1_chain(rng: Rng, around: int) -> tuple[Any, dict[str, int]]:
     return cfg, times
 
 
-def schedule_of(l1cc: Any) -> L1BlobSchedule | None:
-    """pyop's blob schedule for the same L1 config (None for a built-in one, see module doc)."""
+def schedule_of(l1cc: Any) -> L1BlobSchedule:
+    """pyop's blob schedule for the same L1 config: a built-in one by name (what pyop's node
+    resolves for that L1 chain id, as op-node does), or the go-ethereum ChainConfig JSON read by
+    pyop's own reader."""
     if isinstance(l1cc, str):
-        return None
-    entries = []
-    for f in ("prague", "osaka", "bpo1", "bpo2"):
-        if f + "Time" in l1cc:
-            entries.append((int(l1cc[f + "Time"]), int(l1cc["blobSchedule"][f]["baseFeeUpdateFraction"])))
-    return L1BlobSchedule(tuple(sorted(entries)))
+        sched = builtin_l1_blob_schedule(BUILTIN_IDS[l1cc])
+        if sched is None:
+            raise ValueError(f"no built-in L1 blob schedule for {l1cc}")
+        return sched
+    return l1_blob_schedule_from_json(l1cc)
 
 
 def header(rng: Rng, times: dict[str, int], *, number: int | None = None, timestamp: int | None = None,
