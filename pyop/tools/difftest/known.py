@@ -60,14 +60,55 @@ def matcher(id_: str) -> Callable[[Matcher], Matcher]:
 
 def classify(known: dict[str, Known], target: str, inp: dict[str, Any], py: Any, py_info: dict[str, Any],
              go: Any, go_info: dict[str, Any]) -> str | None:  # fmt: skip
-    """The id of the known divergence this one is, or ``None`` (unexplained)."""
+    """The id of the known divergence this one is, or ``None`` (unexplained). A channel can
+    show two at once (a span batch pyop drops and a tail op-node loses): ``"D11+N4"``."""
     for k in known.values():
         if target not in k.targets:
             continue
         m = MATCHERS.get(k.id)
         if m is not None and m(target, inp, py, py_info, go, go_info):
             return k.id
+    if target == "channel":
+        return _channel_combination(known, inp, py, py_info, go, go_info)
     return None
+
+
+#: pyop's drop messages for span batches op-node keeps (the channel target's info).
+_SPAN_DROPS = (("D6", r"unsupported span-batch tx type"), ("D10", r"negative L1 origin number"),
+               ("D11", r"integer wider than 32 bytes"))  # fmt: skip
+
+
+def _channel_combination(known: dict[str, Known], inp: dict[str, Any], py: Any, py_info: dict[str, Any],
+                         go: Any, go_info: dict[str, Any]) -> str | None:  # fmt: skip
+    """Align the two batch lists: batches only op-node has must be span batches pyop dropped for
+    a known reason (D6/D10/D11); batches only pyop has must be a tail op-node lost (N1 brotli,
+    N4 zlib). Returns the ids joined with "+" when more than one is needed."""
+    if not (isinstance(py, dict) and isinstance(go, dict) and "batches" in py and "batches" in go):
+        return None
+    pb, gb = py["batches"], go["batches"]
+    i = j = go_only = 0
+    while i < len(pb) and j < len(gb):
+        if pb[i] == gb[j]:
+            i += 1
+        else:
+            go_only += 1
+        j += 1
+    go_only += len(gb) - j
+    py_tail = len(pb) - i
+    ids: list[str] = []
+    if go_only:
+        ids += [k for k, pat in _SPAN_DROPS if _pyop_says(py, py_info, pat)]
+        if not ids:
+            return None
+    if py_tail:
+        tail_go, tail_py = {"batches": pb[:i]}, {"batches": pb}
+        tail = [k for k in ("N1", "N4") if k in MATCHERS and MATCHERS[k]("channel", inp, tail_py, py_info, tail_go, go_info)]
+        if not tail:
+            return None
+        ids += tail
+    if len(ids) < 2 or any(k not in known for k in ids):
+        return None
+    return "+".join(ids)
 
 
 _ = re

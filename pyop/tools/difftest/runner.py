@@ -332,8 +332,10 @@ def _handle(t: Target, s: Summary, found: list[Divergence], known: dict[str, Kno
             target_file = opts.out_dir / t.name / f"{kid}.json"
             if opts.write and kid not in written_ids and not target_file.exists():
                 written_ids.add(kid)
-                extra: dict[str, Any] = {"reason": known[kid].reason, "status": known[kid].status,
-                         "found": {"seed": opts.seed, "index": d.index}}  # fmt: skip
+                parts = [known[k] for k in kid.split("+")]  # "D11+N4": two at once
+                extra: dict[str, Any] = {"reason": " | ".join(k.reason for k in parts),
+                                         "status": " | ".join(k.status for k in parts),
+                                         "found": {"seed": opts.seed, "index": d.index}}  # fmt: skip
                 if opts.minimize:
                     d.input, d.pyop, d.pyop_info, d.go, d.go_info, used = _minimize(d, one, known, opts)
                     extra["shrink_evaluations"] = used
