@@ -61,7 +61,8 @@ def matcher(id_: str) -> Callable[[Matcher], Matcher]:
 def classify(known: dict[str, Known], target: str, inp: dict[str, Any], py: Any, py_info: dict[str, Any],
              go: Any, go_info: dict[str, Any]) -> str | None:  # fmt: skip
     """The id of the known divergence this one is, or ``None`` (unexplained). A channel can
-    show two at once (a span batch pyop drops and a tail op-node loses): ``"D11+N4"``."""
+    show two at once (a span batch pyop drops and a tail op-node loses): ``"D11+N4"``; so can
+    the attributes of a block where two forks activate (``"D8+N5"``)."""
     for k in known.values():
         if target not in k.targets:
             continue
@@ -70,7 +71,31 @@ def classify(known: dict[str, Known], target: str, inp: dict[str, Any], py: Any,
             return k.id
     if target == "channel":
         return _channel_combination(known, inp, py, py_info, go, go_info)
+    if target == "attributes":
+        return _attributes_combination(known, inp, py, py_info, go, go_info)
     return None
+
+
+def _attributes_combination(known: dict[str, Known], inp: dict[str, Any], py: Any, py_info: dict[str, Any],
+                            go: Any, go_info: dict[str, Any]) -> str | None:  # fmt: skip
+    """Several activation-block divergences in one block (e.g. Holocene and Karst activating
+    together: D8 + N5): every differing attributes field must be explained by a known id on
+    its own (op-node's attributes with just that field taken from pyop)."""
+    if not (isinstance(py, dict) and isinstance(go, dict)):
+        return None
+    pa, ga = py.get("attributes"), go.get("attributes")
+    if not (isinstance(pa, dict) and isinstance(ga, dict)):
+        return None
+    ids: list[str] = []
+    for field in [f for f in pa if pa[f] != ga.get(f)]:
+        one = {"attributes": {**ga, field: pa[field]}}
+        hit = next((k.id for k in known.values() if "attributes" in k.targets and k.id in MATCHERS
+                    and MATCHERS[k.id]("attributes", inp, one, py_info, go, go_info)), None)  # fmt: skip
+        if hit is None:
+            return None
+        if hit not in ids:
+            ids.append(hit)
+    return "+".join(ids) if len(ids) > 1 else None
 
 
 #: pyop's drop messages for span batches op-node keeps (the channel target's info).
