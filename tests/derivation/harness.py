@@ -368,6 +368,8 @@ class ChainBuilder:
         }
         #: user deposits (encoded, with source hashes) per L1 block hash
         self.l1_deposits: dict[Hash32, list[bytes]] = {L1_GENESIS_HASH: []}
+        #: the last EIP_1559_PARAMS ConfigUpdate (8 bytes) emitted in an L1 block, by its hash
+        self.eip1559_update_in_l1: dict[Hash32, bytes] = {}
         g = self._genesis_block()
         self.l2: list[TrueBlock] = [g]
 
@@ -481,6 +483,8 @@ class ChainBuilder:
                 logs = (encode_config_update_log(SYSTEM_CONFIG, k, payload, block_hash=h,
                                                  log_index=log_index),)  # fmt: skip
                 sc = _apply_update(sc, k, payload)
+                if k == SystemConfigUpdateType.EIP_1559_PARAMS:
+                    self.eip1559_update_in_l1[h] = payload[24:32]
             log_index += len(logs)
             receipts.append(Receipt(1, logs, tx_hash=keccak(raw), tx_type=raw[0]))
         self.l1.add_block(header, txs, receipts)
@@ -544,8 +548,13 @@ class ChainBuilder:
         upgrades = tuple(upgrade_txs_at(cfg, ts))
         eip1559: bytes | None = None
         if cfg.is_holocene(ts):
-            # holocene/derivation.md#attributes-builder: zero on the activation block.
-            eip1559 = bytes(8) if not cfg.is_holocene(ts - cfg.block_time) else sc.eip1559_params
+            eip1559 = sc.eip1559_params
+            if not cfg.is_holocene(ts - cfg.block_time):
+                # The activation block, as op-node attributes.go builds it: the SystemConfig of
+                # the pre-Holocene L2 parent, rebuilt from its header, has zero params
+                # (PayloadToSystemConfig); on a new epoch the origin's ConfigUpdates apply.
+                # (holocene/derivation.md "Attributes Builder" and kona: always zero here.)
+                eip1559 = self.eip1559_update_in_l1.get(origin.hash, bytes(8)) if seq == 0 else bytes(8)
         a = PayloadAttributes(
             timestamp=ts,
             prev_randao=origin.mix_digest,
@@ -581,7 +590,7 @@ class ChainBuilder:
             user_txs = tuple(random_user_tx(rng, number * 10 + i) for i in range(rng.randint(lo, hi)))
         a, deposits, upgrades = self.attributes_for(parent.ref, origin, user_txs, ts)
         ref, payload = block_from_attributes(parent.ref, a)
-        sc = self.sysconfig_after_l1[origin.hash]
+        sc = rebuilt_system_config(self.cfg, self.sysconfig_after_l1[origin.hash], ts)
         self.l2.append(TrueBlock(ref, a, payload, sc, user_txs, deposits, upgrades))
 
     # ------------------------------------------------------------------ batcher
@@ -657,6 +666,15 @@ class ChainBuilder:
         return self.l2[0].ref
 
 
+def rebuilt_system_config(cfg: RollupConfig, sc: SystemConfig, l2_time: int) -> SystemConfig:
+    """The SystemConfig the node rebuilds from the L2 block at ``l2_time`` (op-node
+    ``PayloadToSystemConfig``): before Holocene the header carries no EIP-1559 params, so they
+    are zero whatever the L1 ConfigUpdates said."""
+    if cfg.is_holocene(l2_time):
+        return sc
+    return replace(sc, eip1559_params=bytes(8))
+
+
 def _apply_update(sc: SystemConfig, kind: int, payload: bytes) -> SystemConfig:
     """The harness's own SystemConfig bookkeeping (system-config.md#system-config-updates)."""
     T = SystemConfigUpdateType
@@ -706,7 +724,9 @@ class Executor:
         parent: L2BlockRef = item.parent
         ref, payload = block_from_attributes(parent, attrs)
         self.l2.truncate(parent.number)
-        self.l2.add(payload, ref, self.system_config_for(ref.l1_origin.hash))
+        sc = rebuilt_system_config(self.builders[0].cfg, self.system_config_for(ref.l1_origin.hash),
+                                   ref.timestamp)  # fmt: skip
+        self.l2.add(payload, ref, sc)
         self.executed.append(
             Executed(attrs, parent, ref, item.derived_from.number, bool(getattr(item, "deposits_only", False)))
         )
