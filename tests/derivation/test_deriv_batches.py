@@ -287,3 +287,40 @@ def test_span_block_tx_rules(elems: list[tuple[int, int, tuple[bytes, ...]]], re
 def test_span_block_timestamp_before_origin() -> None:
     s = span(SAFE.hash, [(1, GENESIS_TIME + 22, ()), (2, GENESIS_TIME + 24, ()), (3, GENESIS_TIME + 26, ())], l1(3).hash)
     assert_drop(check_span_batch(CFG, L1S, SAFE, s, INCL, FakeL2()), DropReason.TIMESTAMP_BEFORE_L1_ORIGIN)
+
+
+def test_span_with_wrapped_origin_number_is_dropped() -> None:
+    """Audit D10: op-node derives a span batch whose origin bits count below L1 block 0 (uint64
+    wrap, block 0 gets origin 2**64 - 1) and the batch checks drop it; with Holocene that
+    flushes the channel. (op-node's own reason is "included too late", because its
+    ``startEpoch + seqWindow`` wraps too; the outcome, DROP, is the same.)"""
+    s = span(SAFE.hash, [(2**64 - 1, GENESIS_TIME + 22, ()), (0, GENESIS_TIME + 24, ())], l1(1).hash)
+    for cfg in (CFG, HOLO):
+        v, _ = check_span_batch_prefix(cfg, L1S, SAFE, s, INCL, FakeL2())
+        assert v.validity is BatchValidity.DROP, v
+
+
+def test_channel_reader_passes_wrapped_span_to_the_batch_checks() -> None:
+    """Audit D10, reader side: no derive error (before: dropped alone and the channel read on;
+    op-node: the batch reaches validation, which drops it and, with Holocene, the channel)."""
+    from pyop.codec.channel_out import compress_batches
+    from pyop.codec.span_batch import RawSpanBatch, SpanBatch
+    from pyop.codec.span_txs import SpanBatchTxs
+    from pyop.derivation.channel_reader import ChannelReader
+    from pyop.derivation.drops import Explainer
+    from pyop.derivation.errors import NotEnoughData
+    from tests.derivation.deriv_fakes import FifoData
+
+    txs = SpanBatchTxs(0, 0, 0, (), (), (), (), (), 0, ())
+    raw = RawSpanBatch(2, 0, SAFE.hash[:20], l1(0).hash[:20], 2, 0b10, (0, 0), txs)
+    ex = Explainer()
+    r = ChannelReader(HOLO, FifoData(l1(1), [compress_batches([raw.encode()])]), ex)
+    out = None
+    for _ in range(5):
+        try:
+            out = r.next_batch()
+            break
+        except NotEnoughData:
+            continue
+    assert isinstance(out, SpanBatch) and [e.epoch_num for e in out.batches] == [2**64 - 1, 0]
+    assert ex.drops == []
