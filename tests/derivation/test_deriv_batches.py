@@ -324,3 +324,50 @@ def test_channel_reader_passes_wrapped_span_to_the_batch_checks() -> None:
             continue
     assert isinstance(out, SpanBatch) and [e.epoch_num for e in out.batches] == [2**64 - 1, 0]
     assert ex.drops == []
+
+
+class _FlakyL2(FakeL2):
+    """An L2 source whose reads fail with a transport error while ``down`` (the node bridge
+    turns such failures into ``TemporaryError``)."""
+
+    down = True
+
+    def l2_block_ref_by_number(self, number: int):  # type: ignore[no-untyped-def]
+        from pyop.derivation.errors import TemporaryError
+
+        if self.down:
+            raise TemporaryError("connection reset")
+        return super().l2_block_ref_by_number(number)
+
+    def payload_by_number(self, number: int):  # type: ignore[no-untyped-def]
+        from pyop.derivation.errors import TemporaryError
+
+        if self.down:
+            raise TemporaryError("connection reset")
+        return super().payload_by_number(number)
+
+
+def test_pre_holocene_span_kept_on_transient_l2_error() -> None:
+    """Audit D12: op-node ``BatchQueue.AddBatch`` keeps every batch whose check is not
+    ``BatchDrop``, and an L2 fetch error of any kind in the span checks is ``BatchUndecided``.
+    So an overlapping span batch read while the L2 RPC hiccups is kept and accepted later."""
+    from pyop.derivation.batch_queue import BatchQueue
+    from pyop.derivation.drops import Explainer
+    from pyop.derivation.errors import NotEnoughData
+    from tests.derivation.deriv_fakes import FifoBatches
+
+    elems = [(1, GENESIS_TIME + 18, (b"\x02a",)), (1, GENESIS_TIME + 20, ()), (1, GENESIS_TIME + 22, (b"\x02c",))]
+    s = span(l2(8, l1(1)).hash, elems, l1(1).hash)
+    flaky = _FlakyL2(refs={8: l2(8, l1(1))}, payloads={9: _payload(9, 1, (b"\x02a",)), 10: _payload(10, 1, ())})
+    assert check_span_batch(CFG, L1S, SAFE, s, INCL, flaky).validity is BatchValidity.UNDECIDED
+    src = FifoBatches(l1(1), [s])
+    ex = Explainer()
+    bq = BatchQueue(CFG, src, flaky, ex)
+    bq.reset(l1(1), SYSCFG)
+    src.origin = l1(2)
+    with pytest.raises(NotEnoughData):
+        bq.next_batch(SAFE)  # the span is read now, while L2 is down
+    assert ex.drops == [] and len(bq.batches) == 1
+    flaky.down = False
+    b, concluding = bq.next_batch(SAFE)
+    assert b.timestamp == GENESIS_TIME + 22 and b.transactions == (b"\x02c",) and concluding
