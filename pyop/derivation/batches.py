@@ -34,7 +34,7 @@ from pyop.derivation.errors import TemporaryError
 from pyop.derivation.interfaces import NotFound
 from pyop.derivation.types import DEPOSIT_TX_TYPE_BYTE, Batch
 from pyop.primitives import ExecutionPayload, L1BlockRef, L2BlockRef, to_hex
-from pyop.protocol.l1_info import L1InfoError, decode_l1_info_tx
+from pyop.protocol.l1_info import L1InfoError, decode_l1_info_tx, l1_info_format_at
 
 STAGE = "batch_queue"
 
@@ -297,12 +297,13 @@ def check_span_batch_prefix(
 
 def payload_l1_origin_number(cfg: RollupConfig, payload: ExecutionPayload) -> int:
     """The L1 origin number of an L2 block, from its L1-info deposit (op-node
-    ``PayloadToBlockRef``); genesis: the rollup's genesis L1 block. Raises ``CodecError``."""
+    ``PayloadToBlockRef``: the calldata format is the one the block's timestamp requires,
+    ``L1BlockInfoFromBytes``); genesis: the rollup's genesis L1 block. Raises ``CodecError``."""
     if payload.block_number == cfg.genesis.l2.number:
         return cfg.genesis.l1.number
     if not payload.transactions:
         raise L1InfoError("L2 block has no transactions (no L1-info deposit)")
-    _, info = decode_l1_info_tx(payload.transactions[0])
+    _, info = decode_l1_info_tx(payload.transactions[0], l1_info_format_at(cfg, payload.timestamp))
     return info.number
 
 

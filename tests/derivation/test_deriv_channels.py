@@ -318,3 +318,23 @@ def test_channel_reader_post_exec_tx_derives() -> None:
     assert reasons(ex) == []
     assert isinstance(out[0], SpanBatch) and out[0].batches[0].transactions == (entry,)
     assert out[1] == b2
+
+
+def test_flush_reaches_the_channel_assembler() -> None:
+    """Audit D14: op-node ``ChannelInReader.FlushChannel`` also calls ``prev.FlushChannel()``,
+    which resets the ``ChannelAssembler``'s staging channel. After a flush the rest of a
+    half-received channel finds no channel (``FRAME_WITHOUT_CHANNEL``) and is not read."""
+    b1 = singular(10)
+    data = compress_batches([b1.encode()])
+    fifo = FifoFrames(l1(1), [frame(A, 0, False, data[:5])])
+    ex = Explainer()
+    ca = ChannelAssembler(HOLO, fifo, ex)
+    r = ChannelReader(HOLO, ca, ex)
+    assert read_all(r) == []  # frame 0 staged, the channel is not complete
+    r.flush_channel()
+    fifo.items.append(frame(A, 1, True, data[5:]))
+    assert read_all(r) == []
+    assert reasons(ex) == [DropReason.CHANNEL_FLUSHED, DropReason.FRAME_WITHOUT_CHANNEL]
+    # without the flush the channel completes
+    fifo2 = FifoFrames(l1(1), [frame(A, 0, False, data[:5]), frame(A, 1, True, data[5:])])
+    assert read_all(ChannelReader(HOLO, ChannelAssembler(HOLO, fifo2, Explainer()), Explainer())) == [b1]

@@ -117,6 +117,9 @@ class _FIFO:
             raise EndOfSource("done")
         return self.items.popleft()
 
+    def flush_channel(self) -> None:
+        self.items.clear()
+
     def reset(self, base: L1BlockRef, sys_cfg: SystemConfig) -> None:
         self.origin = base
 
