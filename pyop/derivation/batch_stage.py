@@ -5,8 +5,8 @@ Spec: specs/protocol/holocene/derivation.md "Span Batches" (prefix checks and th
 the safe chain, then each singular batch is checked on its own: forwards-invalidation; the
 overlap check is the retroactive specs PR #928, see ``check_span_batch_holocene``), "Batch
 Queue" (no buffering: future -> drop, ``past`` -> silently skipped, an invalid batch flushes
-the rest of its span batch and channel), "Fast Channel Invalidation". Go: op-node/rollup/derive/batch_stage.go; kona:
-batch_stream.rs + batch_validator.rs.
+the rest of its span batch and channel), "Fast Channel Invalidation".
+Go: op-node/rollup/derive/batch_stage.go; kona: batch_stream.rs + batch_validator.rs.
 """
 
 from __future__ import annotations
