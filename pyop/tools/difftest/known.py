@@ -156,71 +156,6 @@ def _channel_prefix(py: Any, go: Any) -> bool:
     return len(py["batches"]) < len(go["batches"]) and all(any(b == g for g in it) for b in py["batches"])
 
 
-def _span_reason(target: str, py: Any, py_info: dict[str, Any], go: Any, pattern: str) -> bool:
-    """pyop could not decode/derive a span batch for ``pattern`` while op-node could."""
-    if not _pyop_says(py, py_info, pattern):
-        return False
-    if target == "channel":
-        return _channel_prefix(py, go)
-    if target in ("batch", "span-derive"):
-        return isinstance(py, dict) and py.get("err") in ("decode", "derive") and isinstance(go, dict) and (
-            "span" in go or (go.get("err") in ("derive",) and py.get("err") == "decode")
-        )
-    # check-batch / batch-stage: pyop never got a batch; op-node judged one.
-    return isinstance(py, dict) and py.get("err") == "span_invalid" and isinstance(go, dict) and "err" not in go
-
-
-@matcher("D6")
-def _d6(target: str, inp: dict[str, Any], py: Any, py_info: dict[str, Any], go: Any, go_info: dict[str, Any]) -> bool:
-    return _span_reason(target, py, py_info, go, r"unsupported span-batch tx type")
-
-
-@matcher("D10")
-def _d10(target: str, inp: dict[str, Any], py: Any, py_info: dict[str, Any], go: Any, go_info: dict[str, Any]) -> bool:
-    return _span_reason(target, py, py_info, go, r"negative L1 origin number")
-
-
-@matcher("D11")
-def _d11(target: str, inp: dict[str, Any], py: Any, py_info: dict[str, Any], go: Any, go_info: dict[str, Any]) -> bool:
-    return _span_reason(target, py, py_info, go, r"integer wider than 32 bytes")
-
-
-def _first_event_diff(py: Any, go: Any) -> tuple[dict[str, Any], dict[str, Any]] | None:
-    if not (isinstance(py, dict) and isinstance(go, dict) and "events" in py and "events" in go):
-        return None
-    for a, b in zip(py["events"], go["events"], strict=False):
-        if a != b:
-            return a, b
-    return None
-
-
-@matcher("D4")
-def _d4(target: str, inp: dict[str, Any], py: Any, py_info: dict[str, Any], go: Any, go_info: dict[str, Any]) -> bool:
-    """Holocene span batch overlapping the safe chain: op-node also checks the overlapped
-    blocks (drop -> flush, fetch failure -> undecided), pyop accepts after the prefix checks."""
-    diff = _first_event_diff(py, go)
-    if target != "batch-stage" or diff is None:
-        return False
-    a, b = diff
-    # The parent at the point of difference: the input's, advanced by every batch applied.
-    applied = [e["batch"]["timestamp"] for e in py["events"][: py["events"].index(a)] if "batch" in e]
-    parent_ts = max([int(inp["parent"]["timestamp"]), *applied])
-    overlap = any(first <= parent_ts for first, _ in py_info.get("spans", []))
-    # op-node is stricter here: it skips (undecided) or drops what pyop accepted or dropped later.
-    return overlap and ("ned" in b or "flush" in b) and ("batch" in a or "flush" in a)
-
-
-@matcher("D5")
-def _d5(target: str, inp: dict[str, Any], py: Any, py_info: dict[str, Any], go: Any, go_info: dict[str, Any]) -> bool:
-    """Holocene: op-node marks every batch the stage returns as concluding (blocks become
-    safe at once); pyop only the last of a span, and never a generated empty batch."""
-    diff = _first_event_diff(py, go)
-    if target != "batch-stage" or diff is None:
-        return False
-    a, b = diff
-    return "batch" in a and "batch" in b and a["batch"] == b["batch"] and a["concluding"] is False and b["concluding"] is True
-
-
 @matcher("N1")
 def _n1(target: str, inp: dict[str, Any], py: Any, py_info: dict[str, Any], go: Any, go_info: dict[str, Any]) -> bool:
     """Corrupt brotli stream: pyop keeps the batches decoded before the corrupt byte; op-node
@@ -253,31 +188,6 @@ def _d14(target: str, inp: dict[str, Any], py: Any, py_info: dict[str, Any], go:
     except PyopError:
         return False
     return by_selector is not l1_info_format_at(cfg_of(inp["cfg"]), int(inp["l2Time"]))
-
-
-def _is_activation(cfg: dict[str, Any], fork: str, ts: int) -> bool:
-    t = cfg.get(fork + "_time")
-    bt = int(cfg["block_time"])
-    return t is not None and ts >= t and ts >= bt and ts - bt < t
-
-
-@matcher("D8")
-def _d8(target: str, inp: dict[str, Any], py: Any, py_info: dict[str, Any], go: Any, go_info: dict[str, Any]) -> bool:
-    """Holocene activation block: op-node sets eip1559Params from the SystemConfig, pyop
-    writes 8 zero bytes (spec)."""
-    if target != "attributes" or not (isinstance(py, dict) and isinstance(go, dict)):
-        return False
-    pa, ga = py.get("attributes"), go.get("attributes")
-    if not (isinstance(pa, dict) and isinstance(ga, dict)):
-        return False
-    ts = int(inp["parent"]["timestamp"]) + int(inp["cfg"]["block_time"])
-    diff = {k for k in pa if pa[k] != ga[k]}
-    # D2 at the same time (built-in L1 config): only the L1-info deposit may differ too.
-    if (diff == {"eip1559Params", "transactions"} and isinstance(inp.get("l1ChainConfig"), str)
-            and pa["transactions"][1:] == ga["transactions"][1:]):  # fmt: skip
-        diff = {"eip1559Params"}
-    return (diff == {"eip1559Params"} and pa["eip1559Params"] == "0x" + "00" * 8
-            and _is_activation(inp["cfg"], "holocene", ts))  # fmt: skip
 
 
 @matcher("N4")

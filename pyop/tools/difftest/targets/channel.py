@@ -53,6 +53,9 @@ class _OneChannel:
     def reset(self, base: L1BlockRef, sys_cfg: SystemConfig) -> None:
         del base, sys_cfg
 
+    def flush_channel(self) -> None:
+        """Nothing is staged below the reader here (op-node's ``oneChannel.FlushChannel`` too)."""
+
 
 def channel_payload(rng: Rng, seeds: list[bytes], spans: Callable[[], bytes]) -> bytes:
     """``rlp_batches``: batches as RLP strings, sometimes with a bad item or a huge one."""
