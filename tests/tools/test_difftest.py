@@ -66,7 +66,7 @@ def _kept_vectors() -> list[Path]:
 
 
 def test_kept_vectors_exist() -> None:
-    assert len(_kept_vectors()) >= 10
+    assert len(_kept_vectors()) >= 1  # a loader that finds none fails
 
 
 @needs_go
