@@ -91,6 +91,8 @@ STARTUP_GRACE = 2.0
 actions (op-batcher does on a missing op-geth API)."""
 
 Log = Callable[[str], None]
+ALTDA_DEFAULT_WINDOWS = (160, 160)
+"""Alt-DA challenge and resolve windows of ``pyop devnet init --altda`` (L1 blocks)."""
 
 OP_GETH_EXTRA_FLAGS = (f"--http.api={HTTP_APIS},miner",)
 """op-batcher's DA throttling (on by default since v1.10) calls ``miner_setMaxDASize`` on the
@@ -393,12 +395,17 @@ def init_devnet(
     l2_chain_id: int = 901,
     keys: DevKeys | None = None,
     l1_slots_per_epoch: int = 2,
+    altda_windows: tuple[int, int] = ALTDA_DEFAULT_WINDOWS,
+    seq_window_size: int | None = None,
     log: Log = _print,
 ) -> DevnetInfo:
     """Initialize the devnet in ``directory`` (which must be empty or absent); see the module
     docstring. The anvil it starts stays running (registered in ``DIR/pids.json``); on failure
     everything started is stopped again. ``l1_slots_per_epoch``: anvil's
-    ``--slots-in-an-epoch`` (L1 ``safe``/``finalized`` trail the head by 1x/2x it)."""
+    ``--slots-in-an-epoch`` (L1 ``safe``/``finalized`` trail the head by 1x/2x it).
+    ``altda_windows``: the alt-DA challenge and resolve windows in L1 blocks (L2 finality lags L1
+    finality by about the challenge window); ``seq_window_size``: the sequencing window
+    (default :data:`pyop.devnet.rollup_json.DEFAULT_SEQ_WINDOW_SIZE`)."""
     if l2_block_time <= 0:
         raise StackError("the L2 block time must be positive")
     directory = Path(directory).resolve()
@@ -449,8 +456,9 @@ def init_devnet(
         gcfg = l2_genesis_config_for(deployment, keys=keys, fork_offsets=offsets)
         genesis = build_l2_genesis(gcfg, workdir=directory / "logs")
         genesis.write(directory / "genesis.json")
-        alt = AltDAConfig("GenericCommitment", 160, 160) if altda else None
-        rollup = rollup_config_for(deployment, genesis, alt_da=alt)
+        alt = AltDAConfig("GenericCommitment", *altda_windows) if altda else None
+        extra = {} if seq_window_size is None else {"seq_window_size": seq_window_size}
+        rollup = rollup_config_for(deployment, genesis, alt_da=alt, **extra)
         (directory / "rollup.json").write_text(json.dumps(rollup.to_json(), indent=2) + "\n")
         timings["l2_genesis"] = time.monotonic() - t0
         log(f"L2 genesis {'0x' + genesis.block_hash.hex()} at {gcfg.l2_genesis_time} "

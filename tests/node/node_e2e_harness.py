@@ -52,16 +52,18 @@ def bring_up(
     proposer: bool = True,
     l1_slots_per_epoch: int = 4,
     label: str = "",
+    **init_kwargs: Any,
 ) -> Iterator[Devnet]:
     """The body of a module-scoped fixture: init + up (``stack`` = ``pyop`` or ``go``), wait for
-    a first safe head, yield, then stop every process of the devnet."""
+    a first safe head, yield, then stop every process of the devnet. ``init_kwargs`` go to
+    :func:`init_devnet` (``altda=True``, ``altda_windows``, ``seq_window_size``, ...)."""
     require_go_peers()
     directory = tmp / "devnet"
     registry = PidRegistry(directory)
     try:
         t0 = time.monotonic()
         info = init_devnet(directory, fork_offsets=fork_offsets, l1_slots_per_epoch=l1_slots_per_epoch,
-                           log=lambda _m: None)  # fmt: skip
+                           log=lambda _m: None, **init_kwargs)  # fmt: skip
         init_s = time.monotonic() - t0
         t0 = time.monotonic()
         st = start_stack(info, stack=stack, proposer=proposer, log=lambda _m: None)
