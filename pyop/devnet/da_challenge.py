@@ -14,13 +14,16 @@ by hand on a devnet to see a challenge play out.
 
 from __future__ import annotations
 
+import json
 import time
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 from eth_account import Account
 from eth_utils.address import to_checksum_address
 
+from pyop.config import GENERIC_COMMITMENT, KECCAK_COMMITMENT, AltDAConfig
 from pyop.devnet.artifacts import load_artifact
 from pyop.devnet.rpc import RpcClient
 from pyop.primitives import PyopError, from_hex, hex_to_int, to_hex
@@ -49,6 +52,7 @@ class DAChallengeClient:
         self.sender = Account.from_key(private_key).address
         self.chain_id = hex_to_int(rpc.call("eth_chainId"))
         self.address = address
+        self.implementation: str | None = None
         self.art = load_artifact("DataAvailabilityChallenge")
 
     def send(self, to: str | None, data: bytes, *, gas: int = 3_000_000, value: int = 0,
@@ -76,6 +80,7 @@ class DAChallengeClient:
         """Deploy implementation + ``Proxy`` (admin: this key) and initialize; returns the
         proxy address (what rollup.json's ``da_challenge_contract_address`` names)."""
         impl = self.send(None, self.art.deploy_data()).receipt["contractAddress"]
+        self.implementation = str(impl)
         proxy_art = load_artifact("Proxy")
         proxy = self.send(None, proxy_art.deploy_data(self.sender)).receipt["contractAddress"]
         init = self.art.encode_call("initialize", self.sender, challenge_window, resolve_window, bond_size,
@@ -103,3 +108,34 @@ class DAChallengeClient:
         out = self.rpc.call("eth_call", {"to": self._to(), "data": to_hex(f.encode(block_number, commitment))},
                             "latest")  # fmt: skip
         return int(f.decode_output(from_hex(str(out)))[0])
+
+
+COMMITMENT_TYPES = {"generic": GENERIC_COMMITMENT, "keccak": KECCAK_COMMITMENT}
+DEVNET_BOND_SIZE = 10**16
+"""Bond of the devnet's challenge contract (0.01 ETH: above a resolve's cost at devnet fees)."""
+
+
+def devnet_altda_config(
+    l1_url: str, admin_key: str, commitment: str, windows: tuple[int, int]
+) -> tuple[AltDAConfig, dict[str, str]]:
+    """The rollup.json ``alt_da`` of a devnet and the contracts it needs: generic commitments
+    have no challenge contract; keccak commitments get a ``DataAvailabilityChallenge`` behind a
+    ``Proxy`` (deployed here with ``admin_key``, windows as in rollup.json, as op-node reads them
+    from it). Returns the config and the new addresses (op-chain-ops ``L1Deployments`` names)."""
+    if commitment not in COMMITMENT_TYPES:
+        raise DAChallengeError(f"unknown alt-DA commitment type {commitment!r} (generic or keccak)")
+    cw, rw = windows
+    if commitment == "generic":
+        return AltDAConfig(GENERIC_COMMITMENT, cw, rw), {}
+    client = DAChallengeClient(RpcClient(l1_url, timeout=10.0), admin_key)
+    proxy = client.deploy(challenge_window=cw, resolve_window=rw, bond_size=DEVNET_BOND_SIZE)
+    addresses = {"DataAvailabilityChallenge": str(client.implementation), "DataAvailabilityChallengeProxy": proxy}
+    return AltDAConfig(KECCAK_COMMITMENT, cw, rw, from_hex(proxy)), addresses
+
+
+def altda_commitment_of(rollup_path: Path) -> str | None:
+    """``"generic"`` / ``"keccak"`` from a devnet's rollup.json (``None``: not alt-DA)."""
+    alt = json.loads(rollup_path.read_text()).get("alt_da")
+    if not isinstance(alt, dict):
+        return None
+    return "keccak" if alt.get("da_commitment_type") == KECCAK_COMMITMENT else "generic"

@@ -197,3 +197,17 @@ def same_safe_hash(a_url: str, a_l2: RpcClient, b_url: str, b_l2: RpcClient, *, 
     ha, hb = block_hash(a_l2, n), block_hash(b_l2, n)
     assert ha is not None and ha == hb, f"{what}: block {n} differs: {ha} vs {hb}"
     return n
+
+
+def compare_safe_heads(go_rollup: str, go_l2: RpcClient, py_rollup: str, py_l2: RpcClient) -> int:
+    """One poll of a differential check: at the lower of the two safe heads, the block hash is
+    the same on both chains (and it is each node's reported safe hash where that node's safe head
+    is that block). Returns that block number."""
+    go, py = sync_status(go_rollup)["safe_l2"], sync_status(py_rollup)["safe_l2"]
+    n = min(int(go["number"]), int(py["number"]))
+    hg, hp = block_hash(go_l2, n), block_hash(py_l2, n)
+    assert hg is not None and hg == hp, f"safe block {n} differs: Go {hg}, pyop {hp}"
+    for st in (go, py):
+        if int(st["number"]) == n:
+            assert st["hash"] == hg, f"reported safe hash {st['hash']} is not block {n} {hg}"
+    return n

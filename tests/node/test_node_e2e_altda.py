@@ -35,7 +35,13 @@ from pyop.devnet.process import PidRegistry
 from pyop.devnet.rpc import RpcClient
 from pyop.devnet.stack import HOST, Verifier, start_verifier
 from tests.devnet.devnet_stack_harness import Devnet, wait_for
-from tests.node.node_e2e_harness import block_hash, bring_up, count_in_log, sync_status
+from tests.node.node_e2e_harness import (
+    block_hash,
+    bring_up,
+    compare_safe_heads,
+    count_in_log,
+    sync_status,
+)
 
 pytestmark = pytest.mark.slow
 
@@ -89,16 +95,7 @@ def outage(dn: Devnet) -> Iterator[Outage]:
 
 
 def compare_safe(dn: Devnet, v: Verifier) -> int:
-    """At the lower of the two safe heads, the block hash is the same on both chains (and it is
-    each node's reported safe hash where that node's safe head is that block)."""
-    go, py = dn.sync_status()["safe_l2"], sync_status(v.rollup_rpc_url)["safe_l2"]
-    n = min(int(go["number"]), int(py["number"]))
-    hg, hp = block_hash(dn.l2, n), block_hash(RpcClient(v.op_geth.http_url), n)
-    assert hg is not None and hg == hp, f"safe block {n} differs: Go {hg}, pyop {hp}"
-    for st in (go, py):
-        if int(st["number"]) == n:
-            assert st["hash"] == hg
-    return n
+    return compare_safe_heads(dn.info.rollup_rpc_url, dn.l2, v.rollup_rpc_url, RpcClient(v.op_geth.http_url))
 
 
 def test_da_outage_loses_nothing(dn: Devnet, outage: Outage) -> None:
