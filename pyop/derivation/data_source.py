@@ -282,6 +282,8 @@ class AltDADataSource:
             self.manager.advance_l1_origin(self.l1, self.ref.id())
         except ReorgRequired as e:
             raise ResetError(f"new expired challenge: {e}") from None
+        except (CriticalError, ResetError):
+            raise
         except (TemporaryError, NotFound, PyopError) as e:
             raise TemporaryError(f"failed to advance alt-DA L1 origin to {self.ref.number}: {e}") from None
         while True:
@@ -314,7 +316,7 @@ class AltDADataSource:
                 raise CriticalError(f"data for comm {comm.short()} not available: {e}") from None
             except PendingChallenge:
                 raise NotEnoughData("alt-DA input pending a challenge") from None
-            except CriticalError:
+            except (CriticalError, ResetError):
                 raise
             except (TemporaryError, NotFound, PyopError) as e:
                 # kept in self.comm: the next call fetches the same commitment again
