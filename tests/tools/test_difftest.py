@@ -65,6 +65,15 @@ def _kept_vectors() -> list[Path]:
     return sorted(p for p in DEFAULT_OUT.rglob("*.json") if p.name != "KNOWN.json")
 
 
+def test_real_vector_seeds_found() -> None:
+    """The mutation seeds (real vectors of spec_vectors/ and ../shared/vectors/) are found: a
+    loader that silently finds none would leave only the generators."""
+    from pyop.tools.difftest.seeds import load_seeds
+
+    counts = load_seeds().count()
+    assert all(n > 0 for n in counts.values()), counts
+
+
 def test_kept_vectors_exist() -> None:
     assert len(_kept_vectors()) >= 1  # a loader that finds none fails
 
