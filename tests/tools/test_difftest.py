@@ -174,3 +174,28 @@ def test_cli_summary_line_and_exit_status(tmp_path: Path) -> None:
                        capture_output=True, text=True)  # fmt: skip
     assert r.returncode == 0, r.stderr
     assert r.stdout.splitlines()[0] == "frames: 300 inputs, 0 divergences (0 known)"
+
+
+@needs_go
+def test_cli_exits_one_on_an_unexplained_divergence(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                                    capsys: pytest.CaptureFixture[str]) -> None:  # fmt: skip
+    """`pyop difftest` stops at an unexplained divergence (here a pyop crash), writes it and
+    exits 1; the summary line counts it as unexplained (0 known)."""
+    from pyop.cli import main
+
+    base = REGISTRY["frames"]
+
+    class Crashing(base):  # type: ignore[misc, valid-type]
+        def pyop(self, inp: dict[str, Any]) -> Any:
+            if len(inp["data"]) > 20:
+                raise KeyError("boom")
+            return super().pyop(inp)
+
+    monkeypatch.setitem(REGISTRY, "frames", Crashing)
+    rc = main(["difftest", "frames", "--n", "300", "--seed", "3", "--pyop-fuzz", "0", "--out", str(tmp_path)])
+    out = capsys.readouterr().out.splitlines()
+    assert rc == 1
+    first = out[0].split(": ", 1)[1]
+    assert first.endswith(" 1 divergences (0 known)"), out[0]
+    assert any("UNEXPLAINED" in ln for ln in out)
+    assert list((tmp_path / "frames").glob("new-*.json"))
