@@ -320,6 +320,7 @@ class _SysConfigs:
     """What the harness executor asks a builder for: the SystemConfig after an L1 block."""
 
     def __init__(self, fx: DerivationFixture) -> None:
+        self.cfg = fx.rollup_config  # the executor rebuilds each block's SystemConfig with it
         self.sysconfig_after_l1 = {
             ref.l1_origin.hash: fx.l2_system_configs[n] for n, ref in fx.l2_block_infos.items()
         }
