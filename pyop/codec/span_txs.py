@@ -359,21 +359,33 @@ class SpanBatchTxs:
 
     def full_txs(self, chain_id: int) -> list[bytes]:
         """The transactions (EIP-2718 encodings, starting with the type byte), using the L2
-        ``chain_id`` (op-node ``RawSpanBatch.derive``: ``recoverV`` then ``fullTxs``)."""
+        ``chain_id`` (op-node ``RawSpanBatch.derive``: ``recoverV`` then ``fullTxs``).
+
+        The hot path of derivation. Each transaction goes through :func:`_splice_full_tx`
+        (canonical fields are copied as encoded, no decode/re-encode); anything it does not
+        handle goes through :func:`_full_tx`, the field-by-field rebuild that also produces
+        every error, so both give the same bytes and the same errors."""
         self._check()
         vs = self.recover_v(chain_id)
+        n = self.total_block_tx_count
+        cc = _bit_string(self.contract_creation_bits, n)
+        chain_enc = rlp_encode(chain_id)
+        tos = self.tx_tos
+        datas, nonces, gases, sigs = self.tx_datas, self.tx_nonces, self.tx_gases, self.tx_sigs
         out: list[bytes] = []
+        append = out.append
         to_idx = 0
-        for i in range(self.total_block_tx_count):
+        for i in range(n):
             to: bytes | None = None
-            if not bit(self.contract_creation_bits, i):
-                to = self.tx_tos[to_idx]
+            if cc[i] == "0":
+                to = tos[to_idx]
                 to_idx += 1
-            r, s = self.tx_sigs[i]
-            out.append(
-                _full_tx(self.tx_datas[i], i, chain_id=chain_id, nonce=self.tx_nonces[i],
-                         gas=self.tx_gases[i], to=to, v=vs[i], r=r, s=s)
-            )  # fmt: skip
+            r, s = sigs[i]
+            full = _splice_full_tx(datas[i], chain_enc, nonces[i], gases[i], to, vs[i], r, s)
+            if full is None:
+                full = _full_tx(datas[i], i, chain_id=chain_id, nonce=nonces[i], gas=gases[i],
+                                to=to, v=vs[i], r=r, s=s)  # fmt: skip
+            append(full)
         return out
 
     @classmethod
@@ -480,6 +492,132 @@ _SPAN_TX_FIELD_COUNT = {
     DYNAMIC_FEE_TX_TYPE: 5,
     SET_CODE_TX_TYPE: 6,
 }
+
+
+def _bit_string(bits: int, length: int) -> str:
+    """Bit ``i`` of ``bits`` as character ``i`` ("0"/"1") for ``i < length``: one O(n)
+    conversion instead of a shift of the whole int per index."""
+    return format(bits, "b").zfill(length)[::-1] if length else ""
+
+
+def _enc_uint(v: int) -> bytes:
+    """RLP of a non-negative int (the ``rlp_encode`` int rule, inlined for the hot path)."""
+    if v < 0x80:
+        return bytes((v,)) if v else b"\x80"
+    b = v.to_bytes((v.bit_length() + 7) // 8, "big")
+    n = len(b)
+    if n < 56:
+        return bytes((0x80 + n,)) + b
+    return _long_prefix(n, 0x80) + b
+
+
+def _long_prefix(n: int, base: int) -> bytes:
+    nb = n.to_bytes((n.bit_length() + 7) // 8, "big")
+    return bytes((base + 55 + len(nb),)) + nb
+
+
+#: Field kinds of each ``tx_datas`` list (span-batches.md): ``i`` integer (canonical, any width:
+#: Go ``*big.Int``), ``s`` byte string, ``l`` access list. SetCode (uint256 fields and an
+#: authorization list) is left to the general path.
+_SPLICE_KINDS = {LEGACY_TX_TYPE: "iis", ACCESS_LIST_TX_TYPE: "iisl", DYNAMIC_FEE_TX_TYPE: "iiisl"}
+
+
+def _splice_full_tx(
+    tx_data: bytes, chain_enc: bytes, nonce: int, gas: int, to: bytes | None, v: int, r: int, s: int
+) -> bytes | None:
+    """The signed transaction of one ``tx_datas`` entry, built by splicing the entry's field
+    encodings into the full field list, or ``None`` when the entry is anything but the plain
+    case (then :func:`_full_tx` decides, and raises the error if there is one).
+
+    Plain case: a legacy, EIP-2930 or EIP-1559 entry in canonical RLP (canonical sizes, integers
+    without leading zeros, strings where strings belong), with an empty access list, and
+    nothing after the list. Such a field's encoding is exactly ``rlp_encode`` of its value, so
+    copying it gives the bytes that :func:`_full_tx` would build from the decoded values.
+    """
+    n = len(tx_data)
+    first = tx_data[0]
+    if first > 0x7F:
+        tx_type, p, kinds = LEGACY_TX_TYPE, 0, _SPLICE_KINDS[LEGACY_TX_TYPE]
+    else:
+        # a 0x00-prefixed entry (ErrTxTypeNotSupported) and other types: the general path
+        found = _SPLICE_KINDS.get(first) if first else None
+        if found is None:
+            return None
+        tx_type, p, kinds = first, 1, found
+    if p >= n:
+        return None
+    b0 = tx_data[p]
+    if b0 < 0xC0:
+        return None
+    if b0 < 0xF8:
+        p += 1
+        if p + b0 - 0xC0 != n:
+            return None
+    else:
+        ll = b0 - 0xF7
+        if p + 1 + ll > n or tx_data[p + 1] == 0:
+            return None
+        size = int.from_bytes(tx_data[p + 1 : p + 1 + ll], "big")
+        p += 1 + ll
+        if size < 56 or p + size != n:
+            return None
+    bounds = [p]
+    for kind in kinds:
+        if p >= n:
+            return None
+        b0 = tx_data[p]
+        if kind == "l":
+            if b0 != 0xC0:  # a non-empty access list is validated by the general path
+                return None
+            p += 1
+        elif b0 < 0x80:
+            if kind == "i" and b0 == 0:
+                return None  # integer 0 must be the empty string
+            p += 1
+        elif b0 < 0xB8:
+            size = b0 - 0x80
+            if size:
+                c = tx_data[p + 1] if p + 1 < n else 0
+                if (size == 1 and c < 0x80) or (kind == "i" and c == 0):
+                    return None
+            p += 1 + size
+        elif b0 < 0xC0:
+            ll = b0 - 0xB7
+            if p + 1 + ll > n or tx_data[p + 1] == 0:
+                return None
+            size = int.from_bytes(tx_data[p + 1 : p + 1 + ll], "big")
+            if size < 56 or (kind == "i" and p + 1 + ll < n and tx_data[p + 1 + ll] == 0):
+                return None
+            p += 1 + ll + size
+        else:
+            return None
+        if p > n:
+            return None
+        bounds.append(p)
+    if p != n:
+        return None
+    to_enc = b"\x94" + to if to is not None else b"\x80"
+    tail = _enc_uint(v) + _enc_uint(r) + _enc_uint(s)
+    b = bounds
+    if tx_type == DYNAMIC_FEE_TX_TYPE:
+        # [chainId, nonce, tip, feeCap, gas, to, value, data, accessList, v, r, s]
+        # entry: [value, tip, feeCap, data, accessList]
+        payload = b"".join((chain_enc, _enc_uint(nonce), tx_data[b[1] : b[3]], _enc_uint(gas),
+                            to_enc, tx_data[b[0] : b[1]], tx_data[b[3] : b[5]], tail))  # fmt: skip
+    elif tx_type == LEGACY_TX_TYPE:
+        # [nonce, gasPrice, gas, to, value, data, v, r, s]; entry: [value, gasPrice, data]
+        payload = b"".join((_enc_uint(nonce), tx_data[b[1] : b[2]], _enc_uint(gas), to_enc,
+                            tx_data[b[0] : b[1]], tx_data[b[2] : b[3]], tail))  # fmt: skip
+    else:
+        # [chainId, nonce, gasPrice, gas, to, value, data, accessList, v, r, s]
+        # entry: [value, gasPrice, data, accessList]
+        payload = b"".join((chain_enc, _enc_uint(nonce), tx_data[b[1] : b[2]], _enc_uint(gas),
+                            to_enc, tx_data[b[0] : b[1]], tx_data[b[2] : b[4]], tail))  # fmt: skip
+    ln = len(payload)
+    head = bytes((0xC0 + ln,)) if ln < 56 else _long_prefix(ln, 0xC0)
+    if tx_type == LEGACY_TX_TYPE:
+        return head + payload
+    return bytes((tx_type,)) + head + payload
 
 
 def _full_tx(
