@@ -117,12 +117,37 @@ def read_uvarint(data: bytes, offset: int, what: str = "uvarint") -> tuple[int, 
 def read_uvarints(
     data: bytes, offset: int, count: int, what: str = "uvarint"
 ) -> tuple[tuple[int, ...], int]:
-    """Read ``count`` consecutive uvarints."""
-    out = []
-    for _ in range(count):
-        v, offset = read_uvarint(data, offset, what)
-        out.append(v)
-    return tuple(out), offset
+    """Read ``count`` consecutive uvarints (values of up to 9 bytes inline; anything longer,
+    and the end of input, go through :func:`read_uvarint` for its checks and errors)."""
+    out: list[int] = []
+    append = out.append
+    p = start = offset
+    try:
+        for _ in range(count):
+            start = p
+            b = data[p]
+            p += 1
+            if b < 0x80:
+                append(b)
+                continue
+            x = b & 0x7F
+            shift = 7
+            while True:
+                b = data[p]
+                p += 1
+                if b < 0x80:
+                    x |= b << shift
+                    break
+                x |= (b & 0x7F) << shift
+                shift += 7
+                if shift >= 63:  # a 10-byte value: the overflow rule lives in read_uvarint
+                    x, p = read_uvarint(data, start, what)
+                    break
+            append(x)
+    except IndexError:
+        read_uvarint(data, start, what)  # raises the end-of-input error at its offset
+        raise
+    return tuple(out), p
 
 
 def _bits_len(bit_length: int) -> int:
@@ -320,8 +345,28 @@ class SpanBatchTxs:
         tos, p = decode_tx_tos(data, p, n - popcount(cc_bits))
         datas: list[bytes] = []
         types: list[int] = []
+        size = len(data)
         for _ in range(n):
-            d, t, p = read_tx_data(data, p)
+            # read_tx_data, inlined for the common entries (a list of up to 65,535 bytes in
+            # canonical form); anything else goes through read_tx_data for its checks/errors
+            start = p
+            end = -1
+            if p < size:
+                t = data[p]
+                q = p + 1
+                if t > 0x7F:
+                    t, q = LEGACY_TX_TYPE, p
+                b1 = data[q] if q < size else 0
+                if 0xC0 <= b1 < 0xF8:
+                    end = q + 1 + b1 - 0xC0
+                elif b1 == 0xF8 and q + 1 < size and data[q + 1] >= 56:
+                    end = q + 2 + data[q + 1]
+                elif b1 == 0xF9 and q + 2 < size and data[q + 1]:
+                    end = q + 3 + (data[q + 1] << 8 | data[q + 2])
+            if end < 0 or end > size:
+                d, t, p = read_tx_data(data, start)
+            else:
+                d, p = data[start:end], end
             datas.append(d)
             types.append(t)
         nonces, p = read_uvarints(data, p, n, "tx_nonces")
@@ -500,10 +545,14 @@ def _bit_string(bits: int, length: int) -> str:
     return format(bits, "b").zfill(length)[::-1] if length else ""
 
 
+#: RLP of the ints 0..127 (one byte each; 0 is the empty string).
+_SMALL_UINT = (b"\x80", *(bytes((i,)) for i in range(1, 0x80)))
+
+
 def _enc_uint(v: int) -> bytes:
     """RLP of a non-negative int (the ``rlp_encode`` int rule, inlined for the hot path)."""
     if v < 0x80:
-        return bytes((v,)) if v else b"\x80"
+        return _SMALL_UINT[v]
     b = v.to_bytes((v.bit_length() + 7) // 8, "big")
     n = len(b)
     if n < 56:
@@ -597,7 +646,15 @@ def _splice_full_tx(
     if p != n:
         return None
     to_enc = b"\x94" + to if to is not None else b"\x80"
-    tail = _enc_uint(v) + _enc_uint(r) + _enc_uint(s)
+    # v, r, s: r and s are uint256 (32 bytes on the wire), so their minimal big-endian form is
+    # the 32 bytes without leading zeros (b"" for 0, which encodes as 0x80 like any empty string)
+    rb = r.to_bytes(32, "big").lstrip(b"\x00")
+    sb = s.to_bytes(32, "big").lstrip(b"\x00")
+    tail = b"".join((
+        _SMALL_UINT[v] if v < 0x80 else _enc_uint(v),
+        rb if len(rb) == 1 and rb[0] < 0x80 else bytes((0x80 + len(rb),)) + rb,
+        sb if len(sb) == 1 and sb[0] < 0x80 else bytes((0x80 + len(sb),)) + sb,
+    ))  # fmt: skip
     b = bounds
     if tx_type == DYNAMIC_FEE_TX_TYPE:
         # [chainId, nonce, tip, feeCap, gas, to, value, data, accessList, v, r, s]
@@ -614,7 +671,14 @@ def _splice_full_tx(
         payload = b"".join((chain_enc, _enc_uint(nonce), tx_data[b[1] : b[2]], _enc_uint(gas),
                             to_enc, tx_data[b[0] : b[1]], tx_data[b[2] : b[4]], tail))  # fmt: skip
     ln = len(payload)
-    head = bytes((0xC0 + ln,)) if ln < 56 else _long_prefix(ln, 0xC0)
+    if ln < 56:
+        head = bytes((0xC0 + ln,))
+    elif ln < 0x100:
+        head = bytes((0xF8, ln))
+    elif ln < 0x10000:
+        head = bytes((0xF9, ln >> 8, ln & 0xFF))
+    else:
+        head = _long_prefix(ln, 0xC0)
     if tx_type == LEGACY_TX_TYPE:
         return head + payload
     return bytes((tx_type,)) + head + payload
