@@ -565,10 +565,60 @@ def _long_prefix(n: int, base: int) -> bytes:
     return bytes((base + 55 + len(nb),)) + nb
 
 
-#: Field kinds of each ``tx_datas`` list (span-batches.md): ``i`` integer (canonical, any width:
-#: Go ``*big.Int``), ``s`` byte string, ``l`` access list. SetCode (uint256 fields and an
-#: authorization list) is left to the general path.
-_SPLICE_KINDS = {LEGACY_TX_TYPE: "iis", ACCESS_LIST_TX_TYPE: "iisl", DYNAMIC_FEE_TX_TYPE: "iiisl"}
+def _int_end(d: bytes, p: int, n: int) -> int:
+    """End of the canonical RLP integer at ``d[p]`` of at most 55 bytes, or -1 (anything else:
+    a leading zero, a wrapped single byte, a longer integer, a list, a truncation)."""
+    if p >= n:
+        return -1
+    b0 = d[p]
+    if b0 < 0x80:
+        return p + 1 if b0 else -1  # integer 0 is the empty string, never 0x00
+    if b0 < 0xB8:
+        size = b0 - 0x80
+        if size:
+            c = d[p + 1] if p + 1 < n else 0
+            if c == 0 or (size == 1 and c < 0x80):
+                return -1
+        return p + 1 + size
+    return -1
+
+
+def _str_end(d: bytes, p: int, n: int) -> int:
+    """End of the canonically sized RLP byte string at ``d[p]``, or -1."""
+    if p >= n:
+        return -1
+    b0 = d[p]
+    if b0 < 0x80:
+        return p + 1
+    if b0 < 0xB8:
+        size = b0 - 0x80
+        if size == 1 and (d[p + 1] if p + 1 < n else 0) < 0x80:
+            return -1
+        return p + 1 + size
+    if b0 < 0xC0:
+        ll = b0 - 0xB7
+        if p + 1 + ll > n or d[p + 1] == 0:
+            return -1
+        size = int.from_bytes(d[p + 1 : p + 1 + ll], "big")
+        return p + 1 + ll + size if size >= 56 else -1
+    return -1
+
+
+def _list_payload(d: bytes, p: int, n: int) -> int:
+    """Start of the payload of the canonical RLP list at ``d[p]`` that ends exactly at ``n``,
+    or -1."""
+    if p >= n:
+        return -1
+    b0 = d[p]
+    if b0 < 0xC0:
+        return -1
+    if b0 < 0xF8:
+        return p + 1 if p + 1 + b0 - 0xC0 == n else -1
+    ll = b0 - 0xF7
+    if p + 1 + ll > n or d[p + 1] == 0:
+        return -1
+    size = int.from_bytes(d[p + 1 : p + 1 + ll], "big")
+    return p + 1 + ll if size >= 56 and p + 1 + ll + size == n else -1
 
 
 def _splice_full_tx(
@@ -579,71 +629,42 @@ def _splice_full_tx(
     case (then :func:`_full_tx` decides, and raises the error if there is one).
 
     Plain case: a legacy, EIP-2930 or EIP-1559 entry in canonical RLP (canonical sizes, integers
-    without leading zeros, strings where strings belong), with an empty access list, and
-    nothing after the list. Such a field's encoding is exactly ``rlp_encode`` of its value, so
-    copying it gives the bytes that :func:`_full_tx` would build from the decoded values.
+    without leading zeros and of at most 55 bytes, strings where strings belong), with an empty
+    access list, and nothing after the list. Such a field's encoding is exactly ``rlp_encode``
+    of its value, so copying it gives the bytes that :func:`_full_tx` would build from the
+    decoded values.
     """
     n = len(tx_data)
-    first = tx_data[0]
-    if first > 0x7F:
-        tx_type, p, kinds = LEGACY_TX_TYPE, 0, _SPLICE_KINDS[LEGACY_TX_TYPE]
-    else:
-        # a 0x00-prefixed entry (ErrTxTypeNotSupported) and other types: the general path
-        found = _SPLICE_KINDS.get(first) if first else None
-        if found is None:
+    tx_type = tx_data[0]
+    if tx_type == DYNAMIC_FEE_TX_TYPE:  # entry: [value, tip, feeCap, data, accessList]
+        p0 = _list_payload(tx_data, 1, n)
+        if p0 < 0:
             return None
-        tx_type, p, kinds = first, 1, found
-    if p >= n:
-        return None
-    b0 = tx_data[p]
-    if b0 < 0xC0:
-        return None
-    if b0 < 0xF8:
-        p += 1
-        if p + b0 - 0xC0 != n:
+        p1 = _int_end(tx_data, p0, n)
+        p2 = _int_end(tx_data, p1, n) if p1 > 0 else -1
+        p3 = _int_end(tx_data, p2, n) if p2 > 0 else -1
+        p4 = _str_end(tx_data, p3, n) if p3 > 0 else -1
+        if p4 < 0 or p4 + 1 != n or tx_data[p4] != 0xC0:  # the empty access list, last
             return None
-    else:
-        ll = b0 - 0xF7
-        if p + 1 + ll > n or tx_data[p + 1] == 0:
+    elif tx_type > 0x7F:  # legacy, entry: [value, gasPrice, data]
+        p0 = _list_payload(tx_data, 0, n)
+        if p0 < 0:
             return None
-        size = int.from_bytes(tx_data[p + 1 : p + 1 + ll], "big")
-        p += 1 + ll
-        if size < 56 or p + size != n:
+        p1 = _int_end(tx_data, p0, n)
+        p2 = _int_end(tx_data, p1, n) if p1 > 0 else -1
+        if p2 < 0 or _str_end(tx_data, p2, n) != n:
             return None
-    bounds = [p]
-    for kind in kinds:
-        if p >= n:
+        tx_type = LEGACY_TX_TYPE
+    elif tx_type == ACCESS_LIST_TX_TYPE:  # entry: [value, gasPrice, data, accessList]
+        p0 = _list_payload(tx_data, 1, n)
+        if p0 < 0:
             return None
-        b0 = tx_data[p]
-        if kind == "l":
-            if b0 != 0xC0:  # a non-empty access list is validated by the general path
-                return None
-            p += 1
-        elif b0 < 0x80:
-            if kind == "i" and b0 == 0:
-                return None  # integer 0 must be the empty string
-            p += 1
-        elif b0 < 0xB8:
-            size = b0 - 0x80
-            if size:
-                c = tx_data[p + 1] if p + 1 < n else 0
-                if (size == 1 and c < 0x80) or (kind == "i" and c == 0):
-                    return None
-            p += 1 + size
-        elif b0 < 0xC0:
-            ll = b0 - 0xB7
-            if p + 1 + ll > n or tx_data[p + 1] == 0:
-                return None
-            size = int.from_bytes(tx_data[p + 1 : p + 1 + ll], "big")
-            if size < 56 or (kind == "i" and p + 1 + ll < n and tx_data[p + 1 + ll] == 0):
-                return None
-            p += 1 + ll + size
-        else:
+        p1 = _int_end(tx_data, p0, n)
+        p2 = _int_end(tx_data, p1, n) if p1 > 0 else -1
+        p3 = _str_end(tx_data, p2, n) if p2 > 0 else -1
+        if p3 < 0 or p3 + 1 != n or tx_data[p3] != 0xC0:
             return None
-        if p > n:
-            return None
-        bounds.append(p)
-    if p != n:
+    else:  # 0x00-prefixed (ErrTxTypeNotSupported), SetCode, PostExec, others: general path
         return None
     to_enc = b"\x94" + to if to is not None else b"\x80"
     # v, r, s: r and s are uint256 (32 bytes on the wire), so their minimal big-endian form is
@@ -655,21 +676,18 @@ def _splice_full_tx(
         rb if len(rb) == 1 and rb[0] < 0x80 else bytes((0x80 + len(rb),)) + rb,
         sb if len(sb) == 1 and sb[0] < 0x80 else bytes((0x80 + len(sb),)) + sb,
     ))  # fmt: skip
-    b = bounds
     if tx_type == DYNAMIC_FEE_TX_TYPE:
         # [chainId, nonce, tip, feeCap, gas, to, value, data, accessList, v, r, s]
-        # entry: [value, tip, feeCap, data, accessList]
-        payload = b"".join((chain_enc, _enc_uint(nonce), tx_data[b[1] : b[3]], _enc_uint(gas),
-                            to_enc, tx_data[b[0] : b[1]], tx_data[b[3] : b[5]], tail))  # fmt: skip
+        payload = b"".join((chain_enc, _enc_uint(nonce), tx_data[p1:p3], _enc_uint(gas), to_enc,
+                            tx_data[p0:p1], tx_data[p3:], tail))  # fmt: skip
     elif tx_type == LEGACY_TX_TYPE:
-        # [nonce, gasPrice, gas, to, value, data, v, r, s]; entry: [value, gasPrice, data]
-        payload = b"".join((_enc_uint(nonce), tx_data[b[1] : b[2]], _enc_uint(gas), to_enc,
-                            tx_data[b[0] : b[1]], tx_data[b[2] : b[3]], tail))  # fmt: skip
+        # [nonce, gasPrice, gas, to, value, data, v, r, s]
+        payload = b"".join((_enc_uint(nonce), tx_data[p1:p2], _enc_uint(gas), to_enc,
+                            tx_data[p0:p1], tx_data[p2:], tail))  # fmt: skip
     else:
         # [chainId, nonce, gasPrice, gas, to, value, data, accessList, v, r, s]
-        # entry: [value, gasPrice, data, accessList]
-        payload = b"".join((chain_enc, _enc_uint(nonce), tx_data[b[1] : b[2]], _enc_uint(gas),
-                            to_enc, tx_data[b[0] : b[1]], tx_data[b[2] : b[4]], tail))  # fmt: skip
+        payload = b"".join((chain_enc, _enc_uint(nonce), tx_data[p1:p2], _enc_uint(gas), to_enc,
+                            tx_data[p0:p1], tx_data[p2:], tail))  # fmt: skip
     ln = len(payload)
     if ln < 56:
         head = bytes((0xC0 + ln,))

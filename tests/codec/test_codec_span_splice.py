@@ -76,7 +76,11 @@ def test_splice_matches_pyrlp(case: tuple[int, list[object], list[object]]) -> N
     to = full_fields[3 if t == 0 else (4 if t == 1 else 5)]
     v, r, s = full_fields[-3:]
     got = _splice_full_tx(entry, rlp.encode(CHAIN_ID), nonce, gas, to or None, v, r, s)  # type: ignore[arg-type]
-    assert got == want
+    huge = any(isinstance(x, int) and x >= 1 << (55 * 8) for x in entry_fields)
+    if huge:  # integers wider than 55 bytes (long-form strings) are left to the general path
+        assert got is None
+    else:
+        assert got == want
     assert _full_tx(entry, 0, chain_id=CHAIN_ID, nonce=nonce, gas=gas, to=to or None,  # type: ignore[arg-type]
                     v=v, r=r, s=s) == want  # type: ignore[arg-type]  # fmt: skip
 
