@@ -67,7 +67,7 @@ from pyop.tools.fixture import (
 )
 
 REPO = Path(__file__).resolve().parents[1]
-FORMAT_VERSION = 2  # bump when the generator changes (part of the cache key)
+FORMAT_VERSION = 3  # bump when the generator changes (part of the cache key)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -235,6 +235,8 @@ def _fixture_from_builder(b: Any, p: Params) -> DerivationFixture:
         l2_system_configs={t.number: t.system_config for t in true},
         l2_block_infos={t.number: t.ref for t in true},
         meta={"tool": "bench/derive_bench.py", "params": asdict(p)},
+        # the harness's L1 (a dev chain id): `pyop derive --fixture` needs its blob schedule
+        l1_chain_config=dict(_import_harness().L1_CHAIN_CONFIG),
     )
 
 

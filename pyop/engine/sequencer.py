@@ -175,6 +175,7 @@ class Sequencer:
         self._wake = asyncio.Event()
         self._on_sealed: list[SealedListener] = []
         self._current: L1BlockRef | None = None
+        self._next: tuple[bytes, L1BlockRef] | None = None  # (L1 head hash when read, next origin)
 
     def on_sealed(self, cb: SealedListener) -> None:
         self._on_sealed.append(cb)
@@ -226,10 +227,18 @@ class Sequencer:
         head = self.l1_head()
         nxt: L1BlockRef | None = None
         if head is None or n + self.l1_confs <= head.number:
-            try:
-                nxt = (await self.l1.header_by_number(n)).ref()
-            except NotFound:
-                nxt = None
+            cached = self._next
+            if cached is not None and head is not None and cached[0] == head.hash and cached[1].number == n:
+                # The same L1 head as when it was read: L1 has not moved, so block n is the
+                # same block (op-node's origin selector keeps its next origin between blocks
+                # too). Saves an L1 round trip per L2 block.
+                nxt = cached[1]
+            else:
+                try:
+                    nxt = (await self.l1.header_by_number(n)).ref()
+                except NotFound:
+                    nxt = None
+                self._next = None if nxt is None or head is None else (head.hash, nxt)
         if nxt is not None and nxt.parent_hash != current.hash:
             raise ResetError(
                 f"L1 reorg: L1 block {n} ({to_hex(nxt.hash)}) does not build on the L1 origin "
@@ -328,6 +337,7 @@ class Sequencer:
                 self._count("reset")
                 self.log.warning("sequencer needs a reset: %s", e)
                 self._current = None
+                self._next = None
                 if self.request_reset is not None:
                     await self.request_reset(f"sequencer: {e}")
                 await self._pause(float(self.cfg.block_time))

@@ -137,6 +137,31 @@ def test_sequencer_conf_depth_hides_next_origin() -> None:
     assert c.origin == chain[1] and c.rule == "next"
 
 
+def test_sequencer_reuses_next_origin_while_l1_head_is_unchanged() -> None:
+    """The next origin is read once per L1 head (issue 15: an L1 round trip per L2 block
+    less); a new L1 head (possibly a reorg of block n) makes it read again."""
+    chain = [l1(n, 1000 + 2 * n) for n in range(10, 15)]
+    src = FakeL1(chain)
+    l1_head = [chain[4]]
+    seq = Sequencer(PRE_FJORD, SimpleNamespace(unsafe=None), src, None, l1_confs=0,  # type: ignore[arg-type]
+                    l1_head=lambda: l1_head[0], active=False)  # fmt: skip
+    head = l2_head(1010, chain[0])  # next L2 time 1012 < 1022: block 11 is not adopted yet
+
+    async def go() -> None:
+        for _ in range(3):
+            c = await seq.find_l1_origin(head)
+            assert c.origin == chain[0] and c.rule == "current"
+        assert src.by_number_calls == [11]
+        # L1 moves on, and block 11 was replaced by a reorg: read again, and the reorg is seen
+        src.refs[11] = L1BlockRef(h(11, b"new"), 11, h(10, b"other"), 1022)
+        l1_head[0] = l1(15, 1030)
+        with pytest.raises(ResetError, match=r"L1 reorg"):
+            await seq.find_l1_origin(head)
+        assert src.by_number_calls == [11, 11]
+
+    asyncio.run(go())
+
+
 def test_sequencer_detects_reorged_origin() -> None:
     cur = l1(10, 1020)
     other = L1BlockRef(h(11), 11, h(10, b"other"), 1022)  # does not build on cur
