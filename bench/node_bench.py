@@ -234,6 +234,17 @@ def report_sequencer(res: dict[str, Any]) -> dict[str, float]:
 # ----------------------------------------------------------------------------- verifier
 
 
+def _peak_rss_mb(pid: int) -> float | None:
+    """A live process's peak resident set (``VmHWM`` in /proc, Linux), MB; None elsewhere."""
+    try:
+        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) / 1024
+    except (OSError, ValueError, IndexError):
+        return None
+    return None
+
+
 def _safe(url: str) -> dict[str, Any] | None:
     try:
         return dict(RpcClient(url, timeout=5.0).call("optimism_syncStatus")["safe_l2"])
@@ -287,15 +298,17 @@ def bench_verifier(workdir: Path, blocks: int, block_time: int, timeout: float) 
                     time.sleep(0.25)
                 t_end = time.monotonic()
                 got = v.op_geth.rpc().call("eth_getBlockByNumber", hex(tn), False)["hash"]
+                rss = _peak_rss_mb(v.op_node.pid)  # the node's peak over the whole sync
             finally:
                 v.stop(registry)
             total = t_end - t_start
             sync = t_end - (t_first or t_rpc)
             out[kind] = {"seconds": total, "sync_seconds": sync, "startup_seconds": t_rpc - t_start,
-                         "blocks_per_s": tn / total, "same_hash": got == th}  # fmt: skip
+                         "blocks_per_s": tn / total, "same_hash": got == th, "peak_rss_mb": rss}  # fmt: skip
             print(f"  {kind:>4} verifier: safe head {tn} in {total:6.1f}s ({tn / total:6.1f} L2 blocks/s; "
                   f"{sync:.1f}s after its first safe block, start-up {t_rpc - t_start:.1f}s); "
-                  f"same hash: {got == th}", flush=True)  # fmt: skip
+                  f"same hash: {got == th}; node peak RSS "
+                  f"{'n/a' if rss is None else f'{rss:.0f} MB'}", flush=True)  # fmt: skip
         ratio = out["pyop"]["seconds"] / out["go"]["seconds"]
         out["ratio"] = ratio
         print(f"  pyop / Go op-node sync time: {ratio:.2f}x  (Go {out['go']['blocks_per_s']:.1f} vs pyop "
