@@ -103,11 +103,21 @@ def _branch(keys: Sequence[str], values: Sequence[bytes], lo: int, hi: int, dept
         value = _rlp_str(values[i])
         i += 1
     while i < hi:
-        c = keys[i][depth]
+        key = keys[i]
+        c = key[depth]
         j = i + 1
         while j < hi and keys[j][depth] == c:
             j += 1
-        slots[int(c, 16)] = _ref(_node(keys, values, i, j, depth + 1))
+        if j == i + 1:  # a leaf (most children): _node's leaf case, inlined for the hot path
+            path = key[depth + 1 :]
+            hp = bytes.fromhex("3" + path if len(path) % 2 else "20" + path)
+            # a one-byte hex prefix (0x20, 0x3N) is its own RLP; longer ones are < 56 bytes
+            leaf = _rlp_list(
+                (hp if len(hp) == 1 else bytes((0x80 + len(hp),)) + hp) + _rlp_str(values[i])
+            )
+            slots[int(c, 16)] = leaf if len(leaf) < 32 else b"\xa0" + _keccak(leaf)
+        else:
+            slots[int(c, 16)] = _ref(_node(keys, values, i, j, depth + 1))
         i = j
     return _rlp_list(b"".join(slots) + value)
 
