@@ -534,8 +534,14 @@ def bench(p: Params, *, prof: bool, top: int, regenerate: bool, harness: bool, r
           f"({n_blob_payloads} blobs), {len(chans)} channels, {comp / 1e6:.1f} MB compressed")  # fmt: skip
 
     # floors first (warm caches for nothing the pipeline uses)
-    t_zlib, inflated = timed(lambda: sum(len(zlib.decompressobj().decompress(c)) for c in chans), 5)
-    t_codec, n_codec = timed(codec_floor(fx, payloads), repeat + 1)
+    # the two floors alternate, best of each (the shared machine's load moves between runs)
+    t_zlib, t_codec, inflated, n_codec = float("inf"), float("inf"), None, None
+    codec = codec_floor(fx, payloads)
+    for _ in range(max(5, repeat + 1)):
+        t, inflated = timed(lambda: sum(len(zlib.decompressobj().decompress(c)) for c in chans), 3)
+        t_zlib = min(t_zlib, t)
+        t, n_codec = timed(codec)
+        t_codec = min(t_codec, t)
     if n_codec != p.blocks:
         raise SystemExit(f"FAIL: codec floor decoded {n_codec} blocks, expected {p.blocks}")
     assert isinstance(inflated, int)
