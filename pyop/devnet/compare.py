@@ -24,7 +24,10 @@ Two exceptions, each with its reason:
   sequencing window at its own speed, and the gap then measures speed, not agreement. The
   largest gap seen while catching up is kept in :attr:`HeadComparator.max_catchup_gap`.
 
-Finalized blocks have no exception: they never reorg.
+Finalized blocks have no exception for reorgs: they never reorg. A node whose own op-geth does
+not have the block it calls safe or finalized (op-geth restarted without it, before the node has
+reset) has no backed claim at that poll: the poll is counted like an unreachable node (bounded
+by ``max_unreachable``), not as a divergence.
 
 Import it from scenario tests (``from pyop.devnet.compare import HeadComparator, NodeEndpoints``)
 or use :func:`side_by_side` for ``pyop devnet status``.
@@ -39,6 +42,10 @@ from typing import Any
 
 from pyop.devnet.rpc import RpcClient, RpcError, RpcTransportError
 from pyop.primitives import PyopError
+
+
+class ClaimNotBacked(PyopError):
+    """A node calls a block safe/finalized that its own op-geth does not have (yet/any more)."""
 
 
 class HeadsDiverged(PyopError):
@@ -181,6 +188,8 @@ class HeadComparator:
         # finalized: no exception
         fin = min(va.finalized.number, vb.finalized.number)
         ha, hb = self._block_hash(self.a.l2_url, fin), self._block_hash(self.b.l2_url, fin)
+        if ha is None or hb is None:
+            raise ClaimNotBacked(f"finalized block {fin} missing from an op-geth ({ha}, {hb})")
         if ha != hb:
             problems.append(f"finalized block {fin} differs: {self.a.name} {ha} vs {self.b.name} {hb}")
         for v, h in ((va, ha), (vb, hb)):
@@ -191,6 +200,8 @@ class HeadComparator:
         if not (va.stale or vb.stale):
             checked = min(va.safe.number, vb.safe.number)
             sa, sb = self._block_hash(self.a.l2_url, checked), self._block_hash(self.b.l2_url, checked)
+            if sa is None or sb is None:
+                raise ClaimNotBacked(f"safe block {checked} missing from an op-geth ({sa}, {sb})")
             safe_problems = []
             if sa != sb:
                 safe_problems.append(f"safe block {checked} differs: {self.a.name} {sa} vs {self.b.name} {sb}")
@@ -232,8 +243,8 @@ class HeadComparator:
     def _poll_retrying(self) -> Poll | None:
         try:
             return self.poll()
-        except (RpcTransportError, RpcError, KeyError, TypeError, ValueError):
-            return None  # a node restarting: no claim this poll
+        except (RpcTransportError, RpcError, KeyError, TypeError, ValueError, ClaimNotBacked):
+            return None  # a node or its op-geth restarting: no backed claim this poll
 
     def watch(
         self,

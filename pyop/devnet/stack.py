@@ -516,15 +516,18 @@ def op_node_argv(
     sequencer: bool,
     p2p_port: int | None = None,
     da_server_url: str | None = None,
+    metrics_port: int | None = None,
+    l1_url: str | None = None,
 ) -> list[str]:
     """The Go op-node command line (module docstring); ``sequencer=False`` makes a verifier with
-    p2p off, so it derives from L1 only."""
+    p2p off, so it derives from L1 only. ``metrics_port``: serve Prometheus metrics on
+    127.0.0.1:port; ``l1_url``: an L1 endpoint other than the devnet's (a counting proxy)."""
     bt = info.l1_block_time or 2
     if bt <= 0:
         raise StackError("the L1 block time must be positive")
     argv = [
         str(binary),
-        f"--l1={info.l1_url}",
+        f"--l1={l1_url or info.l1_url}",
         "--l1.rpckind=standard",
         "--l1.trustrpc",
         f"--l1.beacon={info.l1_beacon_url}",
@@ -540,7 +543,8 @@ def op_node_argv(
         "--rpc.enable-admin",
         f"--safedb.path={data_dir / 'safedb'}",
         "--verifier.l1-confs=0",
-        "--metrics.enabled=false",
+        *(["--metrics.enabled=false"] if metrics_port is None else
+          ["--metrics.enabled", f"--metrics.addr={HOST}", f"--metrics.port={metrics_port}"]),
         "--log.level=info",
     ]
     if sequencer:
@@ -582,13 +586,15 @@ def pyop_node_argv(
     da_server_url: str | None = None,
     extra: Sequence[str] = (),
     python: str = sys.executable,
+    metrics_port: int | None = None,
+    l1_url: str | None = None,
 ) -> list[str]:
     """``pyop node`` with the Go op-node's command line (:func:`op_node_argv`; pyop node takes
     op-node's flag names, the p2p ones are accepted without effect), plus ``extra`` flags (a
     later flag wins)."""
     go = op_node_argv(
         Path("op-node"), info, engine_url=engine_url, rpc_port=rpc_port, data_dir=data_dir,
-        sequencer=sequencer, da_server_url=da_server_url,
+        sequencer=sequencer, da_server_url=da_server_url, metrics_port=metrics_port, l1_url=l1_url,
     )  # fmt: skip
     return [python, "-m", "pyop.cli", "node", *go[1:], *extra]
 
@@ -726,6 +732,7 @@ def start_stack(
     batcher: bool = True,
     proposer: bool = True,
     log: Log = _print,
+    node_metrics_port: int | None = None,
 ) -> Stack:
     """Start op-geth and, for ``stack="go"``, the Go op-node sequencer, op-batcher (``da`` =
     ``calldata`` or ``blobs``) and op-proposer (plus the DA server on an alt-DA devnet); for
@@ -781,13 +788,13 @@ def start_stack(
         if stack == "pyop":
             node = _start(st, "pyop-node", pyop_node_argv(
                 info, engine_url=geth.authrpc_url, rpc_port=info.ports["opNodeRpc"],
-                data_dir=node_dir, sequencer=True, da_server_url=da_url,
+                data_dir=node_dir, sequencer=True, da_server_url=da_url, metrics_port=node_metrics_port,
             ), cwd=node_dir)  # fmt: skip
         else:
             node = _start(st, "op-node", op_node_argv(
                 bins["op-node"], info, engine_url=geth.authrpc_url,
                 rpc_port=info.ports["opNodeRpc"], data_dir=node_dir, sequencer=True,
-                p2p_port=info.ports["opNodeP2p"], da_server_url=da_url,
+                p2p_port=info.ports["opNodeP2p"], da_server_url=da_url, metrics_port=node_metrics_port,
             ), cwd=node_dir)  # fmt: skip
         wait_for_rpc(info.rollup_rpc_url, method="optimism_syncStatus", timeout=60, process=node)
         st.timings["op_node_rpc"] = time.monotonic() - t0

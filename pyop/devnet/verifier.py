@@ -63,12 +63,15 @@ def start_verifier(
     kind: str = "go",
     ports: Mapping[str, int] | None = None,
     extra: Sequence[str] = (),
+    metrics_port: int | None = None,
+    l1_url: str | None = None,
 ) -> Verifier:
     """Initialize ``DIR/<name>-geth`` from the same genesis and start op-geth + a verifier
     rollup node (``kind="go"``: the Go op-node, process ``<name>-op-node``; ``kind="pyop"``:
     ``pyop node``, process ``<name>-pyop-node``, with ``extra`` flags). ``ports`` (``http``,
     ``auth``, ``rpc``): the ``verifier*`` ports of the devnet for ``name="verifier"``, free
-    ones otherwise."""
+    ones otherwise. ``metrics_port``: Prometheus metrics on 127.0.0.1; ``l1_url``: another L1
+    endpoint (a counting proxy)."""
     if kind not in VERIFIER_KINDS:
         raise StackError(f"unknown verifier kind {kind!r} (choose from {', '.join(VERIFIER_KINDS)})")
     bins = require_peers(["geth", "op-node"] if kind == "go" else ["geth"])
@@ -98,12 +101,14 @@ def start_verifier(
         if kind == "go":
             argv = op_node_argv(
                 bins["op-node"], info, engine_url=geth.authrpc_url, rpc_port=ports["rpc"],
-                data_dir=node_dir, sequencer=False, da_server_url=da_url,
+                data_dir=node_dir, sequencer=False, da_server_url=da_url, metrics_port=metrics_port,
+                l1_url=l1_url,
             )  # fmt: skip
         else:
             argv = pyop_node_argv(
                 info, engine_url=geth.authrpc_url, rpc_port=ports["rpc"], data_dir=node_dir,
-                sequencer=False, da_server_url=da_url, extra=extra,
+                sequencer=False, da_server_url=da_url, extra=extra, metrics_port=metrics_port,
+                l1_url=l1_url,
             )  # fmt: skip
         node = start_process(
             node_name,

@@ -204,6 +204,7 @@ class Sequencer:
         self._wake = asyncio.Event()
         self._on_sealed: list[SealedListener] = []
         self._current: L1BlockRef | None = None
+        self._next: L1BlockRef | None = None
 
     def on_sealed(self, cb: SealedListener) -> None:
         self._on_sealed.append(cb)
@@ -288,11 +289,14 @@ class Sequencer:
         n = current.number + 1
         head = self.l1_head()
         nxt: L1BlockRef | None = None
-        if head is None or n + self.l1_confs <= head.number:
+        if self._next is not None and self._next.number == n and self._next.parent_hash == current.hash:
+            nxt = self._next  # op-node L1OriginSelector keeps the next origin once fetched
+        elif head is None or n + self.l1_confs <= head.number:
             try:
                 nxt = (await self.l1.header_by_number(n)).ref()
             except NotFound:
                 nxt = None
+            self._next = nxt
         if nxt is not None and nxt.parent_hash != current.hash:
             raise ResetError(
                 f"L1 reorg: L1 block {n} ({to_hex(nxt.hash)}) does not build on the L1 origin "
@@ -404,7 +408,7 @@ class Sequencer:
             except ResetError as e:
                 self._count("reset")
                 self.log.warning("sequencer needs a reset: %s", e)
-                self._current = None
+                self._current = self._next = None
                 if self.request_reset is not None:
                     await self.request_reset(f"sequencer: {e}")
                 await self._pause(float(self.cfg.block_time))
