@@ -34,7 +34,7 @@ from typing import Protocol
 
 from pyop.config import RollupConfig
 from pyop.engine.l2_reader import L2Reader
-from pyop.errors import CriticalError, ResetError
+from pyop.errors import ResetError
 from pyop.primitives import L1BlockRef, L1Header, L2BlockRef, to_hex
 from pyop.sources.interfaces import NotFound
 
@@ -71,15 +71,22 @@ class FindHeadsError(ResetError):
     """The L2 chain is inconsistent (bad parent links); try again later / after a reset."""
 
 
-class WrongChainError(CriticalError):
+class FindHeadsRefused(ResetError):
+    """The walk found a chain it must not resume from. op-node v1.19.6 does not halt on these:
+    ``onResetEngineRequest`` answers a ``FindL2Heads`` error with another ``ResetEvent``, so the
+    node keeps trying (logging each failure) until the engine or L1 changes; the caller retries
+    with a back-off."""
+
+
+class WrongChainError(FindHeadsRefused):
     """The engine's genesis is not the rollup config's (op-node ``WrongChainErr``)."""
 
 
-class ReorgFinalizedError(CriticalError):
+class ReorgFinalizedError(FindHeadsRefused):
     """Walking back met a different block at the finalized height (``ReorgFinalizedErr``)."""
 
 
-class TooDeepReorgError(CriticalError):
+class TooDeepReorgError(FindHeadsRefused):
     """The walk back went deeper than ``MAX_REORG_SEQ_WINDOWS`` lookbacks (``TooDeepReorgErr``)."""
 
 

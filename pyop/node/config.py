@@ -277,6 +277,10 @@ class NodeConfig:
         if self.syncmode.lower() != "consensus-layer":
             raise NodeConfigError("flag --syncmode=execution-layer is not supported by pyop node "
                                   "(it derives every block from L1: --syncmode=consensus-layer)")  # fmt: skip
+        for name, url in (("l1", self.l1), ("l2", self.l2)):
+            if not url.lower().startswith(("http://", "https://")):
+                raise NodeConfigError(f"flag --{name} {url!r}: pyop node speaks JSON-RPC over http(s) only "
+                                      "(op-node also takes ws:// and wss://)")  # fmt: skip
         if self.altda_enabled and not self.altda_da_server:
             raise NodeConfigError("--altda.enabled needs --altda.da-server")
         for name in ("sequencer_l1_confs", "verifier_l1_confs", "rpc_port", "metrics_port"):

@@ -52,6 +52,7 @@ from pyop.derivation.types import AttributesWithParent, StepKind
 from pyop.engine.controller import EngineController
 from pyop.engine.errors import EngineSyncingError
 from pyop.engine.sequencer import Sequencer, SequencerNotEnabled
+from pyop.engine.start import FindHeadsRefused
 from pyop.errors import CriticalError, EndOfSource, ResetError, TemporaryError
 from pyop.node.l1_watcher import L1HeaderReader, L1Watcher
 from pyop.node.logs import kv
@@ -178,6 +179,10 @@ class Driver:
                 tg.create_task(self.sequencer.run(), name="sequencer")
 
     async def _start_engine(self) -> None:
+        """Find the heads and send them to the engine; retried with a back-off on every error
+        but a critical one (op-node retries a failed ``FindL2Heads`` through another reset: the
+        wrong chain, a reorged finalized block or a too deep reorg are logged at ERROR, the node
+        keeps trying)."""
         delay = 0.5
         while True:
             try:
@@ -191,7 +196,8 @@ class Driver:
             except CriticalError:
                 raise
             except (TemporaryError, ResetError, PyopError) as e:
-                log.warning("engine start-up failed, retrying", extra=kv(
+                lvl = logging.ERROR if isinstance(e, FindHeadsRefused) else logging.WARNING
+                log.log(lvl, "engine start-up failed, retrying", extra=kv(
                     stage="engine", reason=f"{type(e).__name__}: {e}", retry_in=delay))  # fmt: skip
                 await asyncio.sleep(delay)
                 delay = min(delay * 2, 5.0)

@@ -24,6 +24,7 @@ Expected values are the Go op-node's (its heads, block hashes and metrics) and o
 
 from __future__ import annotations
 
+import dataclasses
 import re
 import shutil
 import time
@@ -50,6 +51,8 @@ from pyop.devnet.rpc import RpcClient
 from pyop.devnet.rpc_proxy import read_counts, reset_counts, start_rpc_proxy_process
 from pyop.devnet.stack import DevnetInfo, Stack, init_devnet, require_peers, start_stack
 from pyop.devnet.verifier import Verifier, start_verifier
+from pyop.primitives import from_hex
+from pyop.sources.blockjson import payload_from_block_json
 from tests.node.node_e2e_harness import require_go_peers
 
 pytestmark = pytest.mark.slow
@@ -145,6 +148,11 @@ def nets(tmp_path_factory: pytest.TempPathFactory) -> Iterator[list[DiffNet]]:
             assert PidRegistry(d).entries() == []
 
 
+def _block_hashes(url: str, lo: int, hi: int) -> dict[int, str]:
+    c = RpcClient(url, timeout=10.0)
+    return {n: str(c.call("eth_getBlockByNumber", hex(n), False)["hash"]) for n in range(lo, hi + 1)}
+
+
 # --------------------------------------------------------------------------- idle
 
 
@@ -193,6 +201,48 @@ def test_idle_agreement_l1_calls_and_metrics(nets: list[DiffNet]) -> None:
                  "op_node_default_sequencer_sealing_seconds", "op_node_default_rpc_server_requests_total",
                  "process_cpu_seconds_total"):  # fmt: skip
         assert must in fams[("pyop", "sequencer")], must
+
+
+# --------------------------------------------------------------------------- unsafe payloads
+
+
+def _envelope(l2_url: str, n: int, isthmus_time: int | None) -> dict[str, Any]:
+    """Block ``n`` of an op-geth as the Engine API envelope op-conductor would post (before
+    Isthmus an ExecutionPayloadV3 has no withdrawalsRoot)."""
+    c = RpcClient(l2_url, timeout=10.0)
+    blk = c.call("eth_getBlockByNumber", hex(n), True)
+    raws = [from_hex(c.call("eth_getRawTransactionByHash", t["hash"])) for t in blk["transactions"]]
+    p = payload_from_block_json(blk, raws)
+    if isthmus_time is None or p.timestamp < isthmus_time:
+        p = dataclasses.replace(p, withdrawals_root=None)
+    return {"executionPayload": p.to_json(), "parentBeaconBlockRoot": blk["parentBeaconBlockRoot"]}
+
+
+def test_post_unsafe_payload_then_consolidated_by_derivation(nets: list[DiffNet]) -> None:
+    """admin_postUnsafePayload (op-conductor's hand-off): the Go sequencer's newest blocks posted
+    to the pyop verifier become its unsafe chain ahead of derivation (out of order, one
+    duplicate), and derivation later makes exactly those blocks safe (consolidation, no
+    reorg)."""
+    a = nets[0]
+    assert a.verifier.kind == "pyop"
+    ver = RpcClient(a.verifier.rollup_rpc_url, timeout=10.0)
+    st = ver.call("optimism_syncStatus")
+    lo = int(st["unsafe_l2"]["number"]) + 1
+    hi = int(RpcClient(a.info.rollup_rpc_url).call("optimism_syncStatus")["unsafe_l2"]["number"])
+    assert hi - lo >= 2, (lo, hi)
+    isthmus = a.info.fork_times.get("isthmus")
+    envs = {n: _envelope(a.info.l2_rpc_url, n, isthmus) for n in range(lo, hi + 1)}
+    for n in [hi, *range(lo, hi), lo]:  # newest first, then the rest, then a duplicate
+        assert ver.call("admin_postUnsafePayload", envs[n]) is None
+    a.cmp.watch(60, until=lambda q: q.b.unsafe.number >= hi, what="posted payloads inserted")
+    got = _block_hashes(a.verifier.l2_rpc_url, lo, hi)
+    assert got == {n: envs[n]["executionPayload"]["blockHash"] for n in envs}
+    a.cmp.wait_settled(180, min_safe=hi, what="the posted blocks derived from L1")
+    assert _block_hashes(a.verifier.l2_rpc_url, lo, hi) == got  # consolidated, not replaced
+    with urllib.request.urlopen(f"http://127.0.0.1:{a.metrics['verifier']}/metrics", timeout=10) as r:
+        text = r.read().decode()
+    assert re.search(r"^op_node_default_unsafe_payloads_total [1-9]", text, re.M)
+    assert re.search(r"^op_node_default_unsafe_reorgs_total 0$", text, re.M)
 
 
 # --------------------------------------------------------------------------- op-geth restart
@@ -244,11 +294,6 @@ def test_l1_reorg_deeper_than_the_safe_head_origin(nets: list[DiffNet]) -> None:
 
 
 # --------------------------------------------------------------------------- batcher outage
-
-
-def _block_hashes(url: str, lo: int, hi: int) -> dict[int, str]:
-    c = RpcClient(url, timeout=10.0)
-    return {n: str(c.call("eth_getBlockByNumber", hex(n), False)["hash"]) for n in range(lo, hi + 1)}
 
 
 def _batcher_outage(n: DiffNet) -> None:

@@ -192,3 +192,13 @@ def test_set_level_at_run_time() -> None:
         set_level("info")
         logging.getLogger("pyop").removeHandler(h)
     assert "hidden" not in buf.getvalue() and "shown" in buf.getvalue()
+
+
+def test_websocket_endpoints_refused_clearly() -> None:
+    """op-node takes ws/wss for --l1/--l2; pyop's clients are HTTP only: a clear refusal at
+    start-up rather than a transport error later (audit section 0 row 6d)."""
+    base = ["--l2.jwt-secret=j", "--network=op-sepolia"]
+    with pytest.raises(NodeConfigError, match=r"--l1 'ws://x:8546': pyop node speaks JSON-RPC over http\(s\) only"):
+        parse_node_args([*base, "--l1=ws://x:8546", "--l2=http://y"], env={}).check()
+    with pytest.raises(NodeConfigError, match=r"--l2 'wss://y'"):
+        parse_node_args([*base, "--l1=https://x", "--l2=wss://y"], env={}).check()

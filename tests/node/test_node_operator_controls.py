@@ -304,3 +304,31 @@ def test_critical_error_is_one_log_line(exc: Exception, tmp_path: Path, capsys: 
     assert len(crit) == 1, err
     assert f"err=\"{type(exc).__name__}: {exc}\"" in crit[0] and " at=" in crit[0]
     assert "pyop node stopped" in err
+
+
+def test_find_heads_refusals_are_retried_not_fatal(caplog: pytest.LogCaptureFixture) -> None:
+    """op-node onResetEngineRequest: a FindL2Heads error (wrong chain, reorged finalized block,
+    too deep reorg) emits another reset, the node keeps trying (audit D14; was: the node
+    halted)."""
+    from pyop.engine.start import FindHeadsResult, WrongChainError
+
+    g = L2BlockRef(b"\x01" * 32, 0, ZERO_HASH, 0, BlockID(ZERO_HASH, 0), 0)
+
+    class Eng:
+        calls = 0
+        unsafe = safe = finalized = pending_safe = local_safe = g
+
+        async def start(self) -> FindHeadsResult:
+            Eng.calls += 1
+            if Eng.calls < 3:
+                raise WrongChainError("L2 genesis is 0x01, the engine has 0x02")
+            return FindHeadsResult(g, g, g)
+
+        def on_safe_head(self, cb: object) -> None: ...
+        def on_heads(self, cb: object) -> None: ...
+
+    d = Driver(make_config(), Eng(), None, L1Watcher(Canonical()), Canonical())  # type: ignore[arg-type]
+    with caplog.at_level(logging.ERROR, logger="pyop.node.driver"):
+        asyncio.run(asyncio.wait_for(d._start_engine(), 10))
+    assert Eng.calls == 3
+    assert sum("WrongChainError" in str(r.__dict__.get("pyop_kv")) for r in caplog.records) == 2
