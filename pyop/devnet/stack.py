@@ -733,6 +733,7 @@ def start_stack(
     proposer: bool = True,
     log: Log = _print,
     node_metrics_port: int | None = None,
+    node_l1_url: str | None = None,
 ) -> Stack:
     """Start op-geth and, for ``stack="go"``, the Go op-node sequencer, op-batcher (``da`` =
     ``calldata`` or ``blobs``) and op-proposer (plus the DA server on an alt-DA devnet); for
@@ -789,12 +790,14 @@ def start_stack(
             node = _start(st, "pyop-node", pyop_node_argv(
                 info, engine_url=geth.authrpc_url, rpc_port=info.ports["opNodeRpc"],
                 data_dir=node_dir, sequencer=True, da_server_url=da_url, metrics_port=node_metrics_port,
+                l1_url=node_l1_url,
             ), cwd=node_dir)  # fmt: skip
         else:
             node = _start(st, "op-node", op_node_argv(
                 bins["op-node"], info, engine_url=geth.authrpc_url,
                 rpc_port=info.ports["opNodeRpc"], data_dir=node_dir, sequencer=True,
                 p2p_port=info.ports["opNodeP2p"], da_server_url=da_url, metrics_port=node_metrics_port,
+                l1_url=node_l1_url,
             ), cwd=node_dir)  # fmt: skip
         wait_for_rpc(info.rollup_rpc_url, method="optimism_syncStatus", timeout=60, process=node)
         st.timings["op_node_rpc"] = time.monotonic() - t0

@@ -98,11 +98,13 @@ def _bring_up(base: Path, seq_kind: str, ver_kind: str, *, reference: bool) -> D
     label = f"{seq_kind}-seq/{ver_kind}-ver"
     d = base / label.replace("/", "_")
     info = init_devnet(d, l1_slots_per_epoch=4, log=lambda _m: None)
-    mseq = free_port()
-    st = start_stack(info, stack=seq_kind, proposer=False, log=lambda _m: None, node_metrics_port=mseq)
     reg = PidRegistry(d)
+    mseq = free_port()
+    _p, l1s = start_rpc_proxy_process(info.logs_dir, info.l1_url, free_port(), name="l1-proxy-sequencer", registry=reg)
+    st = start_stack(info, stack=seq_kind, proposer=False, log=lambda _m: None, node_metrics_port=mseq,
+                     node_l1_url=l1s)  # fmt: skip
     metrics = {"sequencer": mseq}
-    proxies: dict[str, str] = {}
+    proxies: dict[str, str] = {"sequencer": l1s}
     l1 = None
     if reference:
         _p, l1 = start_rpc_proxy_process(info.logs_dir, info.l1_url, free_port(), name="l1-proxy-verifier", registry=reg)
@@ -166,17 +168,22 @@ def test_idle_agreement_l1_calls_and_metrics(nets: list[DiffNet]) -> None:
     """Idle devnets: agreement at every poll for 90 s; the pyop verifier's L1 calls per hour
     within 2x of the Go verifier's on the same devnet (each behind its own counting proxy in
     front of anvil); every op-node /metrics family the dashboards read is served by pyop."""
-    a = nets[0]
-    for url in a.proxies.values():
-        reset_counts(url)
+    a, b = nets
+    for n in nets:
+        for url in n.proxies.values():
+            reset_counts(url)
     t0 = time.time()
     on_both(nets, lambda n: n.cmp.watch(90, what=f"{n.label}: idle"))
     el = time.time() - t0
-    pyop_c, go_c = read_counts(a.proxies["verifier"]), read_counts(a.proxies["ref"])
-    per_h = {k: round(c["calls"] * 3600 / el) for k, c in (("pyop", pyop_c), ("go", go_c))}
-    print(f"\nL1 calls per hour on the idle devnet (--l1.http-poll-interval=1s, epoch 2s): pyop verifier "
-          f"{per_h['pyop']} ({pyop_c['methods']}), Go verifier {per_h['go']} ({go_c['methods']})")  # fmt: skip
-    assert per_h["pyop"] <= 2 * per_h["go"], per_h
+    counts = {("pyop", "verifier"): read_counts(a.proxies["verifier"]), ("go", "verifier"): read_counts(a.proxies["ref"]),
+              ("go", "sequencer"): read_counts(a.proxies["sequencer"]), ("pyop", "sequencer"): read_counts(b.proxies["sequencer"])}  # fmt: skip
+    per_h = {k: round(c["calls"] * 3600 / el) for k, c in counts.items()}
+    print("\nL1 calls per hour on the idle devnet (--l1.http-poll-interval=1s, --l1.epoch-poll-interval=2s; the "
+          "verifiers share one devnet, the sequencers are on the two devnets):")  # fmt: skip
+    for (kind, role), c in sorted(counts.items(), key=lambda kv: (kv[0][1], kv[0][0])):
+        print(f"  {kind:>4} {role:<9} {per_h[(kind, role)]:>7}/h  {c['methods']}")
+    for role in ("verifier", "sequencer"):
+        assert per_h[("pyop", role)] <= 2 * per_h[("go", role)], per_h
 
     for n in nets:
         for url in (n.info.rollup_rpc_url, n.verifier.rollup_rpc_url):
@@ -226,17 +233,23 @@ def test_post_unsafe_payload_then_consolidated_by_derivation(nets: list[DiffNet]
     a = nets[0]
     assert a.verifier.kind == "pyop"
     ver = RpcClient(a.verifier.rollup_rpc_url, timeout=10.0)
-    st = ver.call("optimism_syncStatus")
-    lo = int(st["unsafe_l2"]["number"]) + 1
-    hi = int(RpcClient(a.info.rollup_rpc_url).call("optimism_syncStatus")["unsafe_l2"]["number"])
-    assert hi - lo >= 2, (lo, hi)
-    isthmus = a.info.fork_times.get("isthmus")
-    envs = {n: _envelope(a.info.l2_rpc_url, n, isthmus) for n in range(lo, hi + 1)}
-    for n in [hi, *range(lo, hi), lo]:  # newest first, then the rest, then a duplicate
-        assert ver.call("admin_postUnsafePayload", envs[n]) is None
-    a.cmp.watch(60, until=lambda q: q.b.unsafe.number >= hi, what="posted payloads inserted")
-    got = _block_hashes(a.verifier.l2_rpc_url, lo, hi)
-    assert got == {n: envs[n]["executionPayload"]["blockHash"] for n in envs}
+    # hold the batcher back so derivation cannot get there first
+    batcher = stop_registered(a.registry, "op-batcher")
+    try:
+        a.cmp.watch(8, what="batches in flight land")
+        lo = int(ver.call("optimism_syncStatus")["unsafe_l2"]["number"]) + 1
+        p = a.cmp.watch(60, until=lambda q: q.a.unsafe.number >= lo + 4, what="the sequencer 5 blocks ahead")
+        hi = p.a.unsafe.number if p is not None else lo
+        isthmus = a.info.fork_times.get("isthmus")
+        envs = {n: _envelope(a.info.l2_rpc_url, n, isthmus) for n in range(lo, hi + 1)}
+        for n in [hi, *range(lo, hi), lo]:  # newest first, then the rest, then a duplicate
+            assert ver.call("admin_postUnsafePayload", envs[n]) is None
+        a.cmp.watch(60, until=lambda q: q.b.unsafe.number >= hi, what="posted payloads inserted")
+        got = _block_hashes(a.verifier.l2_rpc_url, lo, hi)
+        assert got == {n: envs[n]["executionPayload"]["blockHash"] for n in envs}
+        assert int(ver.call("optimism_syncStatus")["safe_l2"]["number"]) < hi  # ahead of derivation
+    finally:
+        restart_registered(a.registry, batcher)
     a.cmp.wait_settled(180, min_safe=hi, what="the posted blocks derived from L1")
     assert _block_hashes(a.verifier.l2_rpc_url, lo, hi) == got  # consolidated, not replaced
     with urllib.request.urlopen(f"http://127.0.0.1:{a.metrics['verifier']}/metrics", timeout=10) as r:
