@@ -260,9 +260,17 @@ class Driver:
         with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(self._wake.wait(), seconds)
 
+    async def _recheck_engine(self) -> None:
+        """Derivation keeps failing: send the engine our forkchoice again. op-node sends one on
+        every head change, so an engine that restarted without our blocks answers ``SYNCING`` and
+        the node resets; pyop's derivation loop, stuck on a missing L2 block, asks explicitly."""
+        async with self.lock:
+            await self.engine.forkchoice_sync("derivation stalled: re-check the engine")
+
     async def _derivation_loop(self) -> None:
         pending: AttributesWithParent | None = None
         backoff = 0.25
+        failures = 0
         while True:
             try:
                 if self._reset_reason is not None:
@@ -285,6 +293,7 @@ class Driver:
                         continue
                 pending = await self._process(pending)
                 backoff = 0.25
+                failures = 0
             except asyncio.CancelledError:
                 raise
             except CriticalError:
@@ -306,6 +315,14 @@ class Driver:
                     stage="derivation", reason=f"{type(e).__name__}: {e}", retry_in=backoff))  # fmt: skip
                 await self._sleep(backoff)
                 backoff = min(backoff * 2, 5.0)
+                failures += 1
+                if failures >= 3 and self.engine.started:
+                    try:
+                        await self._recheck_engine()
+                    except ResetError as re_:
+                        self.schedule_reset("derivation", f"{type(re_).__name__}: {re_}")
+                    except PyopError:
+                        pass  # still unreachable: keep backing off
 
     async def _step(self) -> AttributesWithParent | None:
         try:
@@ -445,10 +462,17 @@ class Driver:
             self.schedule_reset("finalizer", f"L1 block {l1.number} derived from ({to_hex(l1.hash)}) is not "
                                 f"the finalized canonical block ({to_hex(canonical.hash)})")  # fmt: skip
             return
-        async with self.lock:
-            if epoch != self._finality_epoch:  # a reset started meanwhile: the record is stale
-                return
-            done = await self.engine.finalize(l2)
+        try:
+            async with self.lock:
+                if epoch != self._finality_epoch:  # a reset started meanwhile: the record is stale
+                    return
+                done = await self.engine.finalize(l2)
+        except ResetError as e:  # e.g. SYNCING: the engine lost our blocks (op-node: a reset)
+            self.schedule_reset("finalizer", f"{type(e).__name__}: {e}")
+            return
+        except (TemporaryError, PyopError) as e:
+            log.warning("finalizing failed, will retry", extra=kv(stage="finalizer", reason=f"{type(e).__name__}: {e}"))
+            return
         if done is False:  # the engine refused (above its safe head after a reset, ...)
             return
         while self.finality and self.finality[0][0].number < l1.number:

@@ -332,3 +332,75 @@ def test_find_heads_refusals_are_retried_not_fatal(caplog: pytest.LogCaptureFixt
         asyncio.run(asyncio.wait_for(d._start_engine(), 10))
     assert Eng.calls == 3
     assert sum("WrongChainError" in str(r.__dict__.get("pyop_kv")) for r in caplog.records) == 2
+
+
+# --------------------------------------------------------------------------- op-geth lost blocks
+
+
+def test_syncing_while_finalizing_schedules_a_reset(tmp_path: Path) -> None:
+    """Found on the differential devnet: op-geth restarted without the node's newest blocks;
+    the finalizer's forkchoice update answered SYNCING and the error escaped into the L1
+    watcher (``failed to poll L1``), so no reset ever happened. op-node resets."""
+    from pyop.engine.errors import EngineSyncingResetError
+    from tests.node.test_node_finality import Canonical as FinCanonical
+    from tests.node.test_node_finality import l1 as l1f
+    from tests.node.test_node_finality import l2 as l2f
+    from tests.node.test_node_finality_reset import FakeEngine as FinEngine
+    from tests.node.test_node_finality_reset import make as fin_make
+
+    class Lost(FinEngine):
+        async def finalize(self, ref: L2BlockRef) -> bool:
+            raise EngineSyncingResetError("forkchoice update returned unexpected status SYNCING")
+
+    d, w = fin_make(tmp_path, Lost(safe=10), FinCanonical())
+    w.finalized = l1f(5)
+    d.finality.append((l1f(5), l2f(8)))
+    asyncio.run(d._on_l1_finalized(l1f(5)))  # must not raise
+    assert d._reset_reason is not None and "SYNCING" in d._reset_reason
+
+
+def test_stalled_derivation_rechecks_the_engine_and_resets() -> None:
+    """Found on the differential devnet: after op-geth lost the safe head block, derivation
+    retried "L2 block ... not found" forever. After a few failures pyop sends its forkchoice
+    again; SYNCING -> reset (op-node resets on the next forkchoice update)."""
+    from pyop.engine.errors import EngineSyncingResetError
+
+    class Pipeline:
+        origin = l1(1, 1000)
+
+        def reset(self, safe: L2BlockRef) -> None: ...
+
+        def step(self, safe: L2BlockRef) -> Any:
+            raise TemporaryError("system config of L2 block 62: L2 block 0x75f8 not found")
+
+    g = L2BlockRef(b"\x01" * 32, 0, ZERO_HASH, 0, BlockID(ZERO_HASH, 0), 0)
+
+    class Eng:
+        started = True
+        unsafe = safe = finalized = pending_safe = local_safe = g
+        backup_unsafe = None
+        fcus = 0
+
+        async def forkchoice_sync(self, reason: str) -> None:
+            Eng.fcus += 1
+            raise EngineSyncingResetError("forkchoice update returned unexpected status SYNCING")
+
+        def on_safe_head(self, cb: object) -> None: ...
+        def on_heads(self, cb: object) -> None: ...
+
+    d = Driver(make_config(), Eng(), Pipeline(), L1Watcher(Canonical()), Canonical())  # type: ignore[arg-type]
+    d._pipeline_needs_reset = False
+    d._do_reset = lambda: asyncio.sleep(3600)  # type: ignore[assignment,method-assign]
+
+    async def go() -> None:
+        t = asyncio.create_task(d._derivation_loop())
+        for _ in range(200):
+            await asyncio.sleep(0.05)
+            if d._reset_reason is not None:
+                break
+        t.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await t
+
+    asyncio.run(go())
+    assert Eng.fcus >= 1 and d._reset_reason is not None and "SYNCING" in d._reset_reason
