@@ -3,7 +3,8 @@
 JSON field names, order and omitempty behaviour follow op-node ``rollup.Config``
 (``op-node/rollup/types.go``; v1.9.4 plus the later ``isthmus_time``, ``jovian_time``,
 ``karst_time``, ``chain_op_config``, ``pectra_blob_schedule_time`` fields as found in
-superchain-registry generated configs) and ``eth.SystemConfig`` (``op-service/eth/types.go``).
+superchain-registry generated configs, and v1.19.6's ``keep_karst_upgrade_gas`` and
+``lagoon_time``) and ``eth.SystemConfig`` (``op-service/eth/types.go``).
 Spec: specs/protocol/derivation.md (parameters), specs/protocol/system-config.md,
 specs/protocol/superchain-upgrades.md (fork activation by timestamp).
 
@@ -24,7 +25,7 @@ from pathlib import Path
 from pyop.config.errors import RollupConfigError
 from pyop.config.forks import (
     CHANNEL_TIMEOUT_GRANITE,
-    INTEROP_PREREQUISITE,
+    LAGOON_PREREQUISITE,
     MAINLINE_FORKS,
     MAX_CHANNEL_BANK_SIZE_BEDROCK,
     MAX_CHANNEL_BANK_SIZE_FJORD,
@@ -52,6 +53,9 @@ P_DA_CHALLENGE = "alt_da.da_challenge_contract_address"
 
 KECCAK_COMMITMENT = "KeccakCommitment"
 GENERIC_COMMITMENT = "GenericCommitment"
+#: ``MAX_L1_TX_SIZE`` (experimental/alt-da.md "Derivation"): the default of
+#: ``alt_da.da_max_input_size`` (op-alt-da ``MaxInputSize``).
+ALTDA_DEFAULT_MAX_INPUT_SIZE = 130672
 
 # Keys older (or other) rollup.json producers wrote; op-node v1.9.4 rejects them too.
 _TOP_LEVEL_HINTS = {
@@ -66,6 +70,8 @@ _TOP_LEVEL_HINTS = {
     "granite_channel_timeout": "kona field; Granite's channel timeout is the constant 50 "
     "(use pyop.config.kona.rollup_config_from_kona_json for kona-format configs)",
     "superchain_config_address": "kona field, not part of op-node's rollup.json",
+    "interop_time": "the interop fork's pre-v1.19 name: op-node v1.19.6 reads 'lagoon_time' "
+    "(IsInterop = IsLagoon) and silently ignores 'interop_time'; rename the key",
     "base_fee_params": "kona field; op-node uses 'chain_op_config'",
     "canyon_base_fee_params": "kona field; op-node uses 'chain_op_config'",
 }
@@ -103,13 +109,20 @@ class AltDAConfig:
     """op-node ``rollup.AltDAConfig`` (rollup.json ``alt_da``); spec: specs/experimental/alt-da.md.
 
     ``da_challenge_address`` is the DataAvailabilityChallenge proxy (zero for generic
-    commitments); the windows are in L1 blocks.
+    commitments); the windows are in L1 blocks. ``da_max_input_size`` (op-node v1.19
+    ``MaxInputSize``, rollup.json ``da_max_input_size``, keccak commitments only) caps the size of
+    a keccak input; ``None`` means the protocol default :data:`ALTDA_DEFAULT_MAX_INPUT_SIZE`.
     """
 
     da_commitment_type: str
     da_challenge_window: int
     da_resolve_window: int
     da_challenge_address: bytes = ZERO_ADDRESS
+    da_max_input_size: int | None = None
+
+    def max_input_size_or_default(self) -> int:
+        """op-node ``AltDAConfig.MaxInputSizeOrDefault``."""
+        return ALTDA_DEFAULT_MAX_INPUT_SIZE if self.da_max_input_size is None else self.da_max_input_size
 
 
 @dataclass(frozen=True, slots=True)
@@ -157,7 +170,7 @@ class RollupConfig:
     isthmus_time: int | None = None
     jovian_time: int | None = None
     karst_time: int | None = None
-    interop_time: int | None = None
+    lagoon_time: int | None = None
     batch_inbox_address: bytes
     deposit_contract_address: bytes
     l1_system_config_address: bytes
@@ -207,6 +220,7 @@ class RollupConfig:
                 da_commitment_type=a.string("da_commitment_type"),
                 da_challenge_window=a.uint("da_challenge_window"),
                 da_resolve_window=a.uint("da_resolve_window"),
+                da_max_input_size=a.opt_uint("da_max_input_size"),
             )
             a.finish()
 
@@ -238,7 +252,7 @@ class RollupConfig:
             isthmus_time=fork_times[Fork.ISTHMUS],
             jovian_time=fork_times[Fork.JOVIAN],
             karst_time=fork_times[Fork.KARST],
-            interop_time=fork_times[Fork.INTEROP],
+            lagoon_time=fork_times[Fork.LAGOON],
             batch_inbox_address=top.hex("batch_inbox_address", 20),
             deposit_contract_address=top.hex("deposit_contract_address", 20),
             l1_system_config_address=top.hex("l1_system_config_address", 20),
@@ -293,6 +307,8 @@ class RollupConfig:
             t = self.fork_time(fork)
             if t is not None:
                 out[fork.json_key] = t
+            if fork is Fork.KARST and self._emit(P_KEEP_KARST_GAS, not self.keep_karst_upgrade_gas):
+                out["keep_karst_upgrade_gas"] = self.keep_karst_upgrade_gas  # op-node field order
         out["batch_inbox_address"] = to_hex(self.batch_inbox_address)
         out["deposit_contract_address"] = to_hex(self.deposit_contract_address)
         out["l1_system_config_address"] = to_hex(self.l1_system_config_address)
@@ -304,6 +320,8 @@ class RollupConfig:
             if self._emit(P_DA_CHALLENGE, a.da_challenge_address == ZERO_ADDRESS):
                 alt["da_challenge_contract_address"] = to_hex(a.da_challenge_address)
             alt["da_commitment_type"] = a.da_commitment_type
+            if a.da_max_input_size is not None:
+                alt["da_max_input_size"] = a.da_max_input_size
             alt["da_challenge_window"] = a.da_challenge_window
             alt["da_resolve_window"] = a.da_resolve_window
             out["alt_da"] = alt
@@ -320,8 +338,6 @@ class RollupConfig:
             out["pectra_blob_schedule_time"] = self.pectra_blob_schedule_time
         if self.interop_message_expiry_window is not None:
             out["interop_message_expiry_window"] = self.interop_message_expiry_window
-        if self._emit(P_KEEP_KARST_GAS, not self.keep_karst_upgrade_gas):
-            out["keep_karst_upgrade_gas"] = self.keep_karst_upgrade_gas
         return out
 
     # ------------------------------------------------------------------ validation
@@ -335,7 +351,9 @@ class RollupConfig:
         genesis hashes set and different; genesis L2 time, batcher address, scalar and gas
         limit set; inbox and deposit contract set; chain ids positive and different; alt-DA
         commitment type and challenge address consistent; forks in order (a set fork requires
-        the previous mainline fork set and not later; Interop requires Isthmus).
+        the previous mainline fork set and not later, through Karst; Lagoon requires Isthmus).
+        op-node v1.19.6's ``Check`` orders only Regolith..Isthmus: pyop is stricter for Jovian
+        and Karst (a chain that skips one of them is not a chain op-node was tested on).
         """
         if self.block_time == 0:
             raise RollupConfigError("block time cannot be 0", "block_time")
@@ -390,6 +408,13 @@ class RollupConfig:
         a = self.alt_da
         if a is None:
             return
+        # op-node rollup.go validateAltDAConfig, in its order
+        if a.da_commitment_type == GENERIC_COMMITMENT and a.da_max_input_size is not None:
+            raise RollupConfigError(
+                "altDA max input size must be omitted for generic commitments", "alt_da.da_max_input_size"
+            )
+        if a.da_max_input_size == 0:
+            raise RollupConfigError("altDA max input size must be greater than zero", "alt_da.da_max_input_size")
         if a.da_commitment_type not in (KECCAK_COMMITMENT, GENERIC_COMMITMENT):
             raise RollupConfigError(
                 f"invalid commitment type: {a.da_commitment_type!r}", "alt_da.da_commitment_type"
@@ -407,7 +432,7 @@ class RollupConfig:
 
     def _check_fork_order(self) -> None:
         pairs = list(pairwise(MAINLINE_FORKS))
-        pairs.append((INTEROP_PREREQUISITE, Fork.INTEROP))
+        pairs.append((LAGOON_PREREQUISITE, Fork.LAGOON))
         for prev, nxt in pairs:
             a, b = self.fork_time(prev), self.fork_time(nxt)
             if b is None:
@@ -490,9 +515,19 @@ class RollupConfig:
         """Karst active at L2 timestamp ``ts`` (specs/protocol/karst/overview.md)."""
         return self.is_active(Fork.KARST, ts)
 
+    def is_lagoon(self, ts: int) -> bool:
+        """Lagoon active at L2 timestamp ``ts`` (op-node ``IsLagoon``)."""
+        return self.is_active(Fork.LAGOON, ts)
+
     def is_interop(self, ts: int) -> bool:
-        """Interop active at L2 timestamp ``ts`` (specs/interop/overview.md)."""
-        return self.is_active(Fork.INTEROP, ts)
+        """The interop feature is active (op-node/rollup/toggles.go ``IsInterop`` = ``IsLagoon``;
+        specs/interop/overview.md)."""
+        return self.is_lagoon(ts)
+
+    def is_sdm(self, ts: int) -> bool:
+        """Sequencer-Defined Metering is active: PostExec (``0x7D``) txs may appear in batches
+        (op-node/rollup/toggles.go ``IsSDM`` = ``IsLagoon``)."""
+        return self.is_lagoon(ts)
 
     def is_pectra_blob_schedule(self, l1_origin_ts: int) -> bool:
         """The Pectra blob schedule fix is active for an L1 origin timestamp.
@@ -545,9 +580,15 @@ class RollupConfig:
         """First Karst block (see ``is_activation_block``)."""
         return self.is_activation_block(Fork.KARST, l2_ts)
 
+    def is_lagoon_activation_block(self, l2_ts: int) -> bool:
+        """First Lagoon block: the Lagoon NUT-bundle upgrade txs, no user txs (op-node
+        ``IsLagoonActivationBlock``)."""
+        return self.is_activation_block(Fork.LAGOON, l2_ts)
+
     def is_interop_activation_block(self, l2_ts: int) -> bool:
-        """First Interop block: gets the Interop upgrade txs (specs/interop/derivation.md)."""
-        return self.is_activation_block(Fork.INTEROP, l2_ts)
+        """First block of the interop feature = the Lagoon activation block (op-node
+        toggles.go ``IsInteropActivationBlock``)."""
+        return self.is_interop(l2_ts) and self.is_lagoon_activation_block(l2_ts)
 
     # ``is_first_<fork>_block`` aliases (ARCHITECTURE.md / kona naming).
     def is_first_regolith_block(self, l2_ts: int) -> bool:
@@ -590,9 +631,13 @@ class RollupConfig:
         """Alias of ``is_karst_activation_block``."""
         return self.is_activation_block(Fork.KARST, l2_ts)
 
+    def is_first_lagoon_block(self, l2_ts: int) -> bool:
+        """Alias of ``is_lagoon_activation_block``."""
+        return self.is_activation_block(Fork.LAGOON, l2_ts)
+
     def is_first_interop_block(self, l2_ts: int) -> bool:
         """Alias of ``is_interop_activation_block``."""
-        return self.is_activation_block(Fork.INTEROP, l2_ts)
+        return self.is_interop_activation_block(l2_ts)
 
     # ------------------------------------------------------------------ protocol parameters
 
