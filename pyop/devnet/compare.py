@@ -28,8 +28,9 @@ Two exceptions, each with its reason:
 
 Finalized blocks have no exception for reorgs: they never reorg. A node whose own op-geth does
 not have the block it calls safe or finalized (op-geth restarted without it, before the node has
-reset) has no backed claim at that poll: the poll is counted like an unreachable node (bounded
-by ``max_unreachable``), not as a divergence.
+reset), or a node that reports zero-hash heads (op-node answers ``optimism_syncStatus`` before it
+has read its engine's heads at start-up), has no backed claim at that poll: the poll is counted
+like an unreachable node (bounded by ``max_unreachable``), not as a divergence.
 
 Import it from scenario tests (``from pyop.devnet.compare import HeadComparator, NodeEndpoints``)
 or use :func:`side_by_side` for ``pyop devnet status``.
@@ -44,6 +45,8 @@ from typing import Any
 
 from pyop.devnet.rpc import RpcClient, RpcError, RpcTransportError
 from pyop.primitives import PyopError
+
+ZERO_HASH = "0x" + "00" * 32
 
 
 class ClaimNotBacked(PyopError):
@@ -194,6 +197,11 @@ class HeadComparator:
         l1_head = int(self._rpc(self.l1_url).call("eth_blockNumber"), 16)
         l1_hashes: dict[int, str | None] = {}
         va, vb = self._view(self.a, st_a, l1_hashes), self._view(self.b, st_b, l1_hashes)
+        for v in (va, vb):
+            if ZERO_HASH in (v.safe.hash, v.finalized.hash):
+                # op-node answers syncStatus before its engine heads are known (zero refs):
+                # the node makes no claim yet
+                raise ClaimNotBacked(f"{v.name} has no heads yet (zero safe/finalized hash)")
         problems: list[str] = []
         # finalized: no exception
         fin = min(va.finalized.number, vb.finalized.number)

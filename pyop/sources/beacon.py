@@ -1,20 +1,29 @@
 """Blobs of L1 blocks from a beacon node (op-node ``sources.L1BeaconClient``) or from anvil.
 
-Two server flavours (specs/protocol/ecotone/derivation.md#ecotone-blob-retrieval):
+Three server flavours (specs/protocol/ecotone/derivation.md#ecotone-blob-retrieval); ``slot =
+(l1_timestamp - genesis_time) / SECONDS_PER_SLOT`` from ``/eth/v1/beacon/genesis`` and
+``/eth/v1/config/spec``:
 
-- the standard beacon API: ``GET /eth/v1/beacon/blob_sidecars/{slot}``, where ``slot =
-  (l1_timestamp - genesis_time) / SECONDS_PER_SLOT`` from ``/eth/v1/beacon/genesis`` and
-  ``/eth/v1/config/spec``; each sidecar carries ``index``, ``blob``, ``kzg_commitment`` and
-  ``kzg_proof``: the commitment must hash to the requested versioned hash and the KZG proof must
-  verify (what op-node checks);
+- the beacon API's ``GET /eth/v1/beacon/blobs/{slot}?versioned_hashes=...`` (one
+  ``versioned_hashes`` parameter per wanted blob), what op-node v1.19.6 asks
+  (``BeaconHTTPClient.BeaconBlobs`` + ``L1BeaconClient.beaconBlobs``): the answer must hold
+  exactly as many blobs as asked for; each blob's commitment is recomputed and must hash to one
+  of the wanted versioned hashes, which also puts the blobs in the order asked for (the server
+  orders them by commitment in the block);
+- the older ``GET /eth/v1/beacon/blob_sidecars/{slot}`` (deprecated by the beacon API at Fulu);
+  each sidecar carries ``index``, ``blob``, ``kzg_commitment`` and ``kzg_proof``: the commitment
+  must hash to the requested versioned hash and the KZG proof must verify;
 - anvil's ``GET /eth/v1/beacon/blobs/{el_block_number_or_hash}``, which answers
   ``{"data": ["0x<blob>", ...]}`` (all blobs of the block, in order, no commitments): pyop
   recomputes each commitment (``blob_to_kzg_commitment``) and matches the versioned hashes.
 
-``mode="auto"`` (default) starts with the beacon API and switches to anvil's endpoint for good
-when ``blob_sidecars`` (or the genesis / spec endpoints) answer 404 or 410 and the anvil
-endpoint works. A blob that is not served raises :class:`~pyop.sources.interfaces.NotFound`;
-a blob that does not match its hash raises ``BlobError`` (``TemporaryError`` in the sync facade).
+``mode="auto"`` (default) asks op-node's ``blobs/{slot}`` first and keeps using it once it has
+answered with the wanted blobs (``mode`` becomes ``"blobs"``). While the server has not, an
+error status (404, 410, 400, 405, 501) or an answer that does not verify there (anvil reads a
+decimal ``{slot}`` as an EL block number and serves another block's blobs) falls back to
+``blob_sidecars``, and when that answers 404 or 410 to anvil's endpoint (``mode`` becomes
+``"anvil"``). A blob that is not served raises :class:`~pyop.sources.interfaces.NotFound`; a blob
+that does not match its hash raises ``BlobError`` (``TemporaryError`` in the sync facade).
 """
 
 from __future__ import annotations
@@ -38,9 +47,12 @@ from pyop.sources.rpc import AsyncHTTPClient, HTTPStatusError, LoopThread, RPCRe
 
 T = TypeVar("T")
 
-BeaconMode = Literal["auto", "sidecars", "anvil"]
+BeaconMode = Literal["auto", "blobs", "sidecars", "anvil"]
 
-__all__ = ["AsyncBeaconClient", "BeaconBlobSource", "BeaconMode", "BlobSidecar"]
+_FALLBACK_STATUSES = (404, 410, 400, 405, 501)
+"""HTTP statuses of a server without the endpoint asked (or without the blob there)."""
+
+__all__ = ["AsyncBeaconClient", "BeaconBlobSource", "BeaconMode", "BlobSidecar", "order_by_versioned_hash"]
 
 
 class BlobSidecar:
@@ -71,6 +83,38 @@ class BlobSidecar:
             raise RPCResponseError(f"blob sidecar lacks {e.args[0]!r}") from None
         except HexError as e:
             raise RPCResponseError(f"blob sidecar: {e}") from None
+
+
+def _blob_of(x: object) -> bytes:
+    # beacon nodes and anvil serve hex strings; accept {"blob": ...} objects as well
+    s = x.get("blob") if isinstance(x, dict) else x
+    try:
+        return from_hex(str(s), length=BLOB_SIZE, what="blob")
+    except HexError as e:
+        raise RPCResponseError(f"blobs: {e}") from None
+
+
+class _BlobsDoNotVerify(BlobError):
+    """The ``blobs/{slot}`` answer is not the wanted blobs (count or versioned hash)."""
+
+
+def order_by_versioned_hash(blobs: Sequence[bytes], wanted: Sequence[bytes]) -> list[bytes]:
+    """op-node ``L1BeaconClient.beaconBlobs``: exactly one blob per wanted versioned hash; each
+    blob's KZG commitment is recomputed, and the blob goes to the first unfilled position
+    whose hash it matches (so the result is in the order asked for). Raises
+    :class:`BlobError` on a count mismatch or a blob that matches no wanted hash."""
+    if len(blobs) != len(wanted):
+        raise _BlobsDoNotVerify(f"expected {len(wanted)} blobs but got {len(blobs)}")
+    out: list[bytes | None] = [None] * len(wanted)
+    for b in blobs:
+        got = kzg_to_versioned_hash(blob_to_kzg_commitment(b))
+        for i, h in enumerate(wanted):
+            if got == h and out[i] is None:
+                out[i] = b
+                break
+        else:
+            raise _BlobsDoNotVerify(f"received a blob hash that does not match any expected hash: {to_hex(got)}")
+    return [b for b in out if b is not None]
 
 
 def _data(obj: object, what: str) -> Any:
@@ -126,24 +170,39 @@ class AsyncBeaconClient:
             raise RPCResponseError("blob_sidecars: 'data' is not a list")
         return [BlobSidecar.from_json(x) for x in d]
 
+    async def beacon_blobs(self, slot: int, hashes: Sequence[bytes]) -> list[bytes]:
+        """``GET /eth/v1/beacon/blobs/{slot}?versioned_hashes=...`` (op-node v1.19.6
+        ``BeaconHTTPClient.BeaconBlobs``): the raw blobs, not yet verified."""
+        query = "&".join(f"versioned_hashes={to_hex(h)}" for h in hashes)
+        d = _data(await self.http.get_json(f"/eth/v1/beacon/blobs/{slot}?{query}"), "blobs")
+        if not isinstance(d, list):
+            raise RPCResponseError("blobs: 'data' is not a list")
+        return [_blob_of(x) for x in d]
+
     async def anvil_blobs(self, block_id: str) -> list[bytes]:
         d = _data(await self.http.get_json(f"/eth/v1/beacon/blobs/{block_id}"), "blobs")
         if not isinstance(d, list):
             raise RPCResponseError("blobs: 'data' is not a list")
-        out = []
-        for x in d:
-            # anvil serves hex strings; accept {"blob": ...} objects as well
-            s = x.get("blob") if isinstance(x, dict) else x
-            try:
-                out.append(from_hex(str(s), length=BLOB_SIZE, what="blob"))
-            except HexError as e:
-                raise RPCResponseError(f"blobs: {e}") from None
-        return out
+        return [_blob_of(x) for x in d]
 
     async def get_blobs(self, block: L1BlockRef, hashes: Sequence[IndexedBlobHash]) -> list[bytes]:
         """The blobs of ``block`` named by ``hashes``, in that order, each verified."""
         if not hashes:
             return []
+        if self.mode in ("auto", "blobs"):
+            try:
+                blobs = await self._via_blobs(block, hashes)
+            except HTTPStatusError as e:
+                if self.mode == "blobs" or e.status not in _FALLBACK_STATUSES:
+                    if e.status == 404:
+                        raise NotFound(f"blobs of L1 block {block.number}: {e}") from None
+                    raise
+            except _BlobsDoNotVerify:
+                if self.mode == "blobs":
+                    raise
+            else:
+                self.mode = "blobs"
+                return blobs
         if self.mode in ("auto", "sidecars"):
             try:
                 return await self._via_sidecars(block, hashes)
@@ -166,6 +225,11 @@ class AsyncBeaconClient:
             if e.status == 404:
                 raise NotFound(f"blobs of L1 block {block.number}: {e}") from None
             raise
+
+    async def _via_blobs(self, block: L1BlockRef, hashes: Sequence[IndexedBlobHash]) -> list[bytes]:
+        slot = await self.slot_for_time(block.timestamp)
+        wanted = [ih.hash for ih in hashes]
+        return order_by_versioned_hash(await self.beacon_blobs(slot, wanted), wanted)
 
     async def _via_sidecars(
         self, block: L1BlockRef, hashes: Sequence[IndexedBlobHash]

@@ -164,3 +164,14 @@ def test_side_by_side_marks_differences(monkeypatch: pytest.MonkeyPatch) -> None
     assert len(lines) == 4
     assert lines[1].startswith("unsafe") and lines[1].endswith("<-- differs")
     assert not lines[2].endswith("<-- differs") and not lines[3].endswith("<-- differs")
+
+
+def test_a_node_without_heads_yet_makes_no_claim() -> None:
+    """op-node at start-up answers syncStatus with zero refs: not a divergence, no claim."""
+    cmp, fake = make(Node(20, 22, 10, 49), Node(0, 0, 0, 0))
+    zero = {"number": 0, "hash": "0x" + "00" * 32}
+    fake.nodes["b"].status = lambda: {"unsafe_l2": zero, "safe_l2": zero, "finalized_l2": zero,  # type: ignore[method-assign]
+                                      "current_l1": zero}  # fmt: skip
+    with pytest.raises(ClaimNotBacked, match="no heads yet"):
+        cmp.poll()
+    assert cmp.polls == []
