@@ -34,7 +34,7 @@ from pyop.config import RollupConfig
 from pyop.engine.client import EngineClient, parse_execution_payload
 from pyop.engine.l2_reader import L2Reader
 from pyop.engine.payload_hash import payload_block_hash
-from pyop.engine.sequencer import SequencerError
+from pyop.engine.sequencer import SequencerError, SequencerNotEnabled
 from pyop.node.driver import Driver
 from pyop.node.logs import set_level
 from pyop.node.safedb import DisabledSafeDB, SafeDB, SafeDBError
@@ -206,6 +206,8 @@ class RollupAPI:
                 "admin_setRecoverMode": self.set_recover_mode,
                 "admin_setLogLevel": self.set_log_level,
                 "admin_postUnsafePayload": self.post_unsafe_payload,
+                "admin_conductorEnabled": self.conductor_enabled,
+                "admin_overrideLeader": self.override_leader,
             })  # fmt: skip
 
     async def dispatch(self, method: str, params: list[Any]) -> object:
@@ -302,6 +304,20 @@ class RollupAPI:
         if not params or not isinstance(params[0], bool):
             raise RPCMethodError(INVALID_PARAMS, "invalid argument 0: json: cannot unmarshal into Go value of type bool")
         self.driver.set_recover_mode(params[0])
+        return None
+
+    async def conductor_enabled(self, params: list[Any]) -> object:
+        """op-node ``adminAPI.ConductorEnabled``: pyop has no op-conductor client (``--conductor.*``
+        is refused), so the answer is op-node's without a conductor (``NoOpConductor.Enabled``,
+        ``DisabledSequencer.ConductorEnabled``): false."""
+        return False
+
+    async def override_leader(self, params: list[Any]) -> object:
+        """op-node ``adminAPI.OverrideLeader`` without a conductor: a no-op on a sequencer
+        (``NoOpConductor.OverrideLeader``), "sequencer is not enabled" on a verifier
+        (``DisabledSequencer.OverrideLeader``)."""
+        if self.driver.sequencer is None:
+            raise SequencerNotEnabled()
         return None
 
     async def set_log_level(self, params: list[Any]) -> object:
