@@ -102,6 +102,13 @@ FLAGS: tuple[FlagSpec, ...] = (
     # --- L1 / L2 endpoints (op-node/flags/flags.go) -----------------------------------------
     _f("l1", "string", "http://127.0.0.1:8545", "L1_ETH_RPC", "L1 execution JSON-RPC endpoint"),
     _f("l1.beacon", "string", "", "L1_BEACON", "L1 beacon API (or anvil) for blobs"),
+    _f("l1.beacon-header", "string", "", "L1_BEACON_HEADER",
+       "HTTP header 'X-Key: Value' added to every request to --l1.beacon (not to the fallbacks)"),
+    _f("l1.beacon-fallbacks", "string", "", ("L1_BEACON_FALLBACKS", "L1_BEACON_ARCHIVER"),
+       "comma-separated beacon-API endpoints asked for blobs --l1.beacon does not serve, e.g. "
+       "expired blobs from an archiver (alias --l1.beacon-archiver)"),
+    _f("l1.beacon.slot-duration-override", "int", 0, "L1_BEACON_SLOT_DURATION_OVERRIDE",
+       "beacon slot duration in seconds; when set, /eth/v1/config/spec is not asked"),
     _f("l1.beacon.ignore", "bool", False, "L1_BEACON_IGNORE",
        "start without a beacon endpoint (blobs cannot be read)"),
     _f("l1.rpckind", "string", "standard", "L1_RPC_KIND",
@@ -166,8 +173,6 @@ FLAGS: tuple[FlagSpec, ...] = (
     # --- accepted for compatibility (no effect in pyop) -------------------------------------
     _f("l2.enginekind", "string", "reth", "L2_ENGINE_KIND", "EL kind (only used for EL sync)",
        effect="none"),
-    _f("l1.beacon.slot-duration-override", "int", 0, "L1_BEACON_SLOT_DURATION_OVERRIDE",
-       "beacon slot duration (pyop reads anvil blobs by block)", effect="none"),
     _f("p2p.disable", "bool", False, "P2P_DISABLE", "no p2p (pyop has none)", effect="none"),
     _f("p2p.no-discovery", "bool", False, "P2P_NO_DISCOVERY", "no discovery", effect="none"),
     _f("p2p.listen.ip", "string", "0.0.0.0", "P2P_LISTEN_IP", "p2p", effect="none"),
@@ -195,6 +200,9 @@ FLAGS: tuple[FlagSpec, ...] = (
 IGNORED_FLAGS = frozenset(f.name for f in FLAGS if f.ignored)
 DEPRECATED_FLAGS = frozenset(f.name for f in FLAGS if f.effect == "deprecated")
 _BY_NAME = {f.name: f for f in FLAGS}
+#: op-node flag aliases (urfave/cli ``Aliases``)
+FLAG_ALIASES = {"l1.beacon-archiver": "l1.beacon-fallbacks"}
+_BY_NAME.update({alias: _BY_NAME[name] for alias, name in FLAG_ALIASES.items()})
 _OVERRIDE_PREFIX = "override."
 #: every ``OP_NODE_*`` variable pyop reads
 PYOP_ENV_VARS = frozenset(ENV_PREFIX + e for f in FLAGS for e in f.envs)
@@ -209,6 +217,9 @@ class NodeConfig:
     l1: str = "http://127.0.0.1:8545"
     l1_beacon: str = ""
     l1_beacon_ignore: bool = False
+    l1_beacon_header: str = ""
+    l1_beacon_fallbacks: str = ""
+    l1_beacon_slot_duration_override: int = 0
     l1_rpckind: str = "standard"
     l1_trustrpc: bool = False
     l1_http_poll_interval: float = 12.0
@@ -281,6 +292,13 @@ class NodeConfig:
             if not url.lower().startswith(("http://", "https://")):
                 raise NodeConfigError(f"flag --{name} {url!r}: pyop node speaks JSON-RPC over http(s) only "
                                       "(op-node also takes ws:// and wss://)")  # fmt: skip
+        if self.l1_beacon_header:
+            beacon_header(self.l1_beacon_header)
+        for url in self.beacon_fallbacks():
+            if not url.lower().startswith(("http://", "https://")):
+                raise NodeConfigError(f"flag --l1.beacon-fallbacks: {url!r} is not an http(s) URL")
+        if self.l1_beacon_slot_duration_override < 0:
+            raise NodeConfigError("flag --l1.beacon.slot-duration-override must not be negative")
         if self.altda_enabled and not self.altda_da_server:
             raise NodeConfigError("--altda.enabled needs --altda.da-server")
         for name in ("sequencer_l1_confs", "verifier_l1_confs", "rpc_port", "metrics_port"):
@@ -292,6 +310,21 @@ class NodeConfig:
                         ("l1.epoch-poll-interval", self.l1_epoch_poll_interval)):  # fmt: skip
             if v <= 0:
                 raise NodeConfigError(f"flag --{what} must be positive")
+
+
+    def beacon_fallbacks(self) -> list[str]:
+        """``--l1.beacon-fallbacks`` as a list (urfave/cli ``StringSliceFlag``: comma-separated)."""
+        return [u.strip() for u in self.l1_beacon_fallbacks.split(",") if u.strip()]
+
+
+def beacon_header(text: str) -> dict[str, str]:
+    """op-node ``parseHTTPHeader`` (op-node/config/beacon.go): ``Key: Value``, split at the first
+    ``": "``."""
+    key, sep, value = text.partition(": ")
+    if not sep:
+        raise NodeConfigError(f"flag --l1.beacon-header {text!r}: parsing beacon header: invalid header format "
+                              "(want 'X-Key: Value')")  # fmt: skip
+    return {key: value}
 
 
 _BOOL_TRUE = {"1", "t", "T", "TRUE", "true", "True"}

@@ -50,6 +50,7 @@ from pyop.node.config import (
     NodeConfig,
     NodeConfigError,
     apply_overrides,
+    beacon_header,
     parse_node_args,
 )
 from pyop.node.driver import Driver, DriverObserver
@@ -196,7 +197,11 @@ class NodeService:
         l1_client = MeteredL1Client(MeteredRPCClient(n.l1, m, "l1"), m, verify=not n.l1_trustrpc)
         engine_client = EngineClient(n.l2, load_jwt(n.l2_jwt_secret), on_call=m.record_engine_call)
         safedb = open_safedb(n.safedb_path)
-        blobs = BeaconBlobSource.connect(n.l1_beacon, loop=io_thread) if n.l1_beacon else None
+        blobs = BeaconBlobSource.connect(
+            n.l1_beacon, loop=io_thread, fallbacks=n.beacon_fallbacks(),
+            headers=beacon_header(n.l1_beacon_header) if n.l1_beacon_header else None,
+            seconds_per_slot=n.l1_beacon_slot_duration_override or None,
+        ) if n.l1_beacon else None  # fmt: skip
         altda = None
         if n.altda_enabled:
             altda = AltDAHTTPSource(AltDAClient(AsyncHTTPClient(n.altda_da_server), verify=n.altda_verify_on_read),

@@ -28,7 +28,7 @@ that does not match its hash raises ``BlobError`` (``TemporaryError`` in the syn
 
 from __future__ import annotations
 
-from collections.abc import Coroutine, Sequence
+from collections.abc import Coroutine, Mapping, Sequence
 from typing import Any, Literal, TypeVar
 
 from pyop.codec.blob import (
@@ -43,7 +43,13 @@ from pyop.errors import TemporaryError
 from pyop.primitives import HexError, L1BlockRef, from_hex, hex_to_int, to_hex
 from pyop.sources.interfaces import IndexedBlobHash, NotFound
 from pyop.sources.l1 import run_as_source
-from pyop.sources.rpc import AsyncHTTPClient, HTTPStatusError, LoopThread, RPCResponseError
+from pyop.sources.rpc import (
+    AsyncHTTPClient,
+    HTTPStatusError,
+    LoopThread,
+    RPCError,
+    RPCResponseError,
+)
 
 T = TypeVar("T")
 
@@ -126,14 +132,26 @@ def _data(obj: object, what: str) -> Any:
 class AsyncBeaconClient:
     """Async blob retrieval (see the module docstring)."""
 
-    def __init__(self, http: AsyncHTTPClient, *, mode: BeaconMode = "auto") -> None:
+    def __init__(
+        self,
+        http: AsyncHTTPClient,
+        *,
+        mode: BeaconMode = "auto",
+        fallbacks: Sequence[AsyncBeaconClient] = (),
+        seconds_per_slot: int | None = None,
+    ) -> None:
         self.http = http
         self.mode: BeaconMode = mode
+        self.fallbacks = list(fallbacks)
         self._genesis_time: int | None = None
-        self._seconds_per_slot: int | None = None
+        # op-node --l1.beacon.slot-duration-override (BeaconHTTPClient WithSlotDurationOverride):
+        # the spec endpoint is not asked
+        self._seconds_per_slot: int | None = seconds_per_slot or None
 
     async def close(self) -> None:
         await self.http.close()
+        for fb in self.fallbacks:
+            await fb.close()
 
     async def genesis_time(self) -> int:
         if self._genesis_time is None:
@@ -186,9 +204,31 @@ class AsyncBeaconClient:
         return [_blob_of(x) for x in d]
 
     async def get_blobs(self, block: L1BlockRef, hashes: Sequence[IndexedBlobHash]) -> list[bytes]:
-        """The blobs of ``block`` named by ``hashes``, in that order, each verified."""
+        """The blobs of ``block`` named by ``hashes``, in that order, each verified.
+
+        When this server fails (an error status, no such blob, blobs that do not verify, no
+        answer), the ``fallbacks`` (``--l1.beacon-fallbacks``) are asked in order, with this
+        server's slot clock (op-node ``L1BeaconClient.fetchBlobs``: the pool of the endpoint
+        and its fallbacks; ``timeToSlot`` from the main endpoint). All failing: this server's
+        error is raised."""
         if not hashes:
             return []
+        try:
+            return await self._get_blobs_here(block, hashes)
+        except (NotFound, RPCError, BlobError) as e:
+            if not self.fallbacks:
+                raise
+            first = e
+        g, sps = await self.genesis_time(), await self.seconds_per_slot()
+        for fb in self.fallbacks:
+            fb._genesis_time, fb._seconds_per_slot = g, sps
+            try:
+                return await fb._get_blobs_here(block, hashes)
+            except (NotFound, RPCError, BlobError):
+                continue
+        raise first
+
+    async def _get_blobs_here(self, block: L1BlockRef, hashes: Sequence[IndexedBlobHash]) -> list[bytes]:
         if self.mode in ("auto", "blobs"):
             try:
                 blobs = await self._via_blobs(block, hashes)
@@ -283,10 +323,22 @@ class BeaconBlobSource:
 
     @classmethod
     def connect(
-        cls, url: str, *, mode: BeaconMode = "auto", loop: LoopThread | None = None
+        cls,
+        url: str,
+        *,
+        mode: BeaconMode = "auto",
+        loop: LoopThread | None = None,
+        fallbacks: Sequence[str] = (),
+        headers: Mapping[str, str] | None = None,
+        seconds_per_slot: int | None = None,
     ) -> BeaconBlobSource:
+        """A source over ``url`` (``headers`` sent to it only, as op-node's
+        ``--l1.beacon-header``) and its ``fallbacks`` URLs."""
         own = loop is None
-        return cls(AsyncBeaconClient(AsyncHTTPClient(url), mode=mode), loop or LoopThread(), own_loop=own)
+        fbs = [AsyncBeaconClient(AsyncHTTPClient(u), mode=mode) for u in fallbacks]
+        client = AsyncBeaconClient(AsyncHTTPClient(url, headers=headers), mode=mode, fallbacks=fbs,
+                                   seconds_per_slot=seconds_per_slot)  # fmt: skip
+        return cls(client, loop or LoopThread(), own_loop=own)
 
     def close(self) -> None:
         if self._own_loop:

@@ -41,6 +41,7 @@ class FakeServer:
         self.posts: list[Any] = []
         self.gets: list[str] = []
         self.queries: list[list[tuple[str, str]]] = []
+        self.headers: list[dict[str, str]] = []
         self.loop = asyncio.new_event_loop()
         self._ready = threading.Event()
         self._thread = threading.Thread(target=self._main, daemon=True)
@@ -111,6 +112,7 @@ class FakeServer:
         path = request.path
         self.gets.append(path)
         self.queries.append(list(request.query.items()))
+        self.headers.append(dict(request.headers))
         if request.method == "POST" and path.startswith("/put"):
             data = await request.read()
             r = self.routes.get("POST " + path.split("/0x")[0])

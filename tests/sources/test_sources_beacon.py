@@ -166,3 +166,34 @@ def test_a_server_without_the_blobs_endpoint_falls_back_to_sidecars(server: Fake
     assert list(source.get_blobs(BLOCK, want)) == [_blob(2)]
     assert source.client.mode == "auto"
     assert server.gets.count(f"/eth/v1/beacon/blob_sidecars/{SLOT}") == 2
+
+
+# --------------------------------------------------------------------------- fallbacks, header, slot override
+
+
+def test_fallbacks_header_and_slot_duration_override(server: FakeServer) -> None:
+    """op-node --l1.beacon-fallbacks: a blob the main endpoint does not serve (e.g. expired) is
+    fetched from the fallbacks, with the main endpoint's slot clock; --l1.beacon-header goes to
+    the main endpoint only (op-node L1BeaconEndpointConfig.Setup); --l1.beacon.slot-duration-
+    override: /eth/v1/config/spec is not asked (was: flags refused / accepted without effect)."""
+    d = SIDECARS["data"]
+    want = [IndexedBlobHash(2, _vh(d[2]["kzg_commitment"]))]
+    archive, broken = FakeServer(), FakeServer()
+    archive.routes[f"/eth/v1/beacon/blobs/{SLOT}"] = (200, {"data": [d[2]["blob"]]})
+    broken.routes[f"/eth/v1/beacon/blobs/{SLOT}"] = (500, {"message": "down"})
+    sps = int(SPEC["data"]["SECONDS_PER_SLOT"])
+    src = BeaconBlobSource.connect(server.url, fallbacks=[broken.url, archive.url],
+                                   headers={"X-Api-Key": "k1"}, seconds_per_slot=sps)  # fmt: skip
+    try:
+        assert list(src.get_blobs(BLOCK, want)) == [_blob(2)]
+        assert "/eth/v1/config/spec" not in server.gets
+        assert all(h.get("X-Api-Key") == "k1" for h in server.headers)
+        assert archive.gets == [f"/eth/v1/beacon/blobs/{SLOT}"]  # genesis/spec from the main endpoint
+        assert all("X-Api-Key" not in h for h in archive.headers + broken.headers)
+        archive.routes.clear()
+        with pytest.raises(NotFound):  # nobody has it: the main endpoint's error
+            src.get_blobs(BLOCK, want)
+    finally:
+        src.close()
+        archive.close()
+        broken.close()
