@@ -151,6 +151,8 @@ FLAGS: tuple[FlagSpec, ...] = (
     _f("rpc.addr", "string", "0.0.0.0", "RPC_ADDR", "rollup RPC listening address"),
     _f("rpc.port", "int", 9545, "RPC_PORT", "rollup RPC listening port (0: any free port)"),
     _f("rpc.enable-admin", "bool", False, "RPC_ENABLE_ADMIN", "enable the admin_* API"),
+    _f("rpc.admin-state", "string", "", "RPC_ADMIN_STATE",
+       "file that keeps the sequencer's started/stopped state set through the admin API across restarts"),
     _f("safedb.path", "string", "", "SAFEDB_PATH",
        "directory of the safe head database (enables optimism_safeHeadAtL1Block)"),
     # --- alt-DA (op-alt-da/cli.go) ----------------------------------------------------------
@@ -241,6 +243,7 @@ class NodeConfig:
     rpc_addr: str = "0.0.0.0"
     rpc_port: int = 9545
     rpc_enable_admin: bool = False
+    rpc_admin_state: str = ""
     safedb_path: str = ""
     altda_enabled: bool = False
     altda_da_server: str = ""

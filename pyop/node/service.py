@@ -42,6 +42,7 @@ from pyop.engine.client import EngineClient
 from pyop.engine.controller import EngineController
 from pyop.engine.jwt import load_jwt_secret
 from pyop.engine.sequencer import Sequencer
+from pyop.node.admin_state import AdminState
 from pyop.node.altda_finality import AltDAFinality
 from pyop.node.api import VERSION, RollupAPI
 from pyop.node.bridge import BridgedL1Source, BridgedL2Source, LoopBridge
@@ -132,6 +133,23 @@ def describe_error(e: BaseException) -> dict[str, object]:
     if at:
         out["at"] = at
     return out
+
+
+def load_persisted_sequencer_state(n: NodeConfig) -> tuple[AdminState | None, bool]:
+    """op-node ``Config.LoadPersisted``: with ``--rpc.admin-state``, a persisted sequencer state
+    wins over ``--sequencer.stopped`` (a warning when they differ). Returns the state store
+    (``None`` without the flag) and whether the sequencer starts stopped."""
+    if not n.rpc_admin_state:
+        return None, n.sequencer_stopped
+    store = AdminState(n.rpc_admin_state)
+    state = store.sequencer_state()
+    if state is None:
+        log.info("No persisted sequencer state loaded")
+        return store, n.sequencer_stopped
+    stopped = not state
+    if stopped != n.sequencer_stopped:
+        log.warning("Overriding --sequencer.stopped with persisted state", extra=kv(stopped=stopped))
+    return store, stopped
 
 
 def startup_notices(ncfg: NodeConfig) -> None:
@@ -231,9 +249,10 @@ class NodeService:
                     m.sequencer_resets.record()
                     await driver.request_reset(reason, stage="sequencer")
 
+                admin_state, stopped = load_persisted_sequencer_state(n)
                 seq = Sequencer(cfg, engine, l1_client, builder, l1_confs=n.sequencer_l1_confs,
                                 l1_head=lambda: watcher.head, engine_lock=lock, request_reset=reset,
-                                active=not n.sequencer_stopped, recover_mode=n.sequencer_recover,
+                                active=not stopped, recover_mode=n.sequencer_recover,
                                 max_safe_lag=n.sequencer_max_safe_lag)  # fmt: skip
                 if n.sequencer_recover:
                     log.warning("sequencer is in recover mode")
@@ -243,8 +262,11 @@ class NodeService:
 
                 seq.on_sealed(lambda s, o: m.sequenced_blocks.inc())
                 seq.on_error(seq_error)
+                if admin_state is not None:
+                    seq.state_listener = admin_state
+                    seq.init_state()
                 driver.sequencer = seq
-                m.sequencer_active.set(0 if n.sequencer_stopped else 1)
+                m.sequencer_active.set(1 if seq.active else 0)
 
             def sealed(seal_s: float, build_s: float, txs: int, last_deposit: int) -> None:
                 m.record_sequencer_sealing(seal_s, build_s, cfg.block_time)
