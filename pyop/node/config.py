@@ -120,6 +120,7 @@ FLAGS: tuple[FlagSpec, ...] = (
     _f("l1.epoch-poll-interval", "duration", 384.0, "L1_EPOCH_POLL_INTERVAL",
        "how often to poll the L1 safe and finalized blocks"),
     _f("l2", "string", "", "L2_ENGINE_RPC", "L2 engine API endpoint (op-geth authrpc)"),
+    _f("l2.engine-rpc-timeout", "duration", 10.0, "L2_ENGINE_RPC_TIMEOUT", "L2 engine client rpc timeout"),
     _f("l2.jwt-secret", "string", "", "L2_ENGINE_AUTH", "file with the engine API JWT secret (hex)"),
     _f("rollup.config", "string", "", "ROLLUP_CONFIG", "rollup.json"),
     _f("network", "string", "", "NETWORK", "network preset (see `pyop networks`)"),
@@ -228,6 +229,7 @@ class NodeConfig:
     l1_epoch_poll_interval: float = 384.0
     l2: str = ""
     l2_jwt_secret: str = ""
+    l2_engine_rpc_timeout: float = 10.0
     rollup_config: str = ""
     network: str = ""
     rollup_l1_chain_config: str = ""
@@ -309,7 +311,8 @@ class NodeConfig:
                 raise NodeConfigError(f"flag --{name.replace('_', '.', 1)} must not be negative")
         if self.syncmode_offset_el_safe < 0:
             raise NodeConfigError("flag --syncmode.offset-el-safe must be >= 0")
-        for what, v in (("l1.http-poll-interval", self.l1_http_poll_interval),
+        for what, v in (("l2.engine-rpc-timeout", self.l2_engine_rpc_timeout),
+                        ("l1.http-poll-interval", self.l1_http_poll_interval),
                         ("l1.epoch-poll-interval", self.l1_epoch_poll_interval)):  # fmt: skip
             if v <= 0:
                 raise NodeConfigError(f"flag --{what} must be positive")

@@ -213,7 +213,8 @@ class NodeService:
         io_thread = LoopThread("pyop-node-io")
         m = self.metrics
         l1_client = MeteredL1Client(MeteredRPCClient(n.l1, m, "l1"), m, verify=not n.l1_trustrpc)
-        engine_client = EngineClient(n.l2, load_jwt(n.l2_jwt_secret), on_call=m.record_engine_call)
+        engine_client = EngineClient(n.l2, load_jwt(n.l2_jwt_secret), timeout=n.l2_engine_rpc_timeout,
+                                     on_call=m.record_engine_call)  # fmt: skip
         safedb = open_safedb(n.safedb_path)
         blobs = BeaconBlobSource.connect(
             n.l1_beacon, loop=io_thread, fallbacks=n.beacon_fallbacks(),

@@ -157,6 +157,16 @@ def test_beacon_fallbacks_header_and_slot_override_flags() -> None:
         parse_node_args([*base, "--l1.beacon-fallbacks=ws://a"], env={}).check()
 
 
+def test_engine_rpc_timeout() -> None:
+    """--l2.engine-rpc-timeout (op-node default 10s; was refused)."""
+    assert parse_node_args([], env={}).l2_engine_rpc_timeout == 10.0
+    assert parse_node_args(["--l2.engine-rpc-timeout=1m30s"], env={}).l2_engine_rpc_timeout == 90.0
+    assert parse_node_args([], env={"OP_NODE_L2_ENGINE_RPC_TIMEOUT": "500ms"}).l2_engine_rpc_timeout == 0.5
+    with pytest.raises(NodeConfigError, match=r"l2\.engine-rpc-timeout must be positive"):
+        parse_node_args(["--l2=http://x", "--l2.jwt-secret=j", "--network=op-sepolia",
+                         "--l2.engine-rpc-timeout=0s"], env={}).check()  # fmt: skip
+
+
 def test_flags_without_effect_are_named(caplog: pytest.LogCaptureFixture) -> None:
     """Were accepted silently: --p2p.sequencer.key, --l1.rpckind, --altda.da-service."""
     c = parse_node_args(["--p2p.sequencer.key=0xabc", "--l1.rpckind=alchemy", "--altda.da-service"], env={})
