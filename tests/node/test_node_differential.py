@@ -341,8 +341,9 @@ def test_l1_reorg_deeper_than_the_safe_head_origin(nets: list[DiffNet]) -> None:
 # --------------------------------------------------------------------------- batcher outage
 
 
-def _send_l2_transfer(n: DiffNet) -> tuple[str, int]:
-    """A user transfer on the sequencer's op-geth; returns (tx hash, L2 block it landed in)."""
+def _send_l2_transfer(n: DiffNet) -> tuple[str, int, str]:
+    """A user transfer on the sequencer's op-geth; returns (tx hash, L2 block it landed in, that
+    block's hash)."""
     c = RpcClient(n.info.l2_rpc_url, timeout=10.0)
     acct = Account.from_key(n.info.key("user"))
     tx = {"chainId": n.info.l2_chain_id, "nonce": int(c.call("eth_getTransactionCount", acct.address, "pending"), 16),
@@ -353,7 +354,7 @@ def _send_l2_transfer(n: DiffNet) -> tuple[str, int]:
     while (r := c.call("eth_getTransactionReceipt", h)) is None:
         assert time.monotonic() < deadline, f"{n.label}: transfer {h} not included"
         time.sleep(0.2)
-    return h, int(r["blockNumber"], 16)
+    return h, int(r["blockNumber"], 16), str(r["blockHash"])
 
 
 def _batcher_outage(n: DiffNet) -> None:
@@ -368,19 +369,18 @@ def _batcher_outage(n: DiffNet) -> None:
     window = int(rollup.call("optimism_rollupConfig")["seq_window_size"])
     batcher = stop_registered(reg, "op-batcher")
     n.cmp.watch(6, what=f"{n.label}: batches in flight land")
-    tx, blk = _send_l2_transfer(n)
+    tx, blk, sequenced = _send_l2_transfer(n)
     origin = int(rollup.call("optimism_outputAtBlock", hex(blk))["blockRef"]["l1origin"]["number"])
     n.log(f"op-batcher stopped at {p.line()}; sequencing window {window}; transfer in L2 {blk} (origin {origin})")
     n.cmp.watch(240, until=lambda q: q.l1_head > origin + window + 4 and q.b.safe.number >= blk,
                 what=f"{n.label}: window expiry forces an empty block at {blk}")  # fmt: skip
-    seen = _block_hashes(n.info.l2_rpc_url, blk, blk)
     unsafe = int(rollup.call("optimism_syncStatus")["unsafe_l2"]["number"])
     restart_registered(reg, batcher)
     n.log(f"op-batcher restarted; sequencer unsafe {unsafe}")
     n.cmp.wait_settled(300, min_safe=unsafe, what=f"{n.label}: after the batcher restart")
     now = RpcClient(n.info.l2_rpc_url).call("eth_getBlockByNumber", hex(blk), False)
-    n.log(f"settled: {n.cmp.polls[-1].line()}; block {blk}: {seen[blk][:10]} -> {str(now['hash'])[:10]}")
-    assert now["hash"] != seen[blk], f"block {blk} with the transfer was not replaced after the window expired"
+    n.log(f"settled: {n.cmp.polls[-1].line()}; block {blk}: {sequenced[:10]} -> {str(now['hash'])[:10]}")
+    assert now["hash"] != sequenced, f"block {blk} with the transfer was not replaced after the window expired"
     assert len(now["transactions"]) == 1 and tx not in now["transactions"]  # the L1-info deposit only
 
 
