@@ -196,6 +196,7 @@ class RollupAPI:
             "optimism_rollupConfig": self.rollup_config,
             "optimism_version": self.version,
             "optimism_safeHeadAtL1Block": self.safe_head_at_l1_block,
+            "health_status": self.health_status,
         }
         if admin:
             self.methods.update({
@@ -235,6 +236,11 @@ class RollupAPI:
 
     async def sync_status(self, params: list[Any]) -> object:
         return self.driver.sync_status()
+
+    async def health_status(self, params: list[Any]) -> object:
+        """op-service ``rpc`` ``healthzAPI.Status``: the version string (every op-service RPC
+        server registers the ``health`` namespace)."""
+        return VERSION
 
     async def rollup_config(self, params: list[Any]) -> object:
         return self.cfg.to_json()

@@ -30,6 +30,7 @@ import json
 import re
 import shutil
 import time
+import urllib.error
 import urllib.request
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
@@ -238,6 +239,48 @@ def test_devnet_status_shows_both_nodes_side_by_side(nets: list[DiffNet], capsys
         assert "differs" not in rows["safe"] + rows["finalized"], rows
         assert all(len(re.findall(r"0x[0-9a-f]{8}\.\.[0-9a-f]{4}", ln)) == 2 for ln in rows.values()), rows
         n.log("status: " + " | ".join(rows[k].strip() for k in ("unsafe", "safe", "finalized")))
+
+
+# --------------------------------------------------------------------------- RPC transport
+
+
+def _http(url: str, method: str, headers: dict[str, str], body: bytes | None = None) -> tuple[int, dict[str, str]]:
+    req = urllib.request.Request(url, data=body, method=method, headers=headers)
+    try:
+        with urllib.request.urlopen(req, timeout=10) as r:
+            return r.status, dict(r.headers.items())
+    except urllib.error.HTTPError as e:
+        return e.code, dict(e.headers.items())
+
+
+CORS_HEADERS = ("Access-Control-Allow-Origin", "Access-Control-Allow-Methods", "Access-Control-Allow-Headers",
+                "Access-Control-Max-Age", "Vary")  # fmt: skip
+
+
+def test_rpc_cors_and_health_status_as_the_go_op_node(nets: list[DiffNet]) -> None:
+    """The rollup RPC port answers a browser's CORS preflight and a cross-origin call with the
+    same CORS headers as the Go op-node beside it (op-node: WithCORSHosts("*")), and both serve
+    ``health_status`` (op-service's ``health`` namespace). Was: no CORS, no health_status."""
+    a = nets[0]
+    nodes = {"go": a.info.rollup_rpc_url, "pyop": a.verifier.rollup_rpc_url}
+    assert (a.seq_kind, a.verifier.kind) == ("go", "pyop")
+    seen: dict[str, list[Any]] = {}
+    body = json.dumps({"jsonrpc": "2.0", "id": 1, "method": "optimism_version", "params": []}).encode()
+    for kind, url in nodes.items():
+        out: list[Any] = []
+        for method, hdrs in (
+            ("OPTIONS", {"Origin": "http://x.test", "Access-Control-Request-Method": "POST",
+                         "Access-Control-Request-Headers": "content-type"}),
+            ("OPTIONS", {"Origin": "http://x.test", "Access-Control-Request-Method": "PUT"}),
+            ("OPTIONS", {"Access-Control-Request-Method": "POST"}),
+        ):  # fmt: skip
+            st, h = _http(url, method, hdrs)
+            out.append((st, {k: h.get(k) for k in CORS_HEADERS}))
+        st, h = _http(url, "POST", {"Origin": "http://x.test", "Content-Type": "application/json"}, body)
+        out.append((st, {k: h.get(k) for k in ("Access-Control-Allow-Origin", "Vary")}))
+        seen[kind] = out
+        assert str(RpcClient(url).call("health_status"))
+    assert seen["pyop"] == seen["go"], seen
 
 
 # --------------------------------------------------------------------------- unsafe payloads
