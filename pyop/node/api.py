@@ -197,6 +197,7 @@ class RollupAPI:
             "optimism_version": self.version,
             "optimism_safeHeadAtL1Block": self.safe_head_at_l1_block,
             "health_status": self.health_status,
+            "optimism_dependencySet": self.dependency_set,
         }
         if admin:
             self.methods.update({
@@ -241,6 +242,11 @@ class RollupAPI:
         """op-service ``rpc`` ``healthzAPI.Status``: the version string (every op-service RPC
         server registers the ``health`` namespace)."""
         return VERSION
+
+    async def dependency_set(self, params: list[Any]) -> object:
+        """op-node ``nodeAPI.DependencySet`` without an interop dependency set (pyop node runs no
+        interop chain: ``--interop.dependency-set`` is refused): ``ethereum.NotFound``."""
+        raise RPCMethodError(SERVER_ERROR, "not found")
 
     async def rollup_config(self, params: list[Any]) -> object:
         return self.cfg.to_json()

@@ -52,7 +52,7 @@ from pyop.devnet.faults import (
 )
 from pyop.devnet.geth import geth_init
 from pyop.devnet.process import PidRegistry, free_port
-from pyop.devnet.rpc import RpcClient
+from pyop.devnet.rpc import RpcClient, RpcError
 from pyop.devnet.rpc_proxy import read_counts, reset_counts, start_rpc_proxy_process
 from pyop.devnet.stack import DevnetInfo, Stack, init_devnet, require_peers, start_stack
 from pyop.devnet.verifier import Verifier, start_verifier
@@ -260,7 +260,8 @@ CORS_HEADERS = ("Access-Control-Allow-Origin", "Access-Control-Allow-Methods", "
 def test_rpc_cors_and_health_status_as_the_go_op_node(nets: list[DiffNet]) -> None:
     """The rollup RPC port answers a browser's CORS preflight and a cross-origin call with the
     same CORS headers as the Go op-node beside it (op-node: WithCORSHosts("*")), and both serve
-    ``health_status`` (op-service's ``health`` namespace). Was: no CORS, no health_status."""
+    ``health_status`` (op-service's ``health`` namespace); ``optimism_dependencySet`` fails alike
+    without an interop dependency set. Was: no CORS, no health_status, method not found."""
     a = nets[0]
     nodes = {"go": a.info.rollup_rpc_url, "pyop": a.verifier.rollup_rpc_url}
     assert (a.seq_kind, a.verifier.kind) == ("go", "pyop")
@@ -278,6 +279,10 @@ def test_rpc_cors_and_health_status_as_the_go_op_node(nets: list[DiffNet]) -> No
             out.append((st, {k: h.get(k) for k in CORS_HEADERS}))
         st, h = _http(url, "POST", {"Origin": "http://x.test", "Content-Type": "application/json"}, body)
         out.append((st, {k: h.get(k) for k in ("Access-Control-Allow-Origin", "Vary")}))
+        try:
+            RpcClient(url).call("optimism_dependencySet")
+        except RpcError as e:  # no interop dependency set on either
+            out.append((e.code, str(e.message)))
         seen[kind] = out
         assert str(RpcClient(url).call("health_status"))
     assert seen["pyop"] == seen["go"], seen

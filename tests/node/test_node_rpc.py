@@ -294,6 +294,8 @@ def test_health_status_and_cors_preflight(tmp_path: Path) -> None:
 
     async def sc(url: str, api: RollupAPI, driver: Any, db: Any, client: Any) -> None:
         assert (await post(url, call("health_status")))["result"] == VERSION
+        err = (await post(url, call("optimism_dependencySet")))["error"]
+        assert err == {"code": -32000, "message": "not found"}  # op-node: ethereum.NotFound
         pre = {"Origin": "http://x.test", "Access-Control-Request-Method": "POST",
                "Access-Control-Request-Headers": "content-type"}  # fmt: skip
         async with aiohttp.ClientSession() as s:
