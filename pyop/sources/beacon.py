@@ -17,12 +17,12 @@ Three server flavours (specs/protocol/ecotone/derivation.md#ecotone-blob-retriev
   ``{"data": ["0x<blob>", ...]}`` (all blobs of the block, in order, no commitments): pyop
   recomputes each commitment (``blob_to_kzg_commitment``) and matches the versioned hashes.
 
-``mode="auto"`` (default) asks op-node's ``blobs/{slot}`` first and keeps using it once it has
-answered with the wanted blobs (``mode`` becomes ``"blobs"``). While the server has not, an
-error status (404, 410, 400, 405, 501) or an answer that does not verify there (anvil reads a
-decimal ``{slot}`` as an EL block number and serves another block's blobs) falls back to
-``blob_sidecars``, and when that answers 404 or 410 to anvil's endpoint (``mode`` becomes
-``"anvil"``). A blob that is not served raises :class:`~pyop.sources.interfaces.NotFound`; a blob
+``mode="auto"`` (default) asks op-node's ``blobs/{slot}`` first (``mode`` becomes ``"blobs"``
+once it has answered with the wanted blobs). An error status there (404, 410, 400, 405, 501)
+or an answer that does not verify (anvil reads a decimal ``{slot}`` as an EL block number and
+serves another block's blobs) falls back to ``blob_sidecars``, and when that answers 404 or 410
+to anvil's endpoint (``mode`` becomes ``"anvil"``, which is asked directly from then on); when
+none has the blobs, the ``blobs/{slot}`` error is raised. A blob that is not served raises :class:`~pyop.sources.interfaces.NotFound`; a blob
 that does not match its hash raises ``BlobError`` (``TemporaryError`` in the sync facade).
 """
 
@@ -40,7 +40,7 @@ from pyop.codec.blob import (
 )
 from pyop.codec.errors import BlobError
 from pyop.errors import TemporaryError
-from pyop.primitives import HexError, L1BlockRef, from_hex, hex_to_int, to_hex
+from pyop.primitives import HexError, L1BlockRef, PyopError, from_hex, hex_to_int, to_hex
 from pyop.sources.interfaces import IndexedBlobHash, NotFound
 from pyop.sources.l1 import run_as_source
 from pyop.sources.rpc import (
@@ -233,21 +233,30 @@ class AsyncBeaconClient:
             try:
                 blobs = await self._via_blobs(block, hashes)
             except HTTPStatusError as e:
-                if self.mode == "blobs" or e.status not in _FALLBACK_STATUSES:
-                    if e.status == 404:
-                        raise NotFound(f"blobs of L1 block {block.number}: {e}") from None
+                if e.status not in _FALLBACK_STATUSES:
                     raise
-            except _BlobsDoNotVerify:
-                if self.mode == "blobs":
-                    raise
+                first: PyopError = NotFound(f"blobs of L1 block {block.number}: {e}")
+            except _BlobsDoNotVerify as e:
+                first = e
             else:
                 self.mode = "blobs"
                 return blobs
-        if self.mode in ("auto", "sidecars"):
+            # the older endpoints, which verify what they serve (anvil's blobs/{id} reads a
+            # decimal id as an EL block number, so a slot can match a block number for a while)
+            try:
+                return await self._sidecars_or_anvil(block, hashes, "auto")
+            except NotFound:
+                raise first from None
+        return await self._sidecars_or_anvil(block, hashes, self.mode)
+
+    async def _sidecars_or_anvil(
+        self, block: L1BlockRef, hashes: Sequence[IndexedBlobHash], mode: BeaconMode
+    ) -> list[bytes]:
+        if mode in ("auto", "sidecars"):
             try:
                 return await self._via_sidecars(block, hashes)
             except HTTPStatusError as e:
-                if self.mode == "sidecars" or e.status not in (404, 410, 400, 405, 501):
+                if mode == "sidecars" or e.status not in (404, 410, 400, 405, 501):
                     if e.status == 404:
                         raise NotFound(f"blobs of L1 block {block.number}: {e}") from None
                     raise

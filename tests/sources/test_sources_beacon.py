@@ -140,8 +140,8 @@ def test_blobs_by_slot_and_versioned_hashes_as_op_node(server: FakeServer, sourc
     assert source.client.mode == "blobs"
     assert server.gets == ["/eth/v1/beacon/genesis", "/eth/v1/config/spec", f"/eth/v1/beacon/blobs/{SLOT}"]
     assert server.queries[-1] == [("versioned_hashes", "0x" + w.hash.hex()) for w in want]
-    # once the server has the endpoint, a blob it does not serve is an error there (op-node:
-    # "#returned blobs != #requested blobs"), not a fallback
+    # a blob it does not serve, and no older endpoint has it either: op-node's error
+    # ("#returned blobs != #requested blobs")
     with pytest.raises(TemporaryError, match="expected 1 blobs but got 2"):
         source.get_blobs(BLOCK, [want[0]])
 
