@@ -430,6 +430,11 @@ def _batcher_outage(n: DiffNet) -> None:
     n.log(f"settled: {n.cmp.polls[-1].line()}; block {blk}: {sequenced[:10]} -> {str(now['hash'])[:10]}")
     assert now["hash"] != sequenced, f"block {blk} with the transfer was not replaced after the window expired"
     assert len(now["transactions"]) == 1 and tx not in now["transactions"]  # the L1-info deposit only
+    if n.seq_kind == "pyop":  # the replacement is counted (audit 14: unsafe reorgs were not)
+        with urllib.request.urlopen(f"http://127.0.0.1:{n.metrics['sequencer']}/metrics", timeout=10) as r:
+            text = r.read().decode()
+        m = re.search(r"^op_node_default_unsafe_reorgs_total (\d+)", text, re.M)
+        assert m is not None and int(m.group(1)) >= 1, "unsafe reorg not counted"
 
 
 def test_batcher_down_past_the_sequencing_window(nets: list[DiffNet]) -> None:
