@@ -288,6 +288,39 @@ def test_rpc_cors_and_health_status_as_the_go_op_node(nets: list[DiffNet]) -> No
     assert seen["pyop"] == seen["go"], seen
 
 
+# --------------------------------------------------------------------------- superroot_atTimestamp
+
+
+def test_superroot_at_timestamp_equals_the_go_op_node(nets: list[DiffNet]) -> None:
+    """``superroot_atTimestamp`` (op-node v1.19.6 superroot_api.go) on the pyop verifier and the
+    Go reference verifier of the same devnet: for a safe block, the L2 genesis and a time past
+    the unsafe head, the chain's output, output root, required L1 block and super root are the
+    Go op-node's. Was: method not found."""
+    a = nets[0]
+    assert a.reference is not None and a.verifier.kind == "pyop"
+    ver = RpcClient(a.verifier.rollup_rpc_url, timeout=10.0)
+    ref = RpcClient(a.reference.rollup_rpc_url, timeout=10.0)
+    st = ver.call("optimism_syncStatus")
+    safe = int(st["safe_l2"]["number"])
+    t_safe = int(st["safe_l2"]["timestamp"]) - 6 * a.info.l2_block_time  # 6 blocks below the safe head
+    deadline = time.monotonic() + 60
+    while int(ref.call("optimism_syncStatus")["safe_l2"]["number"]) < safe and time.monotonic() < deadline:
+        time.sleep(0.5)
+    keys = ("optimistic_at_timestamp", "chain_ids", "data")
+    for t in (t_safe, a.info.l2_genesis_time, a.info.l2_genesis_time + 1):
+        got, want = ver.call("superroot_atTimestamp", hex(t)), ref.call("superroot_atTimestamp", hex(t))
+        assert {k: got.get(k) for k in keys} == {k: want.get(k) for k in keys}, (t, got, want)
+        assert set(got) == set(want)
+        assert got["data"] is not None
+    far = int(st["unsafe_l2"]["timestamp"]) + 3600
+    got, want = ver.call("superroot_atTimestamp", hex(far)), ref.call("superroot_atTimestamp", hex(far))
+    assert got["optimistic_at_timestamp"] == want["optimistic_at_timestamp"] == {}
+    assert "data" not in got and "data" not in want and set(got) == set(want)
+    for rpc in (ver, ref):
+        with pytest.raises(RpcError, match=r"did not reach genesis time"):
+            rpc.call("superroot_atTimestamp", hex(a.info.l2_genesis_time - 1))
+
+
 # --------------------------------------------------------------------------- unsafe payloads
 
 
