@@ -39,8 +39,6 @@ from pyop.node.driver import Driver
 from pyop.node.logs import set_level
 from pyop.node.safedb import DisabledSafeDB, SafeDB, SafeDBError
 from pyop.node.superroot import (
-    L1AtSafeHeadError,
-    l1_at_safe_head,
     super_root_v1,
     target_block_number,
 )
@@ -335,8 +333,8 @@ class RollupAPI:
             required = BlockID(ZERO_HASH, 0)
         else:
             try:
-                required, _ = l1_at_safe_head(self.safedb.entries(), n)
-            except L1AtSafeHeadError as err:
+                required, _ = self.safedb.l1_at_safe_head(n)
+            except SafeDBError as err:
                 raise RPCMethodError(SERVER_ERROR, f"l1AtSafeHead@{n}: {err}") from None
         resp["optimistic_at_timestamp"] = {chain_id: {
             "output": {"stateRoot": to_hex(payload.state_root), "messagePasserStorageRoot": to_hex(storage_root),

@@ -6,9 +6,12 @@ pycryptodome's keccak directly."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 from Crypto.Hash import keccak as pkeccak
 
+from pyop.node.safedb import DisabledSafeDB, SafeDB, SafeDBError
 from pyop.node.superroot import (
     L1AtSafeHeadError,
     l1_at_safe_head,
@@ -53,3 +56,29 @@ def test_l1_at_safe_head_as_op_node() -> None:
         l1_at_safe_head(entries, 2)  # below the oldest record
     with pytest.raises(L1AtSafeHeadError, match="not found"):
         l1_at_safe_head([], 1)
+
+
+def test_sqlite_safedb_answers_as_the_walk(tmp_path: Path) -> None:
+    """pyop's SQLite safe-head db answers L1AtSafeHead with indexed queries; the same answers
+    (and errors) as op-node's backward walk for every target."""
+    db = SafeDB(tmp_path)
+    with pytest.raises(SafeDBError, match="l1 at safe head not found"):
+        db.l1_at_safe_head(1)
+    entries = [_e(10, 3), _e(11, 6), _e(12, 6), _e(13, 9)]
+    for l1, l2 in entries:
+        db.safe_head_updated(l2, l1)
+    try:
+        for target in range(0, 12):
+            try:
+                want: object = l1_at_safe_head(entries, target)
+            except L1AtSafeHeadError as e:
+                want = str(e)
+            try:
+                got: object = db.l1_at_safe_head(target)
+            except SafeDBError as e:
+                got = str(e)
+            assert got == want, target
+    finally:
+        db.close()
+    with pytest.raises(SafeDBError, match="not enabled"):
+        DisabledSafeDB().l1_at_safe_head(1)
