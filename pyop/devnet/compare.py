@@ -20,7 +20,9 @@ Two exceptions, each with its reason:
   Its claims are not compared at that poll; the poll records it, and :attr:`Poll.stale`
   durations are bounded by :meth:`HeadComparator.watch` (``max_stale``);
 - the lag rule is checked only while both nodes are *caught up* with L1 (their ``current_l1`` at
-  most ``caught_up_l1`` blocks behind the L1 head) and neither is *recovering* from a fault the
+  most ``caught_up_l1`` blocks behind the L1 head and at most one block apart: the rule compares
+  two nodes reading the same L1, give or take the block in flight; a node that just started is
+  still reading older L1 blocks) and neither is *recovering* from a fault the
   scenario injected into one node (:meth:`HeadComparator.fault`, e.g. its op-geth killed; the
   rule is back from the next settled poll): after a reset or an outage a node re-derives at its
   own speed, and the gap then measures speed, not agreement. The largest gap seen while catching
@@ -237,7 +239,7 @@ class HeadComparator:
                 else:
                     problems += safe_problems
         gap = abs(va.safe.number - vb.safe.number)
-        caught_up = not self.recovering and all(
+        caught_up = not self.recovering and abs(va.current_l1.number - vb.current_l1.number) <= 1 and all(
             not v.stale and l1_head - v.current_l1.number <= self.caught_up_l1 for v in (va, vb))
         lag_checked = False
         if caught_up and gap:

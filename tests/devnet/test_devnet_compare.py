@@ -127,6 +127,10 @@ def test_lag_rule_one_l1_block() -> None:
     cmp, _ = make(Node(20, 22, 10, 49, safedb={45: 14, 47: 17, 49: 20}), Node(15, 15, 10, 48))
     with pytest.raises(HeadsDiverged, match="one L1 block's worth"):
         cmp.poll()
+    # a node that just started reads L1 two blocks behind the other (both near the L1 head):
+    # catching up, not checked (it was, and failed at bring-up)
+    cmp, _ = make(Node(9, 9, 0, 10, safedb={9: 8, 10: 9}), Node(6, 6, 0, 8), l1_head=10)
+    assert not cmp.poll().lag_checked and cmp.max_catchup_gap == 3
     # catching up (far behind the L1 head): the gap is recorded, not checked
     cmp, _ = make(Node(20, 22, 10, 49, safedb={49: 20}), Node(5, 5, 5, 30))
     p = cmp.poll()
