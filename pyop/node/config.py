@@ -176,6 +176,9 @@ FLAGS: tuple[FlagSpec, ...] = (
     # --- accepted for compatibility (no effect in pyop) -------------------------------------
     _f("l2.enginekind", "string", "reth", "L2_ENGINE_KIND", "EL kind (only used for EL sync)",
        effect="none"),
+    _f("l1.beacon.fetch-all-sidecars", "bool", False, "L1_BEACON_FETCH_ALL_SIDECARS",
+       "no effect, as in op-node v1.19.6 (L1BeaconClientConfig.FetchAllSidecars is never read)",
+       effect="none"),
     _f("p2p.disable", "bool", False, "P2P_DISABLE", "no p2p (pyop has none)", effect="none"),
     _f("p2p.no-discovery", "bool", False, "P2P_NO_DISCOVERY", "no discovery", effect="none"),
     _f("p2p.listen.ip", "string", "0.0.0.0", "P2P_LISTEN_IP", "p2p", effect="none"),

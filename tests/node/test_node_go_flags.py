@@ -151,6 +151,9 @@ def test_beacon_fallbacks_header_and_slot_override_flags() -> None:
     assert "l1.beacon.slot-duration-override" not in c.ignored
     for var in ("OP_NODE_L1_BEACON_FALLBACKS", "OP_NODE_L1_BEACON_ARCHIVER"):
         assert parse_node_args(base, env={var: "http://c"}).beacon_fallbacks() == ["http://c"]
+    # op-node v1.19.6 reads --l1.beacon.fetch-all-sidecars but never uses it: accepted, named
+    c = parse_node_args([*base, "--l1.beacon.fetch-all-sidecars"], env={})
+    assert c.ignored == ("l1.beacon.fetch-all-sidecars",)
     with pytest.raises(NodeConfigError, match="invalid header format"):
         parse_node_args([*base, "--l1.beacon-header=X-Key:v"], env={}).check()
     with pytest.raises(NodeConfigError, match="not an http"):
