@@ -141,6 +141,8 @@ FLAGS: tuple[FlagSpec, ...] = (
        "L1 blocks to wait before adopting an L1 block as sequencer origin"),
     _f("sequencer.recover", "bool", False, "SEQUENCER_RECOVER",
        "recover mode: no tx-pool transactions, origins as auto-derivation picks them"),
+    _f("sequencer.sealing-duration", "duration", 0.05, "SEQUENCER_SEALING_DURATION",
+       "the sequencer fetches the payload this long before the block's timestamp (<= 0: 50ms)"),
     _f("sequencer.max-safe-lag", "uint", 0, "SEQUENCER_MAX_SAFE_LAG",
        "stop sequencing while the unsafe head is this many blocks ahead of safe (0: off)"),
     _f("verifier.l1-confs", "int", 0, "VERIFIER_L1_CONFS",
@@ -243,6 +245,7 @@ class NodeConfig:
     sequencer_l1_confs: int = 4
     sequencer_recover: bool = False
     sequencer_max_safe_lag: int = 0
+    sequencer_sealing_duration: float = 0.05
     verifier_l1_confs: int = 0
     p2p_sequencer_key: str = ""
     rpc_addr: str = "0.0.0.0"
@@ -320,6 +323,11 @@ class NodeConfig:
             if v <= 0:
                 raise NodeConfigError(f"flag --{what} must be positive")
 
+
+    def sealing_duration(self) -> float:
+        """``--sequencer.sealing-duration``; op-node: "If this is <= 0 it is automatically
+        adjusted to 50ms"."""
+        return self.sequencer_sealing_duration if self.sequencer_sealing_duration > 0 else 0.05
 
     def beacon_fallbacks(self) -> list[str]:
         """``--l1.beacon-fallbacks`` as a list (urfave/cli ``StringSliceFlag``: comma-separated)."""

@@ -254,7 +254,8 @@ class NodeService:
                 seq = Sequencer(cfg, engine, l1_client, builder, l1_confs=n.sequencer_l1_confs,
                                 l1_head=lambda: watcher.head, engine_lock=lock, request_reset=reset,
                                 active=not stopped, recover_mode=n.sequencer_recover,
-                                max_safe_lag=n.sequencer_max_safe_lag)  # fmt: skip
+                                max_safe_lag=n.sequencer_max_safe_lag,
+                                seal_margin=n.sealing_duration())  # fmt: skip
                 if n.sequencer_recover:
                     log.warning("sequencer is in recover mode")
                 def seq_error(kind: str) -> None:

@@ -160,6 +160,13 @@ def test_beacon_fallbacks_header_and_slot_override_flags() -> None:
         parse_node_args([*base, "--l1.beacon-fallbacks=ws://a"], env={}).check()
 
 
+def test_sequencer_sealing_duration() -> None:
+    """--sequencer.sealing-duration (op-node default 50ms; <= 0 means 50ms; was refused)."""
+    assert parse_node_args([], env={}).sealing_duration() == 0.05
+    assert parse_node_args(["--sequencer.sealing-duration=200ms"], env={}).sealing_duration() == 0.2
+    assert parse_node_args([], env={"OP_NODE_SEQUENCER_SEALING_DURATION": "0s"}).sealing_duration() == 0.05
+
+
 def test_engine_rpc_timeout() -> None:
     """--l2.engine-rpc-timeout (op-node default 10s; was refused)."""
     assert parse_node_args([], env={}).l2_engine_rpc_timeout == 10.0
