@@ -19,10 +19,10 @@ Scenarios (L2 block time 2 s, L1 block time 2 s):
   with L2 user txs, a deposit and SystemConfig gas-limit updates before and after. Derivation
   runs the pre-Holocene ChannelBank/BatchQueue first, then swaps to the Holocene stages.
 - ``faults``: Holocene at ``--holocene``, a short sequencing window, no Go op-batcher: our
-  misbehaving batcher (:mod:`pyop.devnet.faults`) posts every step of
-  :data:`pyop.devnet.faults.plans.STEPS` before and after Holocene (invalid, late, duplicate,
+  misbehaving batcher (:mod:`pyop.devnet.batcher_faults`) posts every step of
+  :data:`pyop.devnet.batcher_faults.plans.STEPS` before and after Holocene (invalid, late, duplicate,
   out-of-order and overlapping batches / frames / channels), each followed by valid batches
-  read from the Go sequencer's unsafe chain. Then the :data:`~pyop.devnet.faults.plans.FINDING_STEPS`
+  read from the Go sequencer's unsafe chain. Then the :data:`~pyop.devnet.batcher_faults.plans.FINDING_STEPS`
   (audit D4, D6, D7, D9), each captured into its own small fixture
   (``<out>-<step>.json.gz``) so that each fails only on its own finding. A manifest of what
   was posted where goes to ``<out>.manifest.json``.
@@ -32,7 +32,7 @@ Scenarios (L2 block time 2 s, L1 block time 2 s):
   op-node derives forced empty (deposit-only) blocks and reorgs its unsafe chain, then the
   batcher resumes (``admin_startBatcher``).
 - ``blobfee``: the default fork schedule (Holocene at genesis, Isthmus +180 s, Jovian +300 s),
-  the Go op-batcher posting blobs, and an L1 blob load (:mod:`pyop.devnet.faults.blob_load`:
+  the Go op-batcher posting blobs, and an L1 blob load (:mod:`pyop.devnet.blob_load`:
   4 txs of 2 blobs per L1 block to another address for ``--load-blocks`` L1 blocks), so the L1
   ``excessBlobGas`` climbs and falls and the L1-info ``blobBaseFee`` goes well above 1.
 
@@ -45,6 +45,7 @@ from __future__ import annotations
 import argparse
 import collections
 import contextlib
+import dataclasses
 import gzip
 import json
 import re
@@ -60,9 +61,10 @@ REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
 from pyop.config import Fork  # noqa: E402
-from pyop.devnet.faults.batcher import FaultyBatcher  # noqa: E402
-from pyop.devnet.faults.blob_load import BlobLoad  # noqa: E402
-from pyop.devnet.faults.plans import FINDING_STEPS, STEPS, StepRecord, catch_up, run_step  # noqa: E402
+from pyop.config.rollup import load_rollup_config  # noqa: E402
+from pyop.devnet.batcher_faults.batcher import FaultyBatcher  # noqa: E402
+from pyop.devnet.batcher_faults.plans import FINDING_STEPS, STEPS, StepRecord, catch_up, run_step  # noqa: E402
+from pyop.devnet.blob_load import BlobLoad  # noqa: E402
 from pyop.devnet.keys import dev_key  # noqa: E402
 from pyop.devnet.l2_genesis import DEFAULT_FORK_OFFSETS  # noqa: E402
 from pyop.devnet.process import PidRegistry, start_process, wait_for_http  # noqa: E402
@@ -134,6 +136,16 @@ def start_batcher(stack: Stack, da: str, *extra: str, tag: str = "") -> None:
     stack.processes["op-batcher"] = proc
     wait_for_http(info.url("batcherRpc"), timeout=30, process=proc)
     log(f"op-batcher pid {proc.pid}: {da} {' '.join(extra)}")
+
+
+def set_seq_window_size(info: DevnetInfo, sws: int) -> None:
+    """Rewrite the devnet's rollup.json with another sequencing window (before any rollup node
+    reads it; the window is a rollup-config parameter only, derivation.md "Protocol
+    Parameters")."""
+    cfg = dataclasses.replace(load_rollup_config(info.rollup_path), seq_window_size=sws)
+    cfg.check()
+    info.rollup_path.write_text(json.dumps(cfg.to_json(), indent=2) + "\n")
+    log(f"rollup.json: seq_window_size {sws}")
 
 
 def batcher_admin(info: DevnetInfo, method: str) -> None:
@@ -270,7 +282,7 @@ def _outage(info: DevnetInfo, stack: Stack, sws: int, events: list[str], tag: st
         events.append(f"{tag}: op-batcher resumed; safe head reached {target}")
     except RuntimeError:
         # After an expiry the first batch must land in the very next L1 block (see
-        # pyop.devnet.faults.plans.recover_after_window_expiry); give the batcher time.
+        # pyop.devnet.batcher_faults.plans.recover_after_window_expiry); give the batcher time.
         l1 = RpcClient(info.l1_url)
         l1.call("evm_setIntervalMining", 6)
         try:
@@ -395,8 +407,9 @@ def run(args: argparse.Namespace) -> int:
     out.parent.mkdir(parents=True, exist_ok=True)
     results = []
     try:
-        info = init_devnet(directory, l2_block_time=L2_BLOCK_TIME, fork_offsets=offsets,
-                           seq_window_size=sws, log=log)  # fmt: skip
+        info = init_devnet(directory, l2_block_time=L2_BLOCK_TIME, fork_offsets=offsets, log=log)
+        if sws is not None:
+            set_seq_window_size(info, sws)
         stack = start_stack(info, stack="go", batcher=False, proposer=False, log=log)
         ranges = SCENARIOS[args.scenario](info, stack, args, events, extra)
         time.sleep(6 * info.l1_block_time)  # L1 margin after the last batches

@@ -53,6 +53,8 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
+SRC = [REPO]
+"""Where mutant sources are read from: the checkout, or the shadow copy of ``--rev``."""
 
 FAST_SUITE = (
     "tests/derivation",
@@ -218,8 +220,6 @@ AUDIT: dict[str, tuple[str, Pattern]] = {
 EQUIVALENT: dict[str, str] = {
     "M18": "zlib CM=15 and an unknown version byte both raise ChannelError: the channel is dropped either way (audit)",
     "M27": "an element at exactly the safe-head timestamp is also covered by the overlap check (audit: near-equivalent)",
-    "M15": "batcher-only compression parameter: not consensus, any value yields valid channels",
-    "M16": "batcher-only compression parameter: not consensus, any value yields valid channels",
 }
 """Mutant key -> why it is equivalent (not scored). Generated mutants are keyed as
 ``path:function:text-hash:description`` (printed by ``--list``)."""
@@ -251,7 +251,7 @@ def _func_span(tree: ast.AST, name: str) -> tuple[int, int] | None:
 
 
 def audit_mutant(mid: str, desc: str, p: Pattern) -> Mutant:
-    src = (REPO / p.file).read_text()
+    src = (SRC[0] / p.file).read_text()
     lines = src.splitlines(keepends=True)
     lo, hi = 1, len(lines)
     if p.func:
@@ -380,8 +380,8 @@ def generated_mutants(skip_sites: set[tuple[str, int]]) -> list[Mutant]:
     audit mutants (``skip_sites``, (file, line)) are left out."""
     out: list[Mutant] = []
     for target in TARGETS:
-        for path in sorted((REPO / target).glob("*.py")):
-            rel = str(path.relative_to(REPO))
+        for path in sorted((SRC[0] / target).glob("*.py")):
+            rel = str(path.relative_to(SRC[0]))
             if rel in SKIP_FILES:
                 continue
             lines = path.read_text().splitlines()
@@ -402,7 +402,7 @@ def build_source(m: Mutant) -> None:
     """Fill ``m.new_source``: the module with the mutation applied, as ``ast.unparse`` prints it
     (comments and layout are lost, which does not change behaviour)."""
     line, col, kind, how = m.site  # type: ignore[attr-defined]
-    tree = ast.parse((REPO / m.file).read_text())
+    tree = ast.parse((SRC[0] / m.file).read_text())
     target = next(n for n in ast.walk(tree)
                   if (getattr(n, "lineno", -1), getattr(n, "col_offset", -1), type(n).__name__)
                   == (line, col, kind))  # fmt: skip
@@ -450,27 +450,32 @@ def _run(shadow: Path, first: str, timeout: float, *, stop_first: bool = True,
     return "error", [(r.stdout + r.stderr)[-400:]], dt
 
 
-def make_shadow() -> Path:
-    """A private copy to mutate: ``<tmp>/repo/{pyop,tests}`` copied (so edits to the checkout
-    during a run change nothing), ``spec_vectors`` and ``pyproject.toml`` linked, and
-    ``<tmp>/shared`` linked to the checkout's ``../shared`` (the shared vectors)."""
+def make_shadow(rev: str | None = None) -> Path:
+    """A private copy to mutate: ``<tmp>/repo/{pyop,tests}`` (from the working tree, or from
+    git revision ``rev``; either way, edits to the checkout during a run change nothing),
+    ``spec_vectors`` and ``pyproject.toml`` linked/copied, and ``<tmp>/shared`` linked to the
+    checkout's ``../shared`` (the shared vectors)."""
     tmp = Path(tempfile.mkdtemp(prefix="pyop-mutation-"))
     repo = tmp / "repo"
     repo.mkdir()
-    ignore = shutil.ignore_patterns("__pycache__", ".hypothesis")
-    shutil.copytree(REPO / "pyop", repo / "pyop", ignore=ignore)
-    shutil.copytree(REPO / "tests", repo / "tests", ignore=ignore)
-    (repo / "spec_vectors").symlink_to(REPO / "spec_vectors")
+    if rev is None:
+        ignore = shutil.ignore_patterns("__pycache__", ".hypothesis")
+        shutil.copytree(REPO / "pyop", repo / "pyop", ignore=ignore)
+        shutil.copytree(REPO / "tests", repo / "tests", ignore=ignore)
+        (repo / "spec_vectors").symlink_to(REPO / "spec_vectors")
+    else:
+        archive = subprocess.run(["git", "-C", str(REPO), "archive", rev, "pyop", "tests", "spec_vectors"],
+                                 capture_output=True, check=True).stdout  # fmt: skip
+        subprocess.run(["tar", "-x", "-C", str(repo)], input=archive, check=True)
     shutil.copy(REPO / "pyproject.toml", repo / "pyproject.toml")
     if (REPO.parent / "shared").is_dir():
         (tmp / "shared").symlink_to(REPO.parent / "shared")
     return repo
 
 
-def run_mutants(mutants: list[Mutant], timeout_factor: float) -> tuple[float, list[str]]:
-    """Run every pending mutant; returns the baseline time and the tests that already fail
-    without a mutant (deselected for the mutant runs, and reported)."""
-    shadow = make_shadow()
+def run_mutants(shadow: Path, mutants: list[Mutant], timeout_factor: float) -> tuple[float, list[str]]:
+    """Run every pending mutant in ``shadow``; returns the baseline time and the tests that
+    already fail without a mutant (deselected for the mutant runs, and reported)."""
     try:
         status, failing, base = _run(shadow, "tests/derivation", 3600, stop_first=False)
         if status == "error":
@@ -519,8 +524,12 @@ def main() -> int:
                    help="a mutant run longer than this x the baseline + 30 s counts as killed")  # fmt: skip
     p.add_argument("--report", default=str(REPO / "out" / "mutation-report.json"))
     p.add_argument("--ignore", default="", help="comma-separated test files to leave out")
+    p.add_argument("--rev", help="take pyop/, tests/ and spec_vectors/ from this git revision "
+                   "(e.g. main, for the score before new tests)")  # fmt: skip
     args = p.parse_args()
     IGNORE.extend(x for x in args.ignore.split(",") if x)
+    shadow = make_shadow(args.rev)
+    SRC[0] = shadow
 
     mutants: list[Mutant] = []
     if not args.no_audit:
@@ -542,8 +551,9 @@ def main() -> int:
     if args.list:
         for m in mutants:
             print(f"{m.id:>5} {m.status:<8} {m.file}:{m.line} [{m.func}] {m.description}\n      key {m.key}")
+        shutil.rmtree(shadow.parent, ignore_errors=True)
         return 0
-    base, broken = run_mutants(mutants, args.timeout_factor)
+    base, broken = run_mutants(shadow, mutants, args.timeout_factor)
     scored = [m for m in mutants if m.status in ("killed", "survived")]
     killed = [m for m in scored if m.status == "killed"]
     summary = {

@@ -32,7 +32,6 @@ def _cmd_init(args: argparse.Namespace) -> int:
         fork_offsets=parse_fork_offsets(args.fork_offsets),
         altda=args.altda,
         port_base=args.port_base,
-        seq_window_size=args.seq_window_size,
     )
     print(f"L1      {info.l1_url}")
     print(f"L2 RPC  {info.l2_rpc_url} (after `pyop devnet up`)")
@@ -108,8 +107,6 @@ def add_devnet_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) 
                    help="seconds after L2 genesis per fork, e.g. isthmus=40,jovian=60 "
                    "(default: through Holocene at genesis, isthmus=180, jovian=300)")  # fmt: skip
     i.add_argument("--altda", action="store_true", help="alt-DA with generic commitments")
-    i.add_argument("--seq-window-size", type=int, metavar="L1_BLOCKS",
-                   help="sequencing window in L1 blocks (default 20)")  # fmt: skip
     i.add_argument("--port-base", type=int, metavar="N",
                    help="use ports N, N+1, ... (default: free ports)")  # fmt: skip
     i.set_defaults(func=_cmd_init)

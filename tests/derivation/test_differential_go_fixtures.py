@@ -13,7 +13,7 @@ gas and the matching ``blobBaseFee`` in the L1-info deposits, computed here with
 formula).
 
 Expected drop reasons are written from the specs (and, for the faults fixture, recorded per
-step in its manifest, ``pyop/devnet/faults/plans.py``), not taken from pyop's output.
+step in its manifest, ``pyop/devnet/batcher_faults/plans.py``), not taken from pyop's output.
 """
 
 from __future__ import annotations
@@ -32,7 +32,7 @@ import pytest
 import rlp
 from eth_hash.auto import keccak
 
-from pyop.devnet.faults import plans
+from pyop.devnet.batcher_faults import plans
 from pyop.tools.derive import CheckResult, run_derive
 from pyop.tools.fixture import DerivationFixture, load_fixture
 from tests.conftest import SPEC_VECTORS
@@ -303,7 +303,7 @@ CHANNEL_TIMEOUT_GRANITE = 50  # granite/derivation.md "Reduce Channel Timeout"
 
 
 def test_faults_each_step_causes_exactly_its_drops() -> None:
-    """Each step's drop reasons (written from the specs in ``pyop/devnet/faults/plans.py``)
+    """Each step's drop reasons (written from the specs in ``pyop/devnet/batcher_faults/plans.py``)
     appear in pyop's explanation in the L1 blocks the step posted to (a channel timeout: up to
     CHANNEL_TIMEOUT L1 blocks later), and no other drop does (a step expecting none, e.g. a span
     batch starting at the safe head or frames the channel bank reassembles, must cause none;

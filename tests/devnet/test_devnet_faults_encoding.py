@@ -15,7 +15,7 @@ from pyop.codec.compression import CompressionAlgo
 from pyop.codec.errors import CodecError, SpanBatchError
 from pyop.codec.frame import FRAME_OVERHEAD, parse_frames
 from pyop.codec.span_batch import SpanBatch, decode_span_batch_body
-from pyop.devnet.faults.batcher import (
+from pyop.devnet.batcher_faults.batcher import (
     MAX_CALLDATA_PER_TX,
     batch_of,
     batcher_calldata,
@@ -24,8 +24,8 @@ from pyop.devnet.faults.batcher import (
     frames_for_size,
     non_deposit_txs,
 )
-from pyop.devnet.faults.blob_load import random_blob
-from pyop.devnet.faults.plans import FINDING_STEPS, STEPS, dummy_l2_tx
+from pyop.devnet.batcher_faults.plans import FINDING_STEPS, STEPS, dummy_l2_tx
+from pyop.devnet.blob_load import random_blob
 from pyop.primitives import ExecutionPayload
 from pyop.protocol.l1_info import L1BlockInfo, L1InfoFormat, l1_info_deposit
 

@@ -1,4 +1,4 @@
-"""Named fault steps for :class:`~pyop.devnet.faults.batcher.FaultyBatcher`, with the drop reasons
+"""Named fault steps for :class:`~pyop.devnet.batcher_faults.batcher.FaultyBatcher`, with the drop reasons
 each is meant to cause.
 
 A :class:`FaultStep` posts something wrong (or merely unusual) for the L2 blocks at the faulty
@@ -28,7 +28,7 @@ from eth_account import Account
 from pyop.codec.batch import SingularBatch
 from pyop.codec.compression import CompressionAlgo
 from pyop.codec.span_batch import SpanBatch, SpanBatchElement
-from pyop.devnet.faults.batcher import (
+from pyop.devnet.batcher_faults.batcher import (
     FaultyBatcher,
     FaultyBatcherError,
     Posted,
