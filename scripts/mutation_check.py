@@ -243,30 +243,29 @@ class Mutant:
 # --------------------------------------------------------------------------- audit mutants
 
 
-def _func_span(tree: ast.AST, name: str) -> tuple[int, int] | None:
-    for node in ast.walk(tree):
-        if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef) and node.name == name:
-            return node.lineno, node.end_lineno or node.lineno
-    return None
+def _func_spans(tree: ast.AST, name: str) -> list[tuple[int, int]]:
+    """Line spans of every function called ``name`` (methods of different classes too)."""
+    return [(n.lineno, n.end_lineno or n.lineno) for n in ast.walk(tree)
+            if isinstance(n, ast.FunctionDef | ast.AsyncFunctionDef) and n.name == name]  # fmt: skip
 
 
 def audit_mutant(mid: str, desc: str, p: Pattern) -> Mutant:
     src = (SRC[0] / p.file).read_text()
     lines = src.splitlines(keepends=True)
-    lo, hi = 1, len(lines)
+    spans = [(1, len(lines))]
     if p.func:
-        span = _func_span(ast.parse(src), p.func)
-        if span is None:
+        spans = sorted(_func_spans(ast.parse(src), p.func))
+        if not spans:
             return Mutant(mid, p.file, 0, p.func, desc, mid, status="stale", note=f"no function {p.func}")
-        lo, hi = span
     for old, new in ((p.old, p.new), *p.alternatives):
         seen = 0
-        for i in range(lo - 1, hi):
-            if old in lines[i]:
-                if seen == p.nth:
-                    mutated = [*lines[:i], lines[i].replace(old, new, 1), *lines[i + 1 :]]
-                    return Mutant(mid, p.file, i + 1, p.func, desc, mid, "".join(mutated))
-                seen += 1
+        for lo, hi in spans:
+            for i in range(lo - 1, hi):
+                if old in lines[i]:
+                    if seen == p.nth:
+                        mutated = [*lines[:i], lines[i].replace(old, new, 1), *lines[i + 1 :]]
+                        return Mutant(mid, p.file, i + 1, p.func, desc, mid, "".join(mutated))
+                    seen += 1
     return Mutant(mid, p.file, 0, p.func, desc, mid, status="stale",
                   note=f"pattern {p.old!r} not found (code changed)")  # fmt: skip
 
@@ -317,9 +316,14 @@ def _candidates(path: Path) -> Iterator[tuple[int, str, str, ast.AST, object]]:
     docstrings = {id(n.body[0].value) for n in ast.walk(tree)
                   if isinstance(n, ast.Module | ast.ClassDef | ast.FunctionDef) and n.body
                   and isinstance(n.body[0], ast.Expr) and isinstance(n.body[0].value, ast.Constant)}  # fmt: skip
+    # Decorator arguments (``@dataclass(frozen=True, slots=True)``) are declarations, not logic.
+    decorators = {id(n) for d in ast.walk(tree)
+                  if isinstance(d, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef)
+                  for dec in d.decorator_list for n in ast.walk(dec)}  # fmt: skip
     for node in ast.walk(tree):
         func = funcs.get(id(node), "<module>")
-        if func in _SKIP_FUNCS or id(node) in docstrings or _in_logging_or_drop(node, parents):
+        if (func in _SKIP_FUNCS or id(node) in docstrings or id(node) in decorators
+                or _in_logging_or_drop(node, parents)):  # fmt: skip
             continue
         line = getattr(node, "lineno", 0)
         if isinstance(node, ast.Compare):
