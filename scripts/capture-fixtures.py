@@ -376,6 +376,7 @@ def capture(info: DevnetInfo, frm: int, to: int, out: Path) -> dict[str, Any]:
     raw = out.with_suffix("")  # .json
     cmd = [PYOP, "capture", f"--l1={info.l1_url}", f"--l1.beacon={info.l1_beacon_url}",
            f"--l2={info.l2_rpc_url}", f"--rollup-config={info.rollup_path}",
+           f"--rollup.l1-chain-config={info.l1_chain_config_path}",
            f"--from-l2={frm}", f"--to-l2={to}", "-o", str(raw)]  # fmt: skip
     log(" ".join(cmd))
     subprocess.run(cmd, check=True)

@@ -121,12 +121,12 @@ AUDIT: dict[str, tuple[str, Pattern]] = {
     "M7": ("Jovian DEFAULT_DA_FOOTPRINT_GAS_SCALAR 400 -> 401",
            Pattern("pyop/protocol/l1_info.py", "DEFAULT_DA_FOOTPRINT_GAS_SCALAR = 400",
                    "DEFAULT_DA_FOOTPRINT_GAS_SCALAR = 401")),
-    "M8": ("BLOB_BASE_FEE_UPDATE_FRACTION_PRAGUE + 1",
-           Pattern("pyop/protocol/l1_info.py", "BLOB_BASE_FEE_UPDATE_FRACTION_PRAGUE = 5_007_716",
-                   "BLOB_BASE_FEE_UPDATE_FRACTION_PRAGUE = 5_007_717")),
-    "M9": ("BLOB_BASE_FEE_UPDATE_FRACTION_CANCUN + 1",
-           Pattern("pyop/protocol/l1_info.py", "BLOB_BASE_FEE_UPDATE_FRACTION_CANCUN = 3_338_477",
-                   "BLOB_BASE_FEE_UPDATE_FRACTION_CANCUN = 3_338_478")),
+    "M8": ("Prague BLOB_BASE_FEE_UPDATE_FRACTION + 1",
+           Pattern("pyop/config/l1_chains.py", "PRAGUE_BLOB_CONFIG = BlobConfig(target=6, max=9, update_fraction=5_007_716)",
+                   "PRAGUE_BLOB_CONFIG = BlobConfig(target=6, max=9, update_fraction=5_007_717)")),
+    "M9": ("Cancun BLOB_BASE_FEE_UPDATE_FRACTION + 1",
+           Pattern("pyop/config/l1_chains.py", "CANCUN_BLOB_CONFIG = BlobConfig(target=3, max=6, update_fraction=3_338_477)",
+                   "CANCUN_BLOB_CONFIG = BlobConfig(target=3, max=6, update_fraction=3_338_478)")),
     "M10": ("REGOLITH_SYSTEM_TX_GAS + 1",
             Pattern("pyop/protocol/l1_info.py", "REGOLITH_SYSTEM_TX_GAS = 1_000_000",
                     "REGOLITH_SYSTEM_TX_GAS = 1_000_001")),
@@ -220,6 +220,14 @@ AUDIT: dict[str, tuple[str, Pattern]] = {
 EQUIVALENT: dict[str, str] = {
     "M18": "zlib CM=15 and an unknown version byte both raise ChannelError: the channel is dropped either way (audit)",
     "M27": "an element at exactly the safe-head timestamp is also covered by the overlap check (audit: near-equivalent)",
+    "pyop/derivation/attributes_queue.py:next_attributes:816a2d7f:`False` -> `True`":
+        "the flag is overwritten with the next batch's before it is read again (_batch is None)",
+    "pyop/derivation/channel_assembler.py:next_data:73a872b2:`or` -> `and`":
+        "unreachable: the loop ends only on the closing frame of an in-order channel, so it is ready",
+    "pyop/derivation/data_source.py:recover_sender:c9aa9ab5:`==` -> `!=` (comparison 0)":
+        "unreachable guard: an unprotected legacy tx has v 27/28 by definition (SignedTx.protected)",
+    "pyop/protocol/l1_info.py:<module>:2e6826fe:constant 0 -> 1":
+        "default of a field only Bedrock-format infos leave unset; their encoding and JSON omit it",
 }
 """Mutant key -> why it is equivalent (not scored). Generated mutants are keyed as
 ``path:function:text-hash:description`` (printed by ``--list``)."""

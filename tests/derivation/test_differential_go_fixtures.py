@@ -1,5 +1,5 @@
 """Go-produced fixtures off the happy path (issue 8): Holocene activating mid-run, a misbehaving
-batcher, sequencing-window expiry, a blob base fee above 1.
+batcher, sequencing-window expiry.
 
 Each fixture in ``spec_vectors/derivation/differential/`` holds L2 blocks the Go op-node v1.19.6
 sequencer produced on a devnet (how: the README there and ``scripts/capture-fixtures.py``).
@@ -8,9 +8,7 @@ derived block must equal the Go block, and the drops and decisions pyop explains
 the ones the fixture is meant to exercise -- so a regenerated fixture that no longer triggers a
 rule fails here. Independently of the pipeline, it also checks from the raw JSON that the
 fixture contains what it claims (Holocene activation inside the range, inbox transactions from
-a wrong sender, a long gap without batches, deposit-only blocks, L1 headers with excess blob
-gas and the matching ``blobBaseFee`` in the L1-info deposits, computed here with EIP-4844's
-formula).
+a wrong sender, a long gap without batches, deposit-only blocks).
 
 Expected drop reasons are written from the specs (and, for the faults fixture, recorded per
 step in its manifest, ``pyop/devnet/batcher_faults/plans.py``), not taken from pyop's output.
@@ -39,10 +37,6 @@ from tests.conftest import SPEC_VECTORS
 
 DIR = SPEC_VECTORS / "derivation" / "differential"
 DEPOSIT_TX_TYPE = 0x7E
-# EIP-4844 / EIP-7691 (Prague) blob parameters, from the EIPs (not from pyop).
-GAS_PER_BLOB = 131072
-PRAGUE_UPDATE_FRACTION = 5_007_716
-CANCUN_UPDATE_FRACTION = 3_338_477
 
 
 def _b(h: str) -> bytes:
@@ -74,7 +68,6 @@ FIXTURES: dict[str, Expect] = {
     "go-devnet-window-expiry.json.gz": Expect(
         100, decisions=frozenset({"EMPTY_BATCH_GENERATED", "STAGE_SWAP", "BATCH_ACCEPTED"})
     ),
-    "go-devnet-blob-fee.json.gz": Expect(100, decisions=frozenset({"BATCH_ACCEPTED"})),
     # The faults fixture's drops come from its manifest (see test_faults_manifest_drops).
     "go-devnet-faults.json.gz": Expect(
         200, decisions=frozenset({"STAGE_SWAP", "EMPTY_BATCH_GENERATED", "SPAN_BATCH_ACCEPTED"})
@@ -225,55 +218,6 @@ def test_window_expiry_fixture_has_a_batcher_gap_and_deposit_only_blocks() -> No
     with_user = [n for n in derived if n not in only_deposits]
     assert len(only_deposits) >= sws and len(with_user) >= 30
     assert cfg["holocene_time"] > cfg["genesis"]["l2_time"]
-
-
-# --------------------------------------------------------------------------- blob base fee
-
-
-def fake_exponential(factor: int, numerator: int, denominator: int) -> int:
-    """EIP-4844 ``fake_exponential`` (written out here from the EIP, independently of pyop)."""
-    i, output, acc = 1, 0, factor * denominator
-    while acc > 0:
-        output += acc
-        acc = (acc * numerator) // (denominator * i)
-        i += 1
-    return output // denominator
-
-
-def _l1_info_blob_base_fee(calldata: bytes) -> int:
-    """``blobBaseFee`` of Ecotone/Isthmus/Jovian packed L1-info calldata: selector 4, base fee
-    scalar 4, blob base fee scalar 4, sequence number 8, time 8, number 8, base fee 32, blob
-    base fee 32 (ecotone/l1-attributes.md)."""
-    return int.from_bytes(calldata[68:100], "big")
-
-
-def test_blob_fee_fixture_has_excess_blob_gas_and_matching_l1_info() -> None:
-    """L1 headers with non-zero ``excessBlobGas`` and, in the Go L2 blocks, L1-info deposits
-    whose ``blobBaseFee`` is EIP-4844's fee of that excess with Prague's update fraction
-    (EIP-7691; the devnet L1 runs Prague) -- well above 1."""
-    name = "go-devnet-blob-fee.json.gz"
-    raw = _raw(name)
-    headers = {_b(b["header"]["hash"]): b["header"] for b in raw["l1Blocks"]}
-    excess = [_n(h.get("excessBlobGas", 0)) for h in headers.values()]
-    assert sum(x > 0 for x in excess) >= 30 and max(excess) >= 30 * GAS_PER_BLOB
-    blocks = _l2_blocks(name)
-    fees = []
-    for n in range(raw["l2CursorStart"] + 1, raw["l2CursorEnd"] + 1):
-        dep = rlp.decode(_b(blocks[n]["transactions"][0])[1:])
-        data = bytes(dep[7])
-        number = int.from_bytes(data[28:36], "big")
-        fee = _l1_info_blob_base_fee(data)
-        origin = next((h for h in headers.values() if _n(h["number"]) == number), None)
-        if origin is None:
-            continue
-        want = fake_exponential(1, _n(origin.get("excessBlobGas", 0)), PRAGUE_UPDATE_FRACTION)
-        assert fee == want, (n, number, fee, want)
-        fees.append(fee)
-    assert len(fees) >= 100
-    assert max(fees) >= 10, max(fees)
-    # The Cancun fraction would give other fees for the same excess: the fixture tells them apart.
-    top = max(excess)
-    assert fake_exponential(1, top, CANCUN_UPDATE_FRACTION) != fake_exponential(1, top, PRAGUE_UPDATE_FRACTION)
 
 
 # --------------------------------------------------------------------------- faults
