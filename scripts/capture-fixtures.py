@@ -10,7 +10,6 @@ root; needs the Go peers, ``scripts/build-peers.sh``; every process is stopped b
     .venv/bin/python scripts/capture-fixtures.py holocene -o spec_vectors/derivation/differential/go-devnet-holocene-activation.json.gz
     .venv/bin/python scripts/capture-fixtures.py faults   -o spec_vectors/derivation/differential/go-devnet-faults.json.gz
     .venv/bin/python scripts/capture-fixtures.py window   -o spec_vectors/derivation/differential/go-devnet-window-expiry.json.gz
-    .venv/bin/python scripts/capture-fixtures.py blobfee  -o spec_vectors/derivation/differential/go-devnet-blob-fee.json.gz
 
 Scenarios (L2 block time 2 s, L1 block time 2 s):
 
@@ -31,8 +30,9 @@ Scenarios (L2 block time 2 s, L1 block time 2 s):
   the window twice (before and after Holocene, with an L1 deposit during each outage), the Go
   op-node derives forced empty (deposit-only) blocks and reorgs its unsafe chain, then the
   batcher resumes (``admin_startBatcher``).
-- ``blobfee``: the default fork schedule (Holocene at genesis, Isthmus +180 s, Jovian +300 s),
-  the Go op-batcher posting blobs, and an L1 blob load (:mod:`pyop.devnet.blob_load`:
+- ``blobfee`` (no fixture made yet: anvil 1.7.1 keeps ``excessBlobGas`` at 0, and the scenario
+  stops with an error then): the default fork schedule (Holocene at genesis, Isthmus +180 s,
+  Jovian +300 s), the Go op-batcher posting blobs, and an L1 blob load (:mod:`pyop.devnet.blob_load`:
   4 txs of 2 blobs per L1 block to another address for ``--load-blocks`` L1 blocks), so the L1
   ``excessBlobGas`` climbs and falls and the L1-info ``blobBaseFee`` goes well above 1.
 
@@ -336,6 +336,11 @@ def scenario_blobfee(info: DevnetInfo, stack: Stack, args: argparse.Namespace,
         events.append(f"blob load stopped at L1 block {int(head['number'], 16)}: {load.sent} txs, "
                       f"excessBlobGas {int(head['excessBlobGas'], 16)}, errors {len(load.errors)}")  # fmt: skip
         log(events[-1])
+        if int(head["excessBlobGas"], 16) == 0:
+            # anvil 1.7.1 never raises excessBlobGas (see the differential README): a fixture
+            # from it would not exercise a blob base fee above 1, so make none.
+            raise RuntimeError("the L1 kept excessBlobGas at 0 under blob load above target: "
+                               "no blob-fee fixture can be made from this L1")  # fmt: skip
         end = int(heads(info)["unsafe_l2"]["number"]) + args.after
         wait_for(lambda: int(heads(info)["safe_l2"]["number"]) >= end, f"safe head {end}", 600, stack)
     finally:
