@@ -1,5 +1,5 @@
-"""Named fault steps for :class:`~pyop.devnet.batcher_faults.batcher.FaultyBatcher`, with the drop reasons
-each is meant to cause.
+"""Named fault steps for :class:`~pyop.devnet.batcher_faults.batcher.FaultyBatcher`, with the
+drop reasons each is meant to cause.
 
 A :class:`FaultStep` posts something wrong (or merely unusual) for the L2 blocks at the faulty
 batcher's cursor and leaves the cursor where the chain will continue from: after the step the
@@ -11,9 +11,10 @@ the L1 inclusion block's time, holocene/derivation.md); they are what a fixture 
 to show the fixture really exercises the rule. They are written from the specs (section named
 in each step), not from running pyop.
 
-Steps marked ``finding`` trigger a known pyop/op-node v1.19.6 divergence (the derivation audit's
-D-numbers): op-node drops what pyop accepts or the reverse, and the *content* of the next L2
-block differs, so a captured fixture fails ``pyop derive --check`` until the finding is fixed.
+Steps marked ``finding`` trigger a pyop/op-node v1.19.6 divergence the derivation audit found
+(its D-numbers; all fixed since): op-node dropped what pyop accepted or the reverse, so the
+*content* of the next L2 block differed and a captured fixture failed ``pyop derive --check``
+until the finding was fixed.
 """
 
 from __future__ import annotations
@@ -26,7 +27,6 @@ from dataclasses import dataclass, field, replace
 from eth_account import Account
 
 from pyop.codec.batch import SingularBatch
-from pyop.codec.compression import CompressionAlgo
 from pyop.codec.span_batch import SpanBatch, SpanBatchElement
 from pyop.devnet.batcher_faults.batcher import (
     FaultyBatcher,
@@ -40,8 +40,6 @@ from pyop.devnet.batcher_faults.batcher import (
 
 DUMMY_L2_KEY = "0x" + "7e" * 32
 """A TEST key signing L2 transactions that only ever appear in dropped batches."""
-
-
 DUMMY_TO = "0xdEDEDEDEdEdEdEDedEDeDedEdEdeDedEdEDedEdE"
 
 
@@ -610,7 +608,6 @@ def run_step(fb: FaultyBatcher, s: FaultStep, holocene: bool) -> StepRecord:
 __all__ = [
     "FINDING_STEPS",
     "STEPS",
-    "CompressionAlgo",
     "FaultStep",
     "StepRecord",
     "advance_to_block_with_txs",
