@@ -420,7 +420,7 @@ def _d6_bad_span_tx_type(fb: FaultyBatcher, holocene: bool) -> list[Posted]:
 def span_with_bad_tx_type(fb: FaultyBatcher, c: int, type_byte: int = 0x03) -> bytes:
     """A span batch for block ``c`` whose one tx entry has the type byte ``type_byte`` (0x03,
     a blob tx, which span batches cannot carry: delta/span-batches.md "tx_datas"). op-node
-    decodes it and fails when deriving the batch; pyop fails in decoding (audit D6)."""
+    decodes it and fails when deriving the batch; pyop failed in decoding before the D6 fix."""
     s = fb.span(c, c, txs={c: (dummy_l2_tx(fb.cfg.l2_chain_id, 3, dynamic_fee=True),)})
     raw = s.to_raw()
     datas = list(raw.txs.tx_datas)
