@@ -10,6 +10,7 @@ root; needs the Go peers, ``scripts/build-peers.sh``; every process is stopped b
     .venv/bin/python scripts/capture-fixtures.py holocene -o spec_vectors/derivation/differential/go-devnet-holocene-activation.json.gz
     .venv/bin/python scripts/capture-fixtures.py faults   -o spec_vectors/derivation/differential/go-devnet-faults.json.gz
     .venv/bin/python scripts/capture-fixtures.py window   -o spec_vectors/derivation/differential/go-devnet-window-expiry.json.gz
+    .venv/bin/python scripts/capture-fixtures.py blobfee  -o spec_vectors/derivation/differential/go-devnet-blob-fee.json.gz --after 60
 
 Scenarios (L2 block time 2 s, L1 block time 2 s):
 
@@ -30,9 +31,10 @@ Scenarios (L2 block time 2 s, L1 block time 2 s):
   the window twice (before and after Holocene, with an L1 deposit during each outage), the Go
   op-node derives forced empty (deposit-only) blocks and reorgs its unsafe chain, then the
   batcher resumes (``admin_startBatcher``).
-- ``blobfee`` (no fixture made yet: anvil 1.7.1 keeps ``excessBlobGas`` at 0, and the scenario
-  stops with an error then): the default fork schedule (Holocene at genesis, Isthmus +180 s,
-  Jovian +300 s), the Go op-batcher posting blobs, and an L1 blob load (:mod:`pyop.devnet.blob_load`:
+- ``blobfee``: an anvil L1 started from a genesis with ``excessBlobGas`` ``--excess-blob-gas``
+  (anvil 1.7.1 keeps it at 0 from its default genesis whatever the load), the default fork
+  schedule (Holocene at genesis, Isthmus +180 s, Jovian +300 s), the Go op-batcher posting
+  blobs, and an L1 blob load (:mod:`pyop.devnet.blob_load`:
   4 txs of 2 blobs per L1 block to another address for ``--load-blocks`` L1 blocks), so the L1
   ``excessBlobGas`` climbs and falls and the L1-info ``blobBaseFee`` goes well above 1.
 
@@ -62,12 +64,20 @@ sys.path.insert(0, str(REPO))
 
 from pyop.config import Fork  # noqa: E402
 from pyop.config.rollup import load_rollup_config  # noqa: E402
+from pyop.devnet.anvil import DEFAULT_L1_CHAIN_ID, anvil_argv, anvil_binary  # noqa: E402
 from pyop.devnet.batcher_faults.batcher import FaultyBatcher  # noqa: E402
 from pyop.devnet.batcher_faults.plans import FINDING_STEPS, STEPS, StepRecord, catch_up, run_step  # noqa: E402
 from pyop.devnet.blob_load import BlobLoad  # noqa: E402
 from pyop.devnet.keys import dev_key  # noqa: E402
+from pyop.devnet.l1_chain_config import l1_chain_config  # noqa: E402
 from pyop.devnet.l2_genesis import DEFAULT_FORK_OFFSETS  # noqa: E402
-from pyop.devnet.process import PidRegistry, start_process, wait_for_http  # noqa: E402
+from pyop.devnet.process import (  # noqa: E402
+    PidRegistry,
+    free_port,
+    start_process,
+    wait_for_http,
+    wait_for_rpc,
+)
 from pyop.devnet.rpc import RpcClient, RpcError, RpcTransportError  # noqa: E402
 from pyop.devnet.stack import (  # noqa: E402
     DevnetInfo,
@@ -146,6 +156,33 @@ def set_seq_window_size(info: DevnetInfo, sws: int) -> None:
     cfg.check()
     info.rollup_path.write_text(json.dumps(cfg.to_json(), indent=2) + "\n")
     log(f"rollup.json: seq_window_size {sws}")
+
+
+def start_l1_with_excess_blob_gas(directory: Path, excess: int, registry: PidRegistry) -> str:
+    """An anvil L1 (chain 900, Prague, 2 s blocks, as ``init_devnet`` starts it) from a genesis
+    whose ``excessBlobGas`` is ``excess``: anvil 1.7.1 started from its default genesis keeps
+    ``excessBlobGas`` at 0 under any blob load, but from a non-zero genesis value it accounts
+    blob usage (it grows under load above target and falls without). Returns its URL."""
+    directory.mkdir(parents=True, exist_ok=True)
+    alloc = {dev_key("dev", index=i).address: {"balance": hex(10_000 * 10**18)} for i in range(10)}
+    genesis = {
+        "config": l1_chain_config(DEFAULT_L1_CHAIN_ID, "prague"), "alloc": alloc,
+        "timestamp": hex(int(time.time())), "gasLimit": hex(30_000_000), "baseFeePerGas": hex(10**9),
+        "difficulty": "0x0", "excessBlobGas": hex(excess), "blobGasUsed": "0x0", "nonce": "0x0",
+        "extraData": "0x", "mixHash": "0x" + "00" * 32, "coinbase": "0x" + "00" * 20,
+        "number": "0x0", "parentHash": "0x" + "00" * 32,
+    }  # fmt: skip
+    path = directory / "l1-genesis.json"
+    path.write_text(json.dumps(genesis, indent=1) + "\n")
+    port = free_port("127.0.0.1")
+    argv = anvil_argv(anvil_binary(), host="127.0.0.1", port=port, chain_id=DEFAULT_L1_CHAIN_ID,
+                      block_time=2, slots_in_an_epoch=2, hardfork="prague")  # fmt: skip
+    proc = start_process("anvil", [*argv, "--init", str(path)], log_path=directory / "anvil.log",
+                         registry=registry)  # fmt: skip
+    url = f"http://127.0.0.1:{port}"
+    wait_for_rpc(url, timeout=30, process=proc)
+    log(f"L1: anvil pid {proc.pid} at {url} from a genesis with excessBlobGas {excess}")
+    return url
 
 
 def batcher_admin(info: DevnetInfo, method: str) -> None:
@@ -336,10 +373,10 @@ def scenario_blobfee(info: DevnetInfo, stack: Stack, args: argparse.Namespace,
         events.append(f"blob load stopped at L1 block {int(head['number'], 16)}: {load.sent} txs, "
                       f"excessBlobGas {int(head['excessBlobGas'], 16)}, errors {len(load.errors)}")  # fmt: skip
         log(events[-1])
-        if int(head["excessBlobGas"], 16) == 0:
-            # anvil 1.7.1 never raises excessBlobGas (see the differential README): a fixture
-            # from it would not exercise a blob base fee above 1, so make none.
-            raise RuntimeError("the L1 kept excessBlobGas at 0 under blob load above target: "
+        if int(head["excessBlobGas"], 16) <= args.excess_blob_gas:
+            # The load must have raised the excess (else the L1 does not account blob usage and
+            # the fixture would not show a moving blob base fee): make no fixture.
+            raise RuntimeError("the L1 did not raise excessBlobGas under blob load above target: "
                                "no blob-fee fixture can be made from this L1")  # fmt: skip
         end = int(heads(info)["unsafe_l2"]["number"]) + args.after
         wait_for(lambda: int(heads(info)["safe_l2"]["number"]) >= end, f"safe head {end}", 600, stack)
@@ -406,6 +443,7 @@ def run(args: argparse.Namespace) -> int:
     if args.scenario in ("faults", "window"):
         sws = args.seq_window
     registry = PidRegistry(directory)
+    l1_registry: PidRegistry | None = None
     events: list[str] = []
     extra: dict[str, Any] = {}
     t0 = time.monotonic()
@@ -413,7 +451,13 @@ def run(args: argparse.Namespace) -> int:
     out.parent.mkdir(parents=True, exist_ok=True)
     results = []
     try:
-        info = init_devnet(directory, l2_block_time=L2_BLOCK_TIME, fork_offsets=offsets, log=log)
+        l1_url = None
+        if args.scenario == "blobfee":
+            l1dir = directory.with_name(directory.name + "-l1")
+            l1_registry = PidRegistry(l1dir)
+            l1_url = start_l1_with_excess_blob_gas(l1dir, args.excess_blob_gas, l1_registry)
+        info = init_devnet(directory, l1_url=l1_url, l2_block_time=L2_BLOCK_TIME, fork_offsets=offsets,
+                           log=log)  # fmt: skip
         if sws is not None:
             set_seq_window_size(info, sws)
         stack = start_stack(info, stack="go", batcher=False, proposer=False, log=log)
@@ -428,6 +472,8 @@ def run(args: argparse.Namespace) -> int:
     finally:
         if not args.keep:
             log(f"stopping: {registry.stop_all(sigint_timeout=20.0)}")
+            if l1_registry is not None:
+                log(f"stopping the L1: {l1_registry.stop_all(sigint_timeout=10.0)}")
     summary = {
         "scenario": args.scenario, "devnet": str(directory), "fixtures": results,
         "events": events, "forkTimes": info.fork_times, "l2GenesisTime": info.l2_genesis_time,
@@ -453,6 +499,8 @@ def main() -> int:
     p.add_argument("--seq-window", type=int, default=10, help="sequencing window (L1 blocks)")
     p.add_argument("--load-blocks", type=int, default=100, help="L1 blocks under blob load")
     p.add_argument("--blobs-per-tx", type=int, default=2, help="blob load: 8 blobs per L1 block in all")
+    p.add_argument("--excess-blob-gas", type=int, default=10_000_000,
+                   help="blobfee: the L1 genesis excessBlobGas (anvil needs a non-zero start)")  # fmt: skip
     args = p.parse_args()
     if args.holocene is None:
         args.holocene = {"holocene": 120, "faults": 300, "window": 200}.get(args.scenario, 0)
