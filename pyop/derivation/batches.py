@@ -27,12 +27,12 @@ from typing import Protocol
 from pyop.codec.batch import SingularBatch
 from pyop.codec.errors import CodecError
 from pyop.codec.span_batch import SpanBatch
-from pyop.codec.tx import SET_CODE_TX_TYPE
+from pyop.codec.tx import DEPOSIT_TX_TYPE, POST_EXEC_TX_TYPE, SET_CODE_TX_TYPE
 from pyop.config import RollupConfig
 from pyop.derivation.drops import Drop, DropReason, Number
 from pyop.derivation.errors import TemporaryError
 from pyop.derivation.interfaces import NotFound
-from pyop.derivation.types import DEPOSIT_TX_TYPE_BYTE, POST_EXEC_TX_TYPE_BYTE, Batch
+from pyop.derivation.types import Batch
 from pyop.primitives import ExecutionPayload, L1BlockRef, L2BlockRef, to_hex
 from pyop.protocol.l1_info import L1InfoError, decode_l1_info_tx, l1_info_format_at
 
@@ -99,7 +99,7 @@ def check_batch_txs(
         if len(tx) == 0:
             return _drop(DropReason.EMPTY_BATCH_TXS, f"transaction {i} is empty", inclusion,
                          tx_index=i, timestamp=timestamp)  # fmt: skip
-        if tx[0] == DEPOSIT_TX_TYPE_BYTE:
+        if tx[0] == DEPOSIT_TX_TYPE:
             return _drop(DropReason.DEPOSIT_TX_IN_BATCH, f"transaction {i} is a deposit (0x7e)",
                          inclusion, tx_index=i, timestamp=timestamp)  # fmt: skip
         if tx[0] == SET_CODE_TX_TYPE and not cfg.is_isthmus(timestamp):  # [New in Isthmus]
@@ -108,7 +108,7 @@ def check_batch_txs(
                          inclusion, tx_index=i, timestamp=timestamp,
                          isthmus_time=str(cfg.isthmus_time))  # fmt: skip
         # [New in Lagoon] PostExec txs only with Sequencer-Defined Metering (op-node IsSDM).
-        if tx[0] == POST_EXEC_TX_TYPE_BYTE and not cfg.is_sdm(timestamp):
+        if tx[0] == POST_EXEC_TX_TYPE and not cfg.is_sdm(timestamp):
             return _drop(DropReason.POST_EXEC_TX_BEFORE_SDM,
                          f"transaction {i} is a PostExec (0x7d) tx, SDM (Lagoon) not active at "
                          f"{timestamp}", inclusion, tx_index=i, timestamp=timestamp,
@@ -342,7 +342,7 @@ def check_span_batch_overlap(
             return _undecided(f"cannot fetch L2 payload {num}: {e}", number=num)
         safe_txs = payload.transactions
         batch_txs = batch.batches[i].transactions
-        deposits = sum(1 for t in safe_txs if t[:1] == bytes([DEPOSIT_TX_TYPE_BYTE]))
+        deposits = sum(1 for t in safe_txs if t[:1] == bytes([DEPOSIT_TX_TYPE]))
         if len(safe_txs) - deposits != len(batch_txs):
             return _drop(DropReason.OVERLAP_TX_COUNT_MISMATCH,
                          f"L2 block {num} has {len(safe_txs) - deposits} non-deposit txs, "

@@ -14,14 +14,11 @@ from dataclasses import dataclass, replace
 
 from pyop.codec.batch import SingularBatch
 from pyop.codec.span_batch import SpanBatch
+from pyop.codec.tx import DEPOSIT_TX_TYPE
 from pyop.primitives import BlockID, L1BlockRef, L2BlockRef, PayloadAttributes
 
 Batch = SingularBatch | SpanBatch
 
-DEPOSIT_TX_TYPE_BYTE = 0x7E
-#: op-geth ``types.PostExecTxType``: the Sequencer-Defined Metering tx, allowed in batches only
-#: from Lagoon (op-node ``checkSequencerTxData``).
-POST_EXEC_TX_TYPE_BYTE = 0x7D
 
 
 @dataclass(frozen=True, slots=True)
@@ -49,7 +46,7 @@ class AttributesWithParent:
     def deposit_only(self) -> AttributesWithParent:
         """The same attributes with only the deposit transactions (type ``0x7E``) kept."""
         a = self.attributes
-        txs = tuple(t for t in a.transactions if t[:1] == bytes([DEPOSIT_TX_TYPE_BYTE]))
+        txs = tuple(t for t in a.transactions if t[:1] == bytes([DEPOSIT_TX_TYPE]))
         # op-node ``AttributesWithParent.WithDepositsOnly``: a copy with only the deposits; the
         # other fields, ``concluding`` included, are those of the replaced attributes.
         return replace(self, attributes=replace(a, transactions=txs), deposits_only=True)
