@@ -257,7 +257,21 @@ def _func_spans(tree: ast.AST, name: str) -> list[tuple[int, int]]:
             if isinstance(n, ast.FunctionDef | ast.AsyncFunctionDef) and n.name == name]  # fmt: skip
 
 
+OLD_LOCATIONS: dict[str, Pattern] = {
+    "M8": Pattern("pyop/protocol/l1_info.py", "BLOB_BASE_FEE_UPDATE_FRACTION_PRAGUE = 5_007_716",
+                  "BLOB_BASE_FEE_UPDATE_FRACTION_PRAGUE = 5_007_717"),
+    "M9": Pattern("pyop/protocol/l1_info.py", "BLOB_BASE_FEE_UPDATE_FRACTION_CANCUN = 3_338_477",
+                  "BLOB_BASE_FEE_UPDATE_FRACTION_CANCUN = 3_338_478"),
+}  # fmt: skip
+"""Where an audit mutant's code lived before it moved (for ``--rev`` of an older revision):
+tried when the pattern's file does not exist there."""
+
+
 def audit_mutant(mid: str, desc: str, p: Pattern) -> Mutant:
+    if not (SRC[0] / p.file).is_file():
+        if mid in OLD_LOCATIONS:
+            return audit_mutant(mid, desc, OLD_LOCATIONS.pop(mid))
+        return Mutant(mid, p.file, 0, p.func, desc, mid, status="stale", note=f"no file {p.file}")
     src = (SRC[0] / p.file).read_text()
     lines = src.splitlines(keepends=True)
     spans = [(1, len(lines))]
@@ -548,7 +562,7 @@ def main() -> int:
         for mid, (desc, pat) in AUDIT.items():
             mutants.append(audit_mutant(mid, desc, pat))
     if args.generated:
-        sites = {(AUDIT[m.id][1].file, m.line) for m in mutants if m.line}
+        sites = {(m.file, m.line) for m in mutants if m.line}
         gen = generated_mutants(sites)
         print(f"{len(gen)} generated mutation sites in {', '.join(TARGETS)}", flush=True)
         if 0 < args.generated < len(gen):

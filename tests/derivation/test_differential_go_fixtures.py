@@ -1,5 +1,5 @@
 """Go-produced fixtures off the happy path (issue 8): Holocene activating mid-run, a misbehaving
-batcher, sequencing-window expiry.
+batcher, sequencing-window expiry, L1 blocks with non-zero excess blob gas.
 
 Each fixture in ``spec_vectors/derivation/differential/`` holds L2 blocks the Go op-node v1.19.6
 sequencer produced on a devnet (how: the README there and ``scripts/capture-fixtures.py``).
@@ -67,6 +67,16 @@ FIXTURES: dict[str, Expect] = {
     # the window of the epoch expired), before and after Holocene.
     "go-devnet-window-expiry.json.gz": Expect(
         100, decisions=frozenset({"EMPTY_BATCH_GENERATED", "STAGE_SWAP", "BATCH_ACCEPTED"})
+    ),
+    # L1 excessBlobGas 10M -> 42M -> 0 under an L1 blob load: the L1-info blobBaseFee moves
+    # between 1 and 4649 wei (checked against EIP-4844's formula in
+    # test_blob_fee_fixture_l1_info_fees_follow_the_l1_excess_blob_gas). The blob congestion
+    # held the Go batcher's blob txs back past the window: the Go op-node forced empty blocks
+    # and the late batches were dropped (holocene/derivation.md "Batch Queue").
+    "go-devnet-blob-fee.json.gz": Expect(
+        150,
+        drops=frozenset({"PAST_BATCH"}),
+        decisions=frozenset({"BATCH_ACCEPTED", "EMPTY_BATCH_GENERATED"}),
     ),
     # The faults fixture's drops come from its manifest (see test_faults_manifest_drops).
     "go-devnet-faults.json.gz": Expect(
@@ -285,3 +295,50 @@ def test_faults_fixture_has_a_wrong_sender_and_the_holocene_swap() -> None:
     posted = [p for s in _manifest()["steps"] for p in s["posted"]]
     senders = {p["sender"].lower() for p in posted}
     assert len(senders) >= 2
+
+
+# --------------------------------------------------------------------------- blob fee
+
+BLOB_FEE = "go-devnet-blob-fee.json.gz"
+MIN_BLOB_BASE_FEE = 1  # EIP-4844 MIN_BASE_FEE_PER_BLOB_GAS
+# L1-info calldata (ecotone/isthmus/jovian l1-attributes.md, all three share the prefix):
+# selector 4, baseFeeScalar 4, blobBaseFeeScalar 4, sequenceNumber 8, timestamp 8, number 8,
+# basefee 32, blobBaseFee 32.
+L1_INFO_NUMBER = slice(28, 36)
+L1_INFO_BLOB_BASE_FEE = slice(68, 100)
+
+
+def _fake_exponential(factor: int, numerator: int, denominator: int) -> int:
+    """EIP-4844 ``fake_exponential``, written from the EIP's text (not pyop's)."""
+    i, output, accum = 1, 0, factor * denominator
+    while accum > 0:
+        output += accum
+        accum = (accum * numerator) // (denominator * i)
+        i += 1
+    return output // denominator
+
+
+def test_blob_fee_fixture_l1_info_fees_follow_the_l1_excess_blob_gas() -> None:
+    """The Go op-node's L1-info deposits carry ``blobBaseFee`` = EIP-4844's
+    ``fake_exponential(1, excessBlobGas, fraction)`` of their L1 origin, with the fraction of the
+    L1 chain config the fixture carries (EIP-7691 Prague: 5,007,716), and the fixture covers
+    a real range of them: the excess climbs above 40M and falls back to 0, the fee takes more
+    than 50 values up to more than 4000 wei. (``--check`` then shows pyop derives the same.)"""
+    raw = _raw(BLOB_FEE)
+    l1 = {_n(b["header"]["number"]): b["header"] for b in raw["l1Blocks"]}
+    excess = [_n(h["excessBlobGas"]) for h in l1.values()]
+    assert max(excess) > 40_000_000 and excess[-1] == 0 and sum(e > 0 for e in excess) > 100
+    schedule = raw["pyopL1ChainConfig"]["blobSchedule"]["prague"]
+    assert schedule["baseFeeUpdateFraction"] == 5_007_716  # EIP-7691
+    fees = []
+    for n, block in sorted(_l2_blocks(BLOB_FEE).items()):
+        if n <= raw["l2CursorStart"]:
+            continue
+        info = rlp.decode(_b(block["transactions"][0])[1:])[7]
+        origin = int.from_bytes(info[L1_INFO_NUMBER], "big")
+        fee = int.from_bytes(info[L1_INFO_BLOB_BASE_FEE], "big")
+        if origin in l1:
+            want = _fake_exponential(MIN_BLOB_BASE_FEE, _n(l1[origin]["excessBlobGas"]), 5_007_716)
+            assert fee == want, (n, origin, fee, want)
+        fees.append(fee)
+    assert len(fees) >= 150 and len(set(fees)) > 50 and max(fees) > 4000 and min(fees) == 1

@@ -37,8 +37,8 @@ from pyop.codec.channel_out import compress_batches
 from pyop.codec.compression import CompressionAlgo
 from pyop.codec.frame import CHANNEL_ID_LENGTH, FRAME_OVERHEAD, Frame
 from pyop.codec.span_batch import SpanBatch
+from pyop.codec.tx import DEPOSIT_TX_TYPE
 from pyop.config.rollup import RollupConfig, load_rollup_config
-from pyop.derivation.types import DEPOSIT_TX_TYPE_BYTE
 from pyop.devnet.rpc import RpcClient, RpcError, RpcTransportError
 from pyop.primitives import ExecutionPayload, PyopError, hex_to_int, to_hex
 from pyop.protocol.l1_info import L1BlockInfo, decode_l1_info_tx
@@ -128,7 +128,7 @@ def batcher_calldata(frames: Sequence[Frame]) -> bytes:
 def non_deposit_txs(p: ExecutionPayload) -> tuple[bytes, ...]:
     """The transactions a batch carries for an L2 block: all but the deposits (derivation.md
     "Batch Format": deposits come from L1, not from batches)."""
-    return tuple(t for t in p.transactions if not (t and t[0] == DEPOSIT_TX_TYPE_BYTE))
+    return tuple(t for t in p.transactions if not (t and t[0] == DEPOSIT_TX_TYPE))
 
 
 def l1_info_of(p: ExecutionPayload) -> L1BlockInfo:
