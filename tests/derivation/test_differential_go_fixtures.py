@@ -89,6 +89,16 @@ FINDINGS = {
     "go-devnet-faults-d7_setcode_batcher_tx.json.gz": "D7",
     "go-devnet-faults-d9_post_exec_tx.json.gz": "D9",
 }
+FINDING_DROPS = {
+    # op-node checkSpanBatchHolocene -> checkSpanBatchOverlap: the overlapped block's txs differ.
+    "D4": "OVERLAP_TX_MISMATCH",
+    # op-node decodes the span (tx type byte unchecked) and fails in GetSingularBatches.
+    "D6": "SPAN_BATCH_DERIVE_ERROR",
+    # op-node isValidBatchTx: a type-4 (SetCode) L1 tx is not a batcher tx.
+    "D7": "BATCHER_TX_TYPE_NOT_ALLOWED",
+    # op-node checkSequencerTxData: PostExec (0x7D) before its fork is dropped.
+    "D9": "POST_EXEC_TX_BEFORE_SDM",
+}
 MANIFEST = DIR / "go-devnet-faults.manifest.json"
 
 
@@ -178,6 +188,7 @@ def test_finding_fixture_matches_go(name: str) -> None:
     d = _derive(name)
     assert d.result.mismatched == 0, f"{FINDINGS[name]}: {_mismatch_detail(d)}"
     assert d.result.ok, f"{FINDINGS[name]}: {_mismatch_detail(d)}"
+    assert d.drops[FINDING_DROPS[FINDINGS[name]]] >= 1, dict(d.drops)
 
 
 # --------------------------------------------------------------------------- holocene activation
