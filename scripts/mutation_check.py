@@ -226,6 +226,8 @@ EQUIVALENT: dict[str, str] = {
         "unreachable: the loop ends only on the closing frame of an in-order channel, so it is ready",
     "pyop/derivation/data_source.py:recover_sender:c9aa9ab5:`==` -> `!=` (comparison 0)":
         "unreachable guard: an unprotected legacy tx has v 27/28 by definition (SignedTx.protected)",
+    "pyop/derivation/batch_stage.py:next_batch:d28d4de5:`is not` -> `is` (comparison 0)":
+        "_update_origins (called first) sets stage_origin to prev.origin: both branches are prev.origin",
     "pyop/protocol/l1_info.py:<module>:2e6826fe:constant 0 -> 1":
         "default of a field only Bedrock-format infos leave unset; their encoding and JSON omit it",
 }

@@ -23,6 +23,7 @@ from pyop.derivation.data_source import SECP256K1_N, SenderError, recover_sender
 from pyop.derivation.drops import DropReason, Explainer
 from pyop.derivation.errors import CriticalError, ResetError
 from pyop.primitives import L2BlockRef
+from pyop.protocol.l1_types import Receipt
 from pyop.sources.memory import MemoryL2Source
 from tests.derivation.deriv_fakes import (
     GENESIS_TIME,
@@ -147,3 +148,171 @@ def test_derive_range_resets_to_the_given_safe_head_by_default() -> None:
     again = list(derive_range(p, b.l2[4].ref, ex, until_l2_number=8))
     assert [a.parent.number + 1 for a in again] == [5, 6, 7, 8]
     assert [a.attributes for a in again] == [a.attributes for a in first[4:8]]
+
+
+# ------------------------------------------------------------------ survivors of the merged run
+
+
+@pytest.mark.parametrize("field_name", ["r", "s"])
+def test_sender_signature_value_zero_is_out_of_range(field_name: str) -> None:
+    """go-ethereum ``ValidateSignatureValues``: ``r`` and ``s`` must be strictly positive; a
+    zero is refused before recovery (not left to the curve library). Kills: ``0 < r`` /
+    ``0 < s`` relaxed to ``<=``."""
+    tx = decode_signed_tx(_signed_inbox_tx())
+    with pytest.raises(SenderError, match="out of range"):
+        recover_sender(replace(tx, r=0) if field_name == "r" else replace(tx, s=0), 900)
+
+
+def test_span_prefix_epoch_advance_with_exactly_two_l1_blocks_is_decided() -> None:
+    """span-batches.md: a span batch whose first block advances the epoch uses the next
+    buffered L1 block as its origin; with exactly two buffered L1 blocks that block is known,
+    so the prefix check decides (op-node ``checkSpanBatchPrefix``: ``len(l1Blocks) < 2`` is
+    undecided). Kills: ``< 2`` -> ``<= 2``."""
+    cfg = make_cfg(all_until="holocene")
+    safe = l2(10, l1(2), t=G + 34)  # L1 origin 2 (time G+24); L1 block 3 at G+36
+    span = _span(safe, [(3, G + 36), (3, G + 38)], l1(3).hash)
+    v, _ = check_span_batch_prefix(cfg, [l1(2), l1(3)], safe, span, l1(3), FakeL2())
+    assert v.validity is BatchValidity.ACCEPT, v
+
+
+def test_payload_l1_origin_of_genesis_and_of_a_block_without_txs() -> None:
+    """op-node ``PayloadToBlockRef``: the genesis block's L1 origin is the rollup's genesis L1
+    block (it has no L1-info deposit); any other block without transactions is an error
+    ("missing L1 info deposit tx"), typed, not an IndexError. Kills: either guard disabled."""
+    from pyop.derivation.batches import payload_l1_origin_number
+    from pyop.protocol.l1_info import L1InfoError
+
+    cfg = make_cfg(all_until="holocene")
+    genesis = replace(_empty_payload(), block_number=cfg.genesis.l2.number, transactions=())
+    assert payload_l1_origin_number(cfg, genesis) == cfg.genesis.l1.number
+    with pytest.raises(L1InfoError):
+        payload_l1_origin_number(cfg, replace(genesis, block_number=cfg.genesis.l2.number + 1))
+
+
+def _empty_payload():  # type: ignore[no-untyped-def]
+    from pyop.primitives import ExecutionPayload
+
+    return ExecutionPayload(
+        parent_hash=h("p"), fee_recipient=bytes(20), state_root=h("s"), receipts_root=h("r"),
+        logs_bloom=bytes(256), prev_randao=h("x"), block_number=0, gas_limit=30_000_000, gas_used=0,
+        timestamp=G, extra_data=b"", base_fee_per_gas=1, block_hash=h("b"), transactions=(),
+    )  # fmt: skip
+
+
+def test_channel_assembler_with_a_ready_channel_is_critical() -> None:
+    """op-node ``ChannelAssembler.NextData``: a ready channel still staged at entry is an
+    invariant violation ("unexpected ready channel"), a CriticalError. Kills: that guard
+    disabled."""
+    from pyop.codec.channel import Channel
+    from pyop.derivation.channel_assembler import ChannelAssembler
+    from tests.derivation.deriv_fakes import FifoFrames, frame
+
+    cfg = make_cfg(all_until="holocene")
+    ca = ChannelAssembler(cfg, FifoFrames(l1(1), []), Explainer())
+    ch = Channel(b"\x01" * 16, l1(1), require_in_order=True)
+    assert ch.add_frame(frame(b"\x01" * 16, 0, True, b"a"), l1(1)) is None and ch.is_ready()
+    ca.channel = ch
+    with pytest.raises(CriticalError, match="ready channel"):
+        ca.next_data()
+
+
+@pytest.mark.parametrize("field_name", ["r", "s"])
+def test_sender_signature_value_one_is_in_range(field_name: str) -> None:
+    """go-ethereum ``ValidateSignatureValues``: 1 is a valid ``r`` / ``s`` (the bound is
+    ``0 <``); such a tx fails, if at all, in recovery, not in the range check. Kills: the lower
+    bound raised to 1."""
+    tx = decode_signed_tx(_signed_inbox_tx())
+    try:
+        recover_sender(replace(tx, r=1) if field_name == "r" else replace(tx, s=1), 900)
+    except SenderError as e:
+        assert "out of range" not in str(e)
+
+
+def test_altda_challenge_origin_block_is_not_read_again() -> None:
+    """op-alt-da ``DA.AdvanceChallengeOrigin``: a block at or below the challenge origin was
+    already processed ("bn <= d.origin.Number: return nil"), so its receipts are not fetched
+    again. Kills: ``<=`` -> ``<`` in the first check."""
+    from tests.derivation.test_deriv_altda import RefL1, go_receipts, manager
+
+    class CountingL1(RefL1):
+        def __init__(self, head: int) -> None:
+            super().__init__(head)
+            self.receipt_reads: list[bytes] = []
+
+        def receipts_by_hash(self, h: bytes) -> list[Receipt]:
+            self.receipt_reads.append(h)
+            return super().receipts_by_hash(h)
+
+    m = manager(90, 90)
+    src = CountingL1(1000)
+    src.receipts[RefL1.ref(19).hash] = go_receipts()
+    m.advance_challenge_origin(src, RefL1.ref(19).id())  # type: ignore[arg-type]
+    assert len(src.receipt_reads) == 1
+    m.advance_challenge_origin(src, RefL1.ref(19).id())  # type: ignore[arg-type]
+    m.advance_challenge_origin(src, RefL1.ref(18).id())  # type: ignore[arg-type]
+    assert len(src.receipt_reads) == 1
+
+
+def test_altda_finalized_head_follows_each_new_l1_finality_signal() -> None:
+    """op-alt-da ``updateFinalizedFromL1``: with nothing tracked the DA finalized head is the L1
+    block ``challenge_window`` below the latest L1 finalized block; it is reused only when that
+    number did not change. Kills: the cache condition's ``and`` -> ``or`` (any earlier head
+    counted as current, so the head would never move again)."""
+    from tests.derivation.test_deriv_altda import RefL1, manager
+
+    m = manager(6, 6)
+    src = RefL1(1000)
+    m.finalize(RefL1.ref(100))
+    m.advance_l1_origin(src, RefL1.ref(101).id())  # type: ignore[arg-type]
+    assert m.finalized_head == RefL1.ref(94)
+    m.finalize(RefL1.ref(110))
+    m.advance_l1_origin(src, RefL1.ref(102).id())  # type: ignore[arg-type]
+    assert m.finalized_head == RefL1.ref(104)
+    calls = len(src.by_number_calls)
+    m.advance_l1_origin(src, RefL1.ref(103).id())  # type: ignore[arg-type]
+    assert m.finalized_head == RefL1.ref(104) and len(src.by_number_calls) == calls
+
+
+def test_undecodable_l1_tx_carries_no_blobs_for_the_blob_index(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Blob indices count the blobs of every earlier transaction of the L1 block (op-node
+    ``dataAndHashesFromTxs``: ``blobIndex += len(tx.BlobHashes())``); a transaction pyop cannot
+    decode (reported as UNDECODABLE_TX) has none, so the batcher's first blob after it is index
+    0. Kills: the undecodable tx counted as one blob."""
+    from pyop.codec.blob import encode_blob
+    from pyop.codec.tx import BLOB_TX_TYPE, make_signed_tx
+    from pyop.derivation.data_source import BlobDataSource
+    from pyop.derivation.interfaces import IndexedBlobHash
+    from tests.derivation.test_deriv_data_source import ADDR, CFG, FakeBlobs, FakeL1, drain
+
+    _, blob_tx = make_signed_tx(BLOB_TX_TYPE, chain_id=900, nonce=0, gas=1, to=INBOX, value=0, data=b"",
+                                v=0, r=1, s=1, max_priority_fee_per_gas=1, max_fee_per_gas=1,
+                                max_fee_per_blob_gas=1, blob_versioned_hashes=(h("b0"),))  # fmt: skip
+    monkeypatch.setattr("pyop.derivation.data_source.recover_sender", lambda tx, cid: ADDR)
+    blobs = FakeBlobs({0: encode_blob(b"\x00first")})
+    ex = Explainer()
+    src = BlobDataSource(CFG, FakeL1({l1(1).hash: [b"\x05garbage", blob_tx]}), blobs, l1(1), ADDR, ex)  # type: ignore[arg-type]
+    assert drain(src) == [b"\x00first"]
+    assert blobs.requests == [[IndexedBlobHash(0, h("b0"))]]
+    assert [d.reason for d in ex.drops] == [DropReason.UNDECODABLE_TX]
+
+
+@pytest.mark.parametrize("holocene", [False, True])
+def test_epoch_advanced_is_explained_once_per_epoch(holocene: bool) -> None:
+    """``--explain`` records EPOCH_ADVANCED when the batch queue's epoch moves on (op-node
+    ``BatchQueue.NextBatch`` drops ``l1Blocks`` up to the safe head's origin only when that
+    origin is *past* the first buffered block), once per epoch, in increasing order; a step
+    inside the same epoch records nothing. Kills: the ``>`` of that check relaxed to ``>=``
+    (an "advance" explained on every step)."""
+    from pyop.derivation.batch_queue import BatchQueue
+    from pyop.derivation.drops import DecisionKind
+    from tests.derivation.test_deriv_batch_stages import GENESIS, HOLO, PRE, run
+
+    ex = Explainer()
+    src = FifoBatches(l1(0))
+    cfg = HOLO if holocene else PRE
+    stage = BatchStage(cfg, src, FakeL2(), ex) if holocene else BatchQueue(cfg, src, FakeL2(), ex)
+    stage.reset(l1(0), SYSCFG)
+    out = run(stage, src, GENESIS, [l1(n) for n in range(1, 7)])
+    assert [b.epoch_num for b in out] == [0] * 5 + [1] * 6 + [2] * 6  # as in test_deriv_batch_stages
+    advanced = [d.numbers["epoch"] for d in ex.decisions if d.kind is DecisionKind.EPOCH_ADVANCED]
+    assert len(advanced) == len(set(advanced)) <= 3, advanced
