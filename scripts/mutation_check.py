@@ -228,6 +228,8 @@ EQUIVALENT: dict[str, str] = {
         "unreachable guard: an unprotected legacy tx has v 27/28 by definition (SignedTx.protected)",
     "pyop/derivation/batch_stage.py:next_batch:d28d4de5:`is not` -> `is` (comparison 0)":
         "_update_origins (called first) sets stage_origin to prev.origin: both branches are prev.origin",
+    "pyop/protocol/deposit_log.py:deposit_tx_from_log:296a375c:`>` -> `>=` (comparison 0)":
+        "a length of exactly 2**64-1 also fails `length > available` (no log has 2**64 bytes of data)",
     "pyop/protocol/l1_info.py:<module>:2e6826fe:constant 0 -> 1":
         "default of a field only Bedrock-format infos leave unset; their encoding and JSON omit it",
 }

@@ -4,6 +4,8 @@ values come from the specs and contract ABIs, not from pyop."""
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import pytest
 from eth_hash.auto import keccak
 
@@ -46,3 +48,56 @@ def test_nut_bundle_transaction_that_is_not_an_object_is_a_typed_error(entry: ob
     bundle = {"metadata": {"version": NUT_BUNDLE_VERSION}, "transactions": [entry]}
     with pytest.raises(NUTBundleError, match=r"transactions\[0\]: expected an object"):
         parse_nut_bundle("test", bundle)
+
+
+# ------------------------------------------------------------------ survivors of the merged run
+
+
+def test_challenge_status_log_needs_the_contract_and_the_event_topic() -> None:
+    """op-alt-da ``fetchChallengeLogs``: a log counts only if it was emitted by the challenge
+    contract *and* its topic 0 is ``ChallengeStatusChanged(uint256,bytes,uint8)``. Kills:
+    ``and`` -> ``or``."""
+    from pyop.protocol.altda import is_challenge_status_log
+    from pyop.protocol.l1_types import Log
+
+    contract, other = b"\x97" * 20, b"\x11" * 20
+    topic = keccak(b"ChallengeStatusChanged(uint256,bytes,uint8)")
+    assert is_challenge_status_log(Log(contract, (topic, bytes(32)), b""), contract)
+    assert not is_challenge_status_log(Log(other, (topic, bytes(32)), b""), contract)
+    assert not is_challenge_status_log(Log(contract, (keccak(b"Other()"),), b""), contract)
+    assert not is_challenge_status_log(Log(contract, (), b""), contract)
+
+
+@pytest.mark.parametrize("name", ["mint", "value"])
+def test_deposit_opaque_data_refuses_amounts_above_uint256(name: str) -> None:
+    """deposits.md ``opaqueData``: mint and value are uint256; 2**256 is a typed
+    DepositLogError, not an OverflowError from ``to_bytes``. Kills: the bound's base 2 -> 3."""
+    from pyop.protocol.deposit_log import DepositLogError, encode_deposit_opaque_data
+    from pyop.protocol.deposits import DepositTx
+
+    ok = DepositTx(bytes(32), b"\x01" * 20, b"\x02" * 20, 2**256 - 1, 2**256 - 1, 2**64 - 1, False, b"")
+    assert len(encode_deposit_opaque_data(ok)) == 32 + 32 + 8 + 1
+    bad = DepositTx(bytes(32), b"\x01" * 20, b"\x02" * 20, 0, 0, 21_000, False, b"")
+    bad = replace(bad, mint=2**256) if name == "mint" else replace(bad, value=2**256)
+    with pytest.raises(DepositLogError):
+        encode_deposit_opaque_data(bad)
+
+
+def test_deposit_tx_fields_at_their_full_width_decode() -> None:
+    """A deposit tx (deposits.md) with mint/value 2**256-1 and gas 2**64-1 -- the largest
+    values of their types -- decodes; one more bit is refused. Kills: ``bit_length() >
+    max_bits`` -> ``>=``."""
+    import rlp
+
+    from pyop.codec.errors import TxError
+    from pyop.protocol.deposits import decode_deposit_tx
+
+    def raw(mint: int, gas: int) -> bytes:
+        return b"\x7e" + rlp.encode([bytes(32), b"\x01" * 20, b"\x02" * 20, mint, mint, gas, 0, b""])
+
+    tx = decode_deposit_tx(raw(2**256 - 1, 2**64 - 1))
+    assert (tx.mint, tx.value, tx.gas) == (2**256 - 1, 2**256 - 1, 2**64 - 1)
+    with pytest.raises(TxError):
+        decode_deposit_tx(raw(2**256, 21_000))
+    with pytest.raises(TxError):
+        decode_deposit_tx(raw(1, 2**64))
