@@ -230,6 +230,8 @@ EQUIVALENT: dict[str, str] = {
         "_update_origins (called first) sets stage_origin to prev.origin: both branches are prev.origin",
     "pyop/protocol/deposit_log.py:deposit_tx_from_log:296a375c:`>` -> `>=` (comparison 0)":
         "a length of exactly 2**64-1 also fails `length > available` (no log has 2**64 bytes of data)",
+    "pyop/protocol/l1_types.py:<module>:e2cf6cda:constant 0 -> 1":
+        "Log.block_number is parsed from JSON but read by no code: its dataclass default is never observed",
     "pyop/protocol/l1_info.py:<module>:2e6826fe:constant 0 -> 1":
         "default of a field only Bedrock-format infos leave unset; their encoding and JSON omit it",
 }

@@ -101,3 +101,33 @@ def test_deposit_tx_fields_at_their_full_width_decode() -> None:
         decode_deposit_tx(raw(2**256, 21_000))
     with pytest.raises(TxError):
         decode_deposit_tx(raw(1, 2**64))
+
+
+def test_ecotone_l1_info_has_no_operator_fee_even_if_the_system_config_sets_one() -> None:
+    """isthmus/l1-attributes.md: the operator fee fields exist from Isthmus; an Ecotone-format
+    L1 block info carries none (op-node ``L1BlockInfo`` leaves them zero), whatever the
+    SystemConfig holds. Kills: the Ecotone
+    default of ``op_scalar`` / ``op_constant`` set to 1."""
+    from pyop.primitives import SystemConfig
+    from pyop.protocol.l1_info import L1OriginInfo, build_l1_block_info
+
+    params = (7).to_bytes(20, "big") + (5).to_bytes(4, "big") + (9).to_bytes(8, "big")
+    cfg = SystemConfig(b"\x11" * 20, bytes(32), b"\x01" + bytes(23) + (3).to_bytes(4, "big") + (4).to_bytes(4, "big"),
+                       30_000_000, operator_fee_params=params)  # fmt: skip
+    origin = L1OriginInfo(b"\x22" * 32, 10, 1_000, 7, 1)
+    info = build_l1_block_info(L1InfoFormat.ECOTONE, cfg, origin, 0)
+    assert (info.operator_fee_scalar, info.operator_fee_constant) == (0, 0)
+    isthmus = build_l1_block_info(L1InfoFormat.ISTHMUS, cfg, origin, 0)
+    assert (isthmus.operator_fee_scalar, isthmus.operator_fee_constant) == (5, 9)
+
+
+def test_nut_bundle_gas_limit_is_a_uint64() -> None:
+    """A NUT bundle's ``gasLimit`` is a uint64: 2**64-1 parses, 2**64 is refused. Kills:
+    ``< 1 << 64`` -> ``<=``."""
+    def bundle(gas: int) -> dict[str, object]:
+        tx = {"intent": "x", "from": "0x" + "11" * 20, "to": "0x" + "22" * 20, "data": "0x", "gasLimit": gas}
+        return {"metadata": {"version": NUT_BUNDLE_VERSION}, "transactions": [tx]}
+
+    assert parse_nut_bundle("test", bundle(2**64 - 1))
+    with pytest.raises(NUTBundleError, match="gasLimit"):
+        parse_nut_bundle("test", bundle(2**64))
