@@ -232,6 +232,8 @@ EQUIVALENT: dict[str, str] = {
         "a length of exactly 2**64-1 also fails `length > available` (no log has 2**64 bytes of data)",
     "pyop/protocol/l1_types.py:<module>:e2cf6cda:constant 0 -> 1":
         "Log.block_number is parsed from JSON but read by no code: its dataclass default is never observed",
+    "pyop/protocol/system_config.py:decode_config_update_log:f48bb1cb:constant 16 -> 17":
+        "uint(bits) checks 32 - bits // 8 padding bytes: 17 // 8 == 16 // 8, the same check",
     "pyop/protocol/l1_info.py:<module>:2e6826fe:constant 0 -> 1":
         "default of a field only Bedrock-format infos leave unset; their encoding and JSON omit it",
 }

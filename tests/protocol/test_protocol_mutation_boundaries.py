@@ -131,3 +131,17 @@ def test_nut_bundle_gas_limit_is_a_uint64() -> None:
     assert parse_nut_bundle("test", bundle(2**64 - 1))
     with pytest.raises(NUTBundleError, match="gasLimit"):
         parse_nut_bundle("test", bundle(2**64))
+
+
+@pytest.mark.parametrize("size", [0, 7, 9, 32])
+def test_eip1559_params_of_the_wrong_size_are_a_typed_error(size: int) -> None:
+    """holocene/system-config.md: ``eip1559Params`` is 8 bytes (denominator, elasticity as
+    uint32s); any other size is a SystemConfigError, not a silently misread value. Kills: the
+    length guard disabled."""
+    from pyop.primitives import SystemConfig
+    from pyop.protocol.system_config import SystemConfigError, eip1559_params
+
+    cfg = SystemConfig(b"\x11" * 20, bytes(32), bytes(32), 30_000_000, eip1559_params=b"\x00\x00\x00\x08" * 2)
+    assert tuple(eip1559_params(cfg)) == (8, 8)
+    with pytest.raises(SystemConfigError, match="8 bytes"):
+        eip1559_params(replace(cfg, eip1559_params=b"\x01" * size))
