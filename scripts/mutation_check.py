@@ -235,6 +235,24 @@ EQUIVALENT: dict[str, str] = {
         "Log.block_number is parsed from JSON but read by no code: its dataclass default is never observed",
     "pyop/protocol/system_config.py:decode_config_update_log:f48bb1cb:constant 16 -> 17":
         "uint(bits) checks 32 - bits // 8 padding bytes: 17 // 8 == 16 // 8, the same check",
+    "pyop/derivation/altda_manager.py:advance_challenge_origin:117babb7:guard `if ...: raise/return` disabled#1":
+        "the re-check after the unlocked receipt fetch only matters when two threads advance at once",
+    "pyop/derivation/batch_queue.py:_span_to_singulars:fc169a0c:guard `if ...: raise/return` disabled":
+        "dead code: _span_to_singulars is never called",
+    "pyop/derivation/batch_stage.py:next_batch:78e5ea2a:`is` -> `is not` (comparison 0)":
+        "unreachable under Holocene: check_singular_batch drops future batches (never FUTURE) and "
+        "is UNDECIDED only with < 2 L1 blocks, which next_batch already refused",
+    "pyop/derivation/batch_stage.py:_next_singular_batch_candidate:15d3c987:guard `if ...: raise/return` disabled":
+        "unreachable: the Holocene span prefix check drops a future span batch (never FUTURE)",
+    "pyop/derivation/batch_stage.py:_next_singular_batch_candidate:77f46cdd:`not x` -> `x`":
+        "a non-empty span is then popped one step later (NotEnoughData, then the same block); an "
+        "empty one is unreachable (SPAN_BATCH_NO_NEW_BLOCKS)",
+    "pyop/derivation/channel_assembler.py:flush_channel:8a2582ef:`>` -> `>=` (comparison 0)":
+        "a staged channel always holds its frame 0 (added when it is created): len >= 1",
+    "pyop/derivation/data_source.py:recover_sender:c9aa9ab5:guard `if ...: raise/return` disabled":
+        "unreachable guard: an unprotected legacy tx has v 27/28 by definition (SignedTx.protected)",
+    "pyop/protocol/altda.py:decode_resolved_input:aa1decad:`<` -> `<=` (comparison 0)":
+        "4 bytes of calldata then fail ABI decoding with the same AltDAFormatError",
     "pyop/protocol/l1_info.py:<module>:2e6826fe:constant 0 -> 1":
         "default of a field only Bedrock-format infos leave unset; their encoding and JSON omit it",
 }

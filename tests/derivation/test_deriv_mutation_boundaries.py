@@ -316,3 +316,58 @@ def test_epoch_advanced_is_explained_once_per_epoch(holocene: bool) -> None:
     assert [b.epoch_num for b in out] == [0] * 5 + [1] * 6 + [2] * 6  # as in test_deriv_batch_stages
     advanced = [d.numbers["epoch"] for d in ex.decisions if d.kind is DecisionKind.EPOCH_ADVANCED]
     assert len(advanced) == len(set(advanced)) <= 3, advanced
+
+
+# ------------------------------------------------------------------ survivors of a second sample (seed 9)
+
+
+def test_batch_queue_add_batch_without_an_l1_origin_is_critical() -> None:
+    """op-node ``BatchQueue.AddBatch``: "cannot add batch ... no origin was prepared" is a
+    critical error. Kills: that guard disabled."""
+    from pyop.derivation.batch_queue import BatchQueue
+
+    bq = BatchQueue(make_cfg(all_until="granite"), FifoBatches(l1(0)), FakeL2(), Explainer())
+    with pytest.raises(CriticalError, match="no L1 origin"):
+        bq.add_batch(_span(_parent(1), [(1, G + 42)], l1(1).hash), _parent(1))
+
+
+def test_span_prefix_epoch_advance_into_the_first_delta_l1_block_is_accepted() -> None:
+    """span-batches.md: a span batch is valid only if its L1 origin -- the *next* L1 block when
+    its first block advances the epoch -- is at or after Delta. A span whose first block moves
+    into the first Delta L1 block is accepted. Kills: the "advances the epoch" test
+    ``start_epoch == epoch + 1`` off by one (the pre-Delta epoch taken as its origin)."""
+    cfg = make_cfg(all_until="holocene", delta_time=l1(3).timestamp)
+    safe = l2(10, l1(2), t=G + 34)
+    span = _span(safe, [(3, G + 36), (3, G + 38)], l1(3).hash)
+    v, _ = check_span_batch_prefix(cfg, [l1(2), l1(3)], safe, span, l1(3), FakeL2())
+    assert v.validity is BatchValidity.ACCEPT, v
+
+
+def test_blob_data_without_a_blob_source_is_critical(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A batcher blob tx in an L1 block while no blob source (beacon) is configured cannot be
+    derived: a CriticalError naming the block, not an AttributeError. Kills: that guard
+    disabled."""
+    from pyop.codec.tx import BLOB_TX_TYPE, make_signed_tx
+    from pyop.derivation.data_source import BlobDataSource
+    from tests.derivation.test_deriv_data_source import ADDR, CFG, FakeL1, drain
+
+    _, blob_tx = make_signed_tx(BLOB_TX_TYPE, chain_id=900, nonce=0, gas=1, to=INBOX, value=0, data=b"",
+                                v=0, r=1, s=1, max_priority_fee_per_gas=1, max_fee_per_gas=1,
+                                max_fee_per_blob_gas=1, blob_versioned_hashes=(h("b0"),))  # fmt: skip
+    monkeypatch.setattr("pyop.derivation.data_source.recover_sender", lambda tx, cid: ADDR)
+    src = BlobDataSource(CFG, FakeL1({l1(1).hash: [blob_tx]}), None, l1(1), ADDR, Explainer())  # type: ignore[arg-type]
+    with pytest.raises(CriticalError, match="no blob source"):
+        drain(src)
+
+
+def test_data_source_at_exactly_the_ecotone_time_reads_blobs() -> None:
+    """ecotone/derivation.md: from the Ecotone timestamp on (``>=``) batcher data is read
+    from blobs and calldata; the L1 block at exactly that time uses the blob source. Kills:
+    ``>=`` -> ``>``."""
+    from pyop.derivation.data_source import BlobDataSource, CalldataSource, DataSourceFactory
+    from tests.derivation.test_deriv_data_source import FakeL1
+
+    cfg = make_cfg(all_until="holocene", ecotone_time=l1(2).timestamp)
+    f = DataSourceFactory(cfg, FakeL1({}), Explainer())  # type: ignore[arg-type]
+    assert isinstance(f.open_data(l1(2), INBOX), BlobDataSource)
+    assert isinstance(f.open_data(l1(1), INBOX), CalldataSource)
