@@ -145,3 +145,31 @@ def test_eip1559_params_of_the_wrong_size_are_a_typed_error(size: int) -> None:
     assert tuple(eip1559_params(cfg)) == (8, 8)
     with pytest.raises(SystemConfigError, match="8 bytes"):
         eip1559_params(replace(cfg, eip1559_params=b"\x01" * size))
+
+
+# ------------------------------------------------------------------ survivors of a second sample (seed 9)
+
+
+def test_deposit_opaque_data_refuses_gas_above_uint64() -> None:
+    """deposits.md ``opaqueData``: gas is a uint64; 2**64 is a typed DepositLogError. Kills:
+    ``_U64_MAX`` computed as 2**65 - 1."""
+    from pyop.protocol.deposit_log import DepositLogError, encode_deposit_opaque_data
+    from pyop.protocol.deposits import DepositTx
+
+    tx = DepositTx(bytes(32), b"\x01" * 20, b"\x02" * 20, 0, 0, 2**64, False, b"")
+    with pytest.raises(DepositLogError):
+        encode_deposit_opaque_data(tx)
+
+
+def test_deposit_tx_with_trailing_bytes_after_the_rlp_list_is_refused() -> None:
+    """A deposit tx is exactly ``0x7E ++ rlp(list)`` (EIP-2718 typed envelope; op-geth decodes
+    it strictly): bytes after the list are an error. Kills: strict RLP decoding turned off."""
+    import rlp
+
+    from pyop.codec.errors import TxError
+    from pyop.protocol.deposits import decode_deposit_tx
+
+    raw = b"\x7e" + rlp.encode([bytes(32), b"\x01" * 20, b"\x02" * 20, 1, 1, 21_000, 0, b""])
+    assert decode_deposit_tx(raw).gas == 21_000
+    with pytest.raises(TxError):
+        decode_deposit_tx(raw + b"\x00")
