@@ -253,6 +253,8 @@ EQUIVALENT: dict[str, str] = {
         "unreachable guard: an unprotected legacy tx has v 27/28 by definition (SignedTx.protected)",
     "pyop/protocol/altda.py:decode_resolved_input:aa1decad:`<` -> `<=` (comparison 0)":
         "4 bytes of calldata then fail ABI decoding with the same AltDAFormatError",
+    "pyop/protocol/trie.py:_branch:08136743:constant 16 -> 17":
+        "int(c, 17) == int(c, 16) for every hex digit c",
     "pyop/protocol/l1_info.py:<module>:2e6826fe:constant 0 -> 1":
         "default of a field only Bedrock-format infos leave unset; their encoding and JSON omit it",
 }
