@@ -65,6 +65,15 @@ def _kept_vectors() -> list[Path]:
     return sorted(p for p in DEFAULT_OUT.rglob("*.json") if p.name != "KNOWN.json")
 
 
+def test_real_vector_seeds_found() -> None:
+    """The mutation seeds (real vectors of spec_vectors/ and ../shared/vectors/) are found: a
+    loader that silently finds none would leave only the generators."""
+    from pyop.tools.difftest.seeds import load_seeds
+
+    counts = load_seeds().count()
+    assert all(n > 0 for n in counts.values()), counts
+
+
 def test_kept_vectors_exist() -> None:
     assert len(_kept_vectors()) >= 1  # a loader that finds none fails
 
@@ -164,4 +173,28 @@ def test_cli_summary_line_and_exit_status(tmp_path: Path) -> None:
     r = subprocess.run([sys.executable, "-m", "pyop.cli", "difftest", "frames", "--n", "300", "--out", str(tmp_path)],
                        capture_output=True, text=True)  # fmt: skip
     assert r.returncode == 0, r.stderr
-    assert r.stdout.splitlines()[0] == "frames: 300 inputs, 0 divergences (0 known)"
+    assert r.stdout.splitlines()[-1] == "frames: 300 inputs, 0 divergences (0 known)"  # the run ends with it
+
+
+@needs_go
+def test_cli_exits_one_on_an_unexplained_divergence(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                                    capsys: pytest.CaptureFixture[str]) -> None:  # fmt: skip
+    """`pyop difftest` stops at an unexplained divergence (here a pyop crash), writes it and
+    exits 1; the summary line counts it as unexplained (0 known)."""
+    from pyop.cli import main
+
+    base = REGISTRY["frames"]
+
+    class Crashing(base):  # type: ignore[misc, valid-type]
+        def pyop(self, inp: dict[str, Any]) -> Any:
+            if len(inp["data"]) > 20:
+                raise KeyError("boom")
+            return super().pyop(inp)
+
+    monkeypatch.setitem(REGISTRY, "frames", Crashing)
+    rc = main(["difftest", "frames", "--n", "300", "--seed", "3", "--pyop-fuzz", "0", "--out", str(tmp_path)])
+    out = capsys.readouterr().out.splitlines()
+    assert rc == 1
+    assert out[-1].startswith("frames: ") and out[-1].endswith(" inputs, 1 divergences (0 known)"), out[-1]
+    assert any("UNEXPLAINED" in ln for ln in out)
+    assert list((tmp_path / "frames").glob("new-*.json"))

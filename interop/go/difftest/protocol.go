@@ -183,13 +183,24 @@ func hAttributes(line []byte) (resp, error) {
 	for _, b := range in.L1Blocks {
 		blocks[b.Hash] = b
 	}
-	ab := derive.NewFetchingAttributesBuilder(cfg, l1cc, nil, fakeL1{blocks}, fakeSysCfg{in.Parent.Hash, in.SysCfg})
+	var deps derive.DependencySet
+	if cfg.LagoonTime != nil {
+		// op-node requires a dependency set once Lagoon is scheduled; pyop models a chain on
+		// its own (its dependency set is the chain itself, so no interop wrapper deposits).
+		deps = singleChain{eth.ChainIDFromBig(cfg.L2ChainID)}
+	}
+	ab := derive.NewFetchingAttributesBuilder(cfg, l1cc, deps, fakeL1{blocks}, fakeSysCfg{in.Parent.Hash, in.SysCfg})
 	attrs, err := ab.PreparePayloadAttributes(ctx, in.Parent, in.Epoch)
 	if err != nil {
 		return errResp(errClass(err), err), nil
 	}
 	return resp{V: M{"attributes": attributesJSON(attrs)}}, nil
 }
+
+// singleChain is the dependency set of a chain that interoperates with no other chain.
+type singleChain struct{ id eth.ChainID }
+
+func (s singleChain) Chains() []eth.ChainID { return []eth.ChainID{s.id} }
 
 func attributesJSON(a *eth.PayloadAttributes) M {
 	out := M{

@@ -49,11 +49,13 @@ def main(args: argparse.Namespace) -> int:
                           pyop_fuzz=args.pyop_fuzz,
                           progress=lambda m: print(m, file=sys.stderr, flush=True))  # fmt: skip
         s = run_target(name, opts)
-        print(s.line(), flush=True)
+        # The target's figures, then its summary line last (`tail -1` of a one-target run).
+        print(f"{name}:", flush=True)
         for line in s.figures():
             print(line, flush=True)
         for p in s.written:
             print(f"  wrote {p}", flush=True)
+        print(s.line(), flush=True)
         if s.unexplained:
             status = 1
     return status

@@ -3,8 +3,8 @@
 Everything is drawn from one :class:`Rng` (a seeded ``random.Random``), so a run is reproduced
 by its seed and a single input by (seed, index). Integers favour the edges where decoders and
 rules differ: 0, 1, type limits and their neighbours, values next to fork times, windows and
-drift limits. Rollup configs put every fork boundary (Regolith ... Karst) near the timestamps
-the targets generate.
+drift limits. Rollup configs put every fork boundary (Regolith ... Karst, and Lagoon) near the
+timestamps the targets generate.
 """
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from typing import Any, TypeVar
 
 from pyop.config import RollupConfig
-from pyop.config.forks import MAINLINE_FORKS
+from pyop.config.forks import LAGOON_PREREQUISITE, MAINLINE_FORKS, Fork
 
 T = TypeVar("T")
 
@@ -139,6 +139,12 @@ def rand_config(rng: Rng, *, genesis_time: int | None = None) -> ConfigCase:
         if k in times:
             times[k] = max(times[k], prev)
             prev = times[k]
+    # Lagoon is outside op-node's fork order (Config.Check skips it); pyop requires Isthmus
+    # before it (LAGOON_PREREQUISITE): from Isthmus on, next to the last fork or at genesis.
+    pre = LAGOON_PREREQUISITE.json_key
+    if pre in times and rng.chance(0.4):
+        at = rng.pick([times[pre], max(times.values()), t])
+        times[Fork.LAGOON.json_key] = at + rng.pick([0, 0, block_time, 2 * block_time, 1])
     sc = rand_system_config(rng)
     obj: dict[str, Any] = {
         "genesis": {

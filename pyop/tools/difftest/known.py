@@ -173,23 +173,6 @@ def _n2(target: str, inp: dict[str, Any], py: Any, py_info: dict[str, Any], go: 
     return target == "attributes" and py == {"err": "untyped:L1InfoError"} and go == {"err": "critical"}
 
 
-@matcher("D14")
-def _d14(target: str, inp: dict[str, Any], py: Any, py_info: dict[str, Any], go: Any, go_info: dict[str, Any]) -> bool:
-    """L1-info calldata decoded by its selector (pyop) vs by the format of the L2 block's time
-    (op-node L1BlockInfoFromBytes): they differ exactly when the two formats differ."""
-    if target != "l1-info" or inp.get("mode") != "decode":
-        return False
-    from pyop.primitives import PyopError
-    from pyop.protocol.l1_info import l1_info_format_at, l1_info_format_of
-    from pyop.tools.difftest.targets._common import cfg_of
-
-    try:
-        by_selector = l1_info_format_of(bytes.fromhex(str(inp["data"])[2:]))
-    except PyopError:
-        return False
-    return by_selector is not l1_info_format_at(cfg_of(inp["cfg"]), int(inp["l2Time"]))
-
-
 @matcher("N4")
 def _n4(target: str, inp: dict[str, Any], py: Any, py_info: dict[str, Any], go: Any, go_info: dict[str, Any]) -> bool:
     """A zlib channel whose stream ends abruptly (cut mid-block or corrupt): op-node loses a

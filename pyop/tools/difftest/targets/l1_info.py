@@ -4,8 +4,9 @@ Transaction", ecotone/isthmus/jovian l1-attributes.md, pectra-blob-schedule/deri
 Mode ``encode``: pyop ``l1_origin_info`` + ``l1_info_deposit_tx`` vs op-node
 ``L1InfoDepositBytes`` for an L1 header, L1 chain config, SystemConfig, sequence number and L2
 time (the format follows the L2 time: each fork's format from the block after its activation);
-the calldata is decoded back on both sides. Mode ``decode``: pyop ``decode_l1_info`` vs
-op-node ``L1BlockInfoFromBytes`` on (mutated) real calldata. Values are every L1BlockInfo field
+the calldata is decoded back on both sides. Mode ``decode``: pyop ``decode_l1_info`` with the
+format the L2 time requires (``l1_info_format_at``) vs op-node ``L1BlockInfoFromBytes`` on
+(mutated) real calldata. Values are every L1BlockInfo field
 (zero when the format lacks it)."""
 
 from __future__ import annotations
@@ -15,7 +16,13 @@ from typing import Any
 
 from pyop.derivation.attributes import l1_origin_info
 from pyop.primitives import PyopError
-from pyop.protocol.l1_info import L1BlockInfo, decode_l1_info, encode_l1_info, l1_info_deposit_tx
+from pyop.protocol.l1_info import (
+    L1BlockInfo,
+    decode_l1_info,
+    encode_l1_info,
+    l1_info_deposit_tx,
+    l1_info_format_at,
+)
 from pyop.tools.difftest.canon import b, h, hexb
 from pyop.tools.difftest.gen import Rng, near_time, rand_system_config
 from pyop.tools.difftest.mutate import mutate
@@ -61,9 +68,12 @@ class L1Info(Target):
 
     def pyop(self, inp: Input) -> Result:
         cfg = cfg_of(inp["cfg"])
+        # The format the L2 block's time requires, as pyop's node decodes (op-node decodes by
+        # the time and validates the selector).
+        expected = l1_info_format_at(cfg, int(inp["l2Time"]))
         if inp["mode"] == "decode":
             try:
-                return {"info": info_json(decode_l1_info(hexb(inp["data"])))}, {}
+                return {"info": info_json(decode_l1_info(hexb(inp["data"]), expected))}, {}
             except PyopError as e:
                 return err("decode", e)
         header = _l1.l1_header(inp["l1"])
@@ -75,7 +85,7 @@ class L1Info(Target):
             return err("encode", e)
         out: dict[str, Any] = {"tx": b(raw)}
         try:
-            out["decoded"] = info_json(decode_l1_info(tx.data))
+            out["decoded"] = info_json(decode_l1_info(tx.data, expected))
         except PyopError:
             out["decoded"] = "err"
         return out, {}
