@@ -32,6 +32,7 @@ def _cmd_init(args: argparse.Namespace) -> int:
         fork_offsets=parse_fork_offsets(args.fork_offsets),
         altda=args.altda,
         port_base=args.port_base,
+        fault_proofs=args.fault_proofs,
     )
     print(f"L1      {info.l1_url}")
     print(f"L2 RPC  {info.l2_rpc_url} (after `pyop devnet up`)")
@@ -107,6 +108,9 @@ def add_devnet_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) 
                    help="seconds after L2 genesis per fork, e.g. isthmus=40,jovian=60 "
                    "(default: through Holocene at genesis, isthmus=180, jovian=300)")  # fmt: skip
     i.add_argument("--altda", action="store_true", help="alt-DA with generic commitments")
+    i.add_argument("--fault-proofs", action="store_true",
+                   help="OptimismPortal2 + DisputeGameFactory with a permissioned dispute game "
+                   "(short clocks) instead of the L2OutputOracle")  # fmt: skip
     i.add_argument("--port-base", type=int, metavar="N",
                    help="use ports N, N+1, ... (default: free ports)")  # fmt: skip
     i.set_defaults(func=_cmd_init)

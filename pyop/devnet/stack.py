@@ -35,6 +35,7 @@ Flags follow the OP Stack getting-started deployment (the issue's seed), bound t
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import os
 import re
@@ -51,6 +52,7 @@ from pyop.config import AltDAConfig, Fork
 from pyop.devnet.anvil import DEFAULT_L1_CHAIN_ID, start_anvil
 from pyop.devnet.beacon_shim import start_beacon_shim_process
 from pyop.devnet.da_server import start_da_server_process
+from pyop.devnet.fault_proofs import deploy_fault_proof_contracts, initialize_anchor_state
 from pyop.devnet.geth import (
     HTTP_APIS,
     PEERS_CACHE,
@@ -79,6 +81,8 @@ from pyop.devnet.process import (
 from pyop.devnet.rollup_json import l2_genesis_config_for, rollup_config_for
 from pyop.devnet.rpc import RpcClient, RpcError, RpcTransportError
 from pyop.primitives import PyopError, hex_to_int
+from pyop.protocol.output_root import output_root
+from pyop.protocol.predeploys import L2_TO_L1_MESSAGE_PASSER
 
 DEVNET_JSON = "devnet.json"
 HOST = "127.0.0.1"
@@ -214,6 +218,8 @@ class DevnetInfo:
     addresses: dict[str, str]
     keys: dict[str, Any]
     timings: dict[str, float] = field(default_factory=dict)
+    fault_proofs: dict[str, Any] | None = None
+    """``--fault-proofs``: :meth:`pyop.devnet.fault_proofs.FaultProofDeployment.to_json`."""
 
     # paths
     @property
@@ -305,6 +311,7 @@ class DevnetInfo:
             "addresses": self.addresses,
             "keys": self.keys,
             "timings": {k: round(v, 2) for k, v in self.timings.items()},
+            "faultProofs": self.fault_proofs,
         }
 
     def write(self) -> Path:
@@ -334,6 +341,7 @@ class DevnetInfo:
             addresses=dict(obj.get("addresses", {})),
             keys=dict(obj.get("keys", {})),
             timings={k: float(v) for k, v in obj.get("timings", {}).items()},
+            fault_proofs=obj.get("faultProofs"),
         )
 
 
@@ -393,12 +401,15 @@ def init_devnet(
     l2_chain_id: int = 901,
     keys: DevKeys | None = None,
     l1_slots_per_epoch: int = 2,
+    fault_proofs: bool = False,
     log: Log = _print,
 ) -> DevnetInfo:
     """Initialize the devnet in ``directory`` (which must be empty or absent); see the module
     docstring. The anvil it starts stays running (registered in ``DIR/pids.json``); on failure
     everything started is stopped again. ``l1_slots_per_epoch``: anvil's
-    ``--slots-in-an-epoch`` (L1 ``safe``/``finalized`` trail the head by 1x/2x it)."""
+    ``--slots-in-an-epoch`` (L1 ``safe``/``finalized`` trail the head by 1x/2x it).
+    ``fault_proofs``: OptimismPortal2 with a permissioned dispute game
+    (:mod:`pyop.devnet.fault_proofs`) instead of the L2OutputOracle portal."""
     if l2_block_time <= 0:
         raise StackError("the L2 block time must be positive")
     directory = Path(directory).resolve()
@@ -436,8 +447,16 @@ def init_devnet(
 
         t0 = time.monotonic()
         deployment = deploy_l1_contracts(
-            l1, keys, DeployConfig(l2_chain_id=l2_chain_id, l2_block_time=l2_block_time)
+            l1, keys, DeployConfig(l2_chain_id=l2_chain_id, l2_block_time=l2_block_time),
+            initialize_portal=not fault_proofs,
         )
+        fp = None
+        if fault_proofs:
+            fp = deploy_fault_proof_contracts(l1, keys, deployment)
+            deployment = dataclasses.replace(
+                deployment, addresses={**deployment.addresses, **fp.addresses},
+                versions={**deployment.versions, **fp.versions},
+            )  # fmt: skip
         write_artifact_json(deployment, directory / "artifact.json")
         write_deployment_json(deployment, directory / "deployment.json")
         timings["l1_deploy"] = time.monotonic() - t0
@@ -455,6 +474,14 @@ def init_devnet(
         timings["l2_genesis"] = time.monotonic() - t0
         log(f"L2 genesis {'0x' + genesis.block_hash.hex()} at {gcfg.l2_genesis_time} "
             f"({timings['l2_genesis']:.1f}s)")
+        if fp is not None:
+            t0 = time.monotonic()
+            passer = genesis.alloc[L2_TO_L1_MESSAGE_PASSER].account_state().storage_root
+            anchor = output_root(genesis.state_root, passer, genesis.block_hash)
+            fp = initialize_anchor_state(l1, keys, deployment, fp, anchor, 0)
+            timings["fault_proofs_anchor"] = time.monotonic() - t0
+            log(f"fault proofs: game type {fp.config.game_type} respected by OptimismPortal2, "
+                f"anchor = genesis output root {'0x' + anchor.hex()}")
 
         t0 = time.monotonic()
         write_jwt_secret(directory / "jwt.txt")
@@ -484,6 +511,7 @@ def init_devnet(
         addresses=dict(deployment.artifact_json()),
         keys=keys.to_json(),
         timings=timings,
+        fault_proofs=None if fp is None else fp.to_json(),
     )
     info.write()
     log(f"devnet initialized in {directory} ({timings['init_total']:.1f}s)")
@@ -798,6 +826,8 @@ def start_stack(
             wait_for_http(info.url("proposerRpc"), timeout=30, process=p)
             st.timings["op_proposer"] = time.monotonic() - t0
             log(f"op-proposer pid {p.pid} ({bins['op-proposer']})")
+        if info.fault_proofs is not None:
+            start_game_resolver(st)
         time.sleep(STARTUP_GRACE)
         dead = [p for p in st.processes.values() if not p.alive()]
         if dead:
@@ -810,6 +840,19 @@ def start_stack(
         raise
     st.timings["up_total"] = time.monotonic() - t_all
     return st
+
+
+def start_game_resolver(stack: Stack, *, log: Log = _print) -> ManagedProcess:
+    """On a fault-proof devnet: :mod:`pyop.devnet.game_resolver` (process ``game-resolver``),
+    which resolves unchallenged games once their clock ran out, as op-challenger would."""
+    info = stack.info
+    proc = _start(stack, "game-resolver", [
+        sys.executable, "-m", "pyop.devnet.game_resolver", f"--l1={info.l1_url}",
+        f"--game-factory-address={info.addresses['DisputeGameFactoryProxy']}",
+        f"--private-key={info.key('challenger')}", "--poll-interval=1",
+    ])  # fmt: skip
+    log(f"game resolver pid {proc.pid} (challenger key)")
+    return proc
 
 
 def ensure_beacon_shim(info: DevnetInfo, registry: PidRegistry, stack: Stack | None = None) -> None:
@@ -967,6 +1010,7 @@ __all__ = [
     "pyop_node_argv",
     "require_peers",
     "run_foreground",
+    "start_game_resolver",
     "start_stack",
     "start_verifier",
     "stop_devnet",
