@@ -10,6 +10,7 @@ import argparse
 import time
 from pathlib import Path
 
+from pyop.devnet.proposer_role import PROPOSER_KINDS
 from pyop.devnet.stack import (
     DA_TYPES,
     STACKS,
@@ -49,7 +50,7 @@ def _cmd_up(args: argparse.Namespace) -> int:
         raise StackError("this devnet was initialized without --altda (its rollup.json has no "
                          "alt_da section); re-create it with `pyop devnet init --altda`")
     t0 = time.monotonic()
-    stack = start_stack(info, stack=args.stack, da=args.da)
+    stack = start_stack(info, stack=args.stack, da=args.da, proposer_kind=args.proposer)
     print(f"up took {time.monotonic() - t0:.1f}s")
     print(f"L1        {info.l1_url}")
     print(f"L2 RPC    {info.l2_rpc_url}")
@@ -121,6 +122,9 @@ def add_devnet_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) 
     u.add_argument("--stack", choices=STACKS, default="go",
                    help="go: op-geth + Go op-node/op-batcher/op-proposer; none: op-geth only")  # fmt: skip
     u.add_argument("--da", choices=DA_TYPES, default="calldata", help="batcher data availability")
+    u.add_argument("--proposer", choices=PROPOSER_KINDS, default="go",
+                   help="go: op-proposer (v1.13.7 L2OutputOracle, v1.19.6 on --fault-proofs); "
+                   "pyop: pyop proposer")  # fmt: skip
     u.add_argument("--altda", action="store_true", help="(the devnet must be init'ed --altda)")
     u.add_argument("--detach", action="store_true", help="return once started")
     u.set_defaults(func=_cmd_up)

@@ -78,6 +78,7 @@ from pyop.devnet.process import (
     wait_for_http,
     wait_for_rpc,
 )
+from pyop.devnet.proposer_role import PROPOSER_KINDS, go_dgf_proposer_argv, pyop_proposer_argv
 from pyop.devnet.rollup_json import l2_genesis_config_for, rollup_config_for
 from pyop.devnet.rpc import RpcClient, RpcError, RpcTransportError
 from pyop.primitives import PyopError, hex_to_int
@@ -151,6 +152,28 @@ def find_peer(name: str) -> Path | None:
     return cands[0] if cands else None
 
 
+@cache
+def _has_dgf_flag(binary: Path) -> bool:
+    try:
+        res = subprocess.run([str(binary), "--help"], capture_output=True, timeout=20,
+                             check=False, stdin=subprocess.DEVNULL)  # fmt: skip
+    except (OSError, subprocess.TimeoutExpired):
+        return False
+    return b"--game-factory-address" in res.stdout + res.stderr
+
+
+def find_dgf_op_proposer() -> Path | None:
+    """The newest cached op-proposer with DisputeGameFactory mode (v1.19.6 here)."""
+    env = os.environ.get("PYOP_OP_PROPOSER_DGF")
+    if env:
+        return Path(env) if Path(env).is_file() else None
+    cands = [d / "bin" / "op-proposer" for d in peers_cache().glob("*")
+             if (d / "bin" / "op-proposer").is_file()]  # fmt: skip
+    cands.sort(key=lambda p: _version_key(p.parent.parent), reverse=True)
+    cands = [p for p in cands if _has_dgf_flag(p)]
+    return cands[0] if cands else None
+
+
 def require_peers(names: Sequence[str]) -> dict[str, Path]:
     """``name -> binary`` for each of ``names``; :class:`StackError` naming the missing ones."""
     found = {n: find_peer(n) for n in names}
@@ -179,6 +202,7 @@ PORT_NAMES = (
     "verifierGethAuth",
     "verifierOpNodeRpc",
     "beaconShim",
+    "proposerMetrics",
 )
 
 
@@ -740,6 +764,7 @@ def start_stack(
     da: str = "calldata",
     batcher: bool = True,
     proposer: bool = True,
+    proposer_kind: str = "go",
     log: Log = _print,
 ) -> Stack:
     """Start op-geth and, for ``stack="go"``, the Go op-node sequencer, op-batcher (``da`` =
@@ -756,7 +781,17 @@ def start_stack(
         names.remove("op-batcher")
     if stack != "none" and not proposer:
         names.remove("op-proposer")
+    if proposer_kind not in PROPOSER_KINDS:
+        raise StackError(f"unknown proposer {proposer_kind!r} (choose from "
+                         f"{', '.join(PROPOSER_KINDS)})")  # fmt: skip
+    if proposer_kind == "pyop" and "op-proposer" in names:
+        names.remove("op-proposer")  # pyop proposer: no Go binary needed
     bins = require_peers(names)
+    if "op-proposer" in bins and info.fault_proofs is not None:
+        dgf = find_dgf_op_proposer()
+        if dgf is None:
+            raise StackError("no op-proposer with --game-factory-address in the peers cache")
+        bins["op-proposer"] = dgf
     registry = PidRegistry(info.directory)
     _ensure_anvil(info, registry)
     t_all = time.monotonic()
@@ -822,10 +857,23 @@ def start_stack(
             log(f"op-batcher pid {b.pid} ({'alt-DA' if info.altda else da})")
         if "op-proposer" in bins:
             t0 = time.monotonic()
-            p = _start(st, "op-proposer", op_proposer_argv(bins["op-proposer"], info))
+            argv = (go_dgf_proposer_argv(bins["op-proposer"], info,
+                                         rpc_port=info.ports["proposerRpc"])
+                    if info.fault_proofs is not None
+                    else op_proposer_argv(bins["op-proposer"], info))  # fmt: skip
+            p = _start(st, "op-proposer", argv)
             wait_for_http(info.url("proposerRpc"), timeout=30, process=p)
             st.timings["op_proposer"] = time.monotonic() - t0
             log(f"op-proposer pid {p.pid} ({bins['op-proposer']})")
+        elif proposer and proposer_kind == "pyop" and stack != "none":
+            t0 = time.monotonic()
+            p = _start(st, "pyop-proposer", pyop_proposer_argv(
+                info, rpc_port=info.ports["proposerRpc"],
+                metrics_port=info.ports.get("proposerMetrics"),
+            ))  # fmt: skip
+            wait_for_http(info.url("proposerRpc") + "/healthz", timeout=60, process=p)
+            st.timings["pyop_proposer"] = time.monotonic() - t0
+            log(f"pyop proposer pid {p.pid}")
         if info.fault_proofs is not None:
             start_game_resolver(st)
         time.sleep(STARTUP_GRACE)
