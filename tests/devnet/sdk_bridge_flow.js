@@ -5,7 +5,8 @@
 // Unchanged in substance from the seed: the same providers, wallet, contracts block (proxy
 // addresses; the legacy StateCommitmentChain/CanonicalTransactionChain/BondManager set to zero;
 // OptimismPortal2 and DisputeGameFactory given too), the same calls in the same order with the
-// seed's gas limits. What differs: the endpoints, key, addresses and amounts come from the JSON
+// seed's gas limits (plus one wait for the next L1 block before finalizeMessage, see
+// there). What differs: the endpoints, key, addresses and amounts come from the JSON
 // in argv[2] (pytest writes it from the devnet), errors are not swallowed (the seed's try/catch
 // only logs), and each step prints one JSON line (event, seconds since start, tx hash) so the
 // test can check balances against receipts and report the timings.
@@ -83,6 +84,14 @@ async function withdrawETH(messenger) {
   emit('proven', { tx: prove.hash })
   await messenger.waitForMessageStatus(withdrawal.hash, optimism.MessageStatus.READY_FOR_RELAY, { pollIntervalMs: cfg.pollMs })
   emit('ready_for_relay', { tx: withdrawal.hash })
+  // The SDK (L2OutputOracle path) says READY_FOR_RELAY once provenAt + FINALIZATION_PERIOD <=
+  // the latest L1 timestamp, but OptimismPortal wants block.timestamp > provenAt + period, and
+  // anvil estimates gas at the latest block: at equality finalizeMessage's estimateGas reverts.
+  // Waiting for the next L1 block closes that off-by-one without changing the flow.
+  const head = await l1Provider.getBlockNumber()
+  while ((await l1Provider.getBlockNumber()) <= head) {
+    await new Promise((resolve) => setTimeout(resolve, 250))
+  }
   const finalize = await messenger.finalizeMessage(withdrawal.hash)
   await finalize.wait()
   emit('finalized', { tx: finalize.hash })

@@ -8,20 +8,13 @@ proposals.md), admin stop/start, metrics, a restart, and an L1 reorg that remove
 
 from __future__ import annotations
 
-import re
-import time
-import urllib.request
 from collections.abc import Iterator
 
 import pytest
 
-from pyop.devnet.rpc import RpcClient
 from tests.devnet.devnet_stack_harness import (
     Devnet,
     bring_up,
-    l2oo_latest_block_number,
-    l2oo_output_root_at,
-    wait_for,
 )
 from tests.devnet.sdk_flow_harness import check_balances, require_sdk, run_sdk_flow, timings
 
