@@ -22,6 +22,7 @@ from pyop.devnet.stack import (
     start_stack,
     stop_devnet,
 )
+from pyop.primitives import PyopError
 
 
 def _cmd_init(args: argparse.Namespace) -> int:
@@ -83,6 +84,20 @@ def _cmd_status(args: argparse.Namespace) -> int:
 
     info = load_devnet(Path(args.dir))
     print(format_table(devnet_status(info)))
+    from pyop.devnet.withdrawals import (
+        format_proposal,
+        format_withdrawal,
+        latest_proposal,
+        withdrawal_status,
+    )
+
+    print()
+    try:
+        print(format_proposal(latest_proposal(info)))
+    except (PyopError, KeyError) as e:
+        print(f"latest proposal: unavailable ({e})")
+    if args.withdrawal:
+        print(format_withdrawal(withdrawal_status(info, args.withdrawal)))
     procs = process_lines(info)
     if procs:
         print()
@@ -133,6 +148,10 @@ def add_devnet_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) 
     d.add_argument("dir", metavar="DIR")
     d.set_defaults(func=_cmd_down)
 
-    s = acts.add_parser("status", help="L1 and L2 heads (head/safe/finalized) as a table")
+    s = acts.add_parser("status", help="L1 and L2 heads (head/safe/finalized) as a table, the "
+                        "latest output proposal, and a withdrawal's state")  # fmt: skip
     s.add_argument("dir", metavar="DIR")
+    s.add_argument("--withdrawal", metavar="HASH",
+                   help="also show where this withdrawal is (withdrawal hash or the L2 tx hash): "
+                   "initiated, provable, proven, finalizable, finalized")  # fmt: skip
     s.set_defaults(func=_cmd_status)

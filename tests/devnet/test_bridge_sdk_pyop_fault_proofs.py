@@ -16,8 +16,14 @@ from eth_abi.abi import decode as abi_decode
 
 from pyop.devnet.artifacts import load_artifact
 from pyop.devnet.l1_deploy import eth_call
-from tests.devnet.devnet_stack_harness import Devnet, bring_up
-from tests.devnet.sdk_flow_harness import check_balances, require_sdk, run_sdk_flow, timings
+from tests.devnet.devnet_stack_harness import Devnet, bring_up, wait_for
+from tests.devnet.sdk_flow_harness import (
+    FlowResult,
+    check_balances,
+    require_sdk,
+    run_sdk_flow,
+    timings,
+)
 
 pytestmark = pytest.mark.slow
 
@@ -36,9 +42,12 @@ def test_anchor_is_the_genesis_output_root(dn: Devnet) -> None:
     assert fp["anchorRoot"] == out["outputRoot"]
 
 
+FLOW: dict[str, FlowResult] = {}
+
+
 def test_sdk_deposit_and_withdrawal_fault_proofs(dn: Devnet) -> None:
     assert {"pyop-proposer", "game-resolver"} <= set(dn.stack.processes)
-    res = run_sdk_flow(dn.info)
+    res = FLOW["res"] = run_sdk_flow(dn.info)
     assert res.by_event["fpac"]["fpac"] is True
     fees = check_balances(dn.info, res)
     print(f"\n[sdk pyop fault proofs] {timings(res)} fees {fees} total {res.seconds:.1f}s")
@@ -60,3 +69,39 @@ def test_games_claim_the_output_roots_of_their_blocks(dn: Devnet) -> None:
         assert str(creator).lower() == dn.info.keys["proposer"]["address"].lower()
         out = dn.rollup.call("optimism_outputAtBlock", hex(block))
         assert "0x" + bytes(root).hex() == out["outputRoot"], (i, block)
+
+
+def test_status_shows_latest_game_and_withdrawal_states(dn: Devnet) -> None:
+    """``pyop devnet status --withdrawal``: the SDK's withdrawal is finalized; a new one is
+    initiated at once and becomes provable when a game covers its block."""
+    import subprocess
+    import sys
+
+    from eth_account import Account
+
+    from pyop.devnet.withdrawals import latest_proposal, withdrawal_status
+    from pyop.primitives import hex_to_int, to_hex
+
+    p = latest_proposal(dn.info)
+    assert p is not None and p.game is not None and p.l1_tx is not None
+    assert p.output_root == dn.rollup.call("optimism_outputAtBlock", hex(p.l2_block))["outputRoot"]
+    done = withdrawal_status(dn.info, FLOW["res"].tx("withdrawal_sent"))
+    assert done.state == "finalized"
+    out = subprocess.run([sys.executable, "-m", "pyop.cli", "devnet", "status",
+                          str(dn.info.directory), "--withdrawal", done.withdrawal_hash],
+                         capture_output=True, text=True, timeout=60, check=True).stdout
+    assert "state: finalized" in out and "latest proposal (dispute game)" in out
+    # A fresh withdrawal: L2ToL1MessagePasser.initiateWithdrawal(to, gasLimit, data).
+    key = dn.info.key("user")
+    passer = load_artifact("L2ToL1MessagePasser")
+    data = passer.encode_call("initiateWithdrawal", Account.from_key(key).address, 100_000, b"")
+    nonce = hex_to_int(dn.l2.call("eth_getTransactionCount", Account.from_key(key).address,
+                                  "pending"))  # fmt: skip
+    tx = {"type": 2, "chainId": dn.info.l2_chain_id, "nonce": nonce, "gas": 200_000,
+          "to": "0x4200000000000000000000000000000000000016", "value": 12345, "data": data,
+          "maxFeePerGas": 10**10, "maxPriorityFeePerGas": 10**9}  # fmt: skip
+    h = dn.l2.call("eth_sendRawTransaction",
+                   to_hex(bytes(Account.sign_transaction(tx, key).raw_transaction)))  # fmt: skip
+    wait_for(lambda: dn.l2.call("eth_getTransactionReceipt", h), 30, "the withdrawal receipt")
+    assert withdrawal_status(dn.info, h).state == "initiated"
+    wait_for(lambda: withdrawal_status(dn.info, h).state == "provable", 90, "a covering game")
