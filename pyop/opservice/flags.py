@@ -157,12 +157,23 @@ def parse_flags(
     service: str,
     env: Mapping[str, str] | None = None,
     description: str = "",
+    unsupported: Mapping[str, str] | None = None,
 ) -> ParsedFlags:
     """Parse ``argv`` and the ``env_prefix``-ed environment variables against ``specs``.
 
     Raises :class:`FlagError` naming the offending flag (an unknown flag: "flag --x is not
-    supported by <service>") or :class:`HelpRequested`.
+    supported by <service>", with the reason from ``unsupported`` (flag name prefix -> reason)
+    for flags the Go service has and this one refuses) or :class:`HelpRequested`.
     """
+
+    def norm(x: str) -> str:
+        return x.lower().replace(".", "_").replace("-", "_")
+
+    def refuse(what: str, name: str) -> FlagError:
+        why = next((r for pre, r in (unsupported or {}).items()
+                    if norm(name).startswith(norm(pre))), "")  # fmt: skip
+        return FlagError(f"{what} is not supported by {service}" + (f": {why}" if why else ""))
+
     by_name = {s.name: s for s in specs}
     environ = os.environ if env is None else env
     values: dict[str, object] = {s.dest: s.default for s in specs}
@@ -184,7 +195,7 @@ def parse_flags(
         name, eq, value = body.partition("=")
         spec = by_name.get(name)
         if spec is None:
-            raise FlagError(f"flag --{name} is not supported by {service}")
+            raise refuse(f"flag --{name}", name)
         what = f"flag --{name}"
         if spec.is_bool:
             val: object = parse_bool(value, what) if eq else True
@@ -211,5 +222,5 @@ def parse_flags(
     refused = sorted(k for k in environ if k.startswith(env_prefix) and
                      not any(k == env_prefix + e for s in specs for e in s.envs))  # fmt: skip
     if refused:
-        raise FlagError(f"environment variable {refused[0]} is not supported by {service}")
+        raise refuse(f"environment variable {refused[0]}", refused[0][len(env_prefix):])
     return ParsedFlags(values=values, sources=sources)
