@@ -28,9 +28,12 @@ from typing import Protocol
 from pyop.batcher.blocks import L2Block
 from pyop.batcher.rollup_client import SyncStatus
 from pyop.opservice.logs import kv
-from pyop.primitives import BlockID, L1BlockRef
+from pyop.primitives import BlockID, L1BlockRef, L2BlockRef
 
 ZERO32 = b"\x00" * 32
+ZERO_L1 = L1BlockRef(ZERO32, 0, ZERO32, 0)
+ZERO_L2 = L2BlockRef(ZERO32, 0, ZERO32, 0, BlockID(ZERO32, 0), 0)
+"""A ref with every field zero: absent from the status (Go ``isZero``)."""
 log = logging.getLogger("pyop.batcher.sync")
 
 __all__ = ["BlockRange", "SyncActions", "compute_sync_actions"]
@@ -67,8 +70,8 @@ def compute_sync_actions(status: SyncStatus, prev_current_l1: L1BlockRef,
                          ) -> tuple[SyncActions, bool]:  # fmt: skip
     """``(actions, out_of_sync)`` (module docstring)."""
     safe = status.local_safe_l2
-    if safe.hash == ZERO32 or status.unsafe_l2.hash == ZERO32 or \
-            status.head_l1.hash == ZERO32 or status.current_l1.hash == ZERO32:
+    if (safe == ZERO_L2 or status.unsafe_l2 == ZERO_L2 or status.head_l1 == ZERO_L1
+            or status.current_l1 == ZERO_L1):  # fmt: skip
         log.warning("empty BlockRef in sync status")
         return SyncActions(), True
     if status.current_l1.number < prev_current_l1.number:
