@@ -227,6 +227,8 @@ def build_parser() -> argparse.ArgumentParser:
                    add_help=False)  # fmt: skip
     sub.add_parser("proposer", help="post output roots to L1 (op-proposer flags; see `pyop "
                    "proposer --help`)", add_help=False)  # fmt: skip
+    sub.add_parser("batcher", help="run the batch submitter (op-batcher flags; see "
+                   "`pyop batcher --help`)", add_help=False)  # fmt: skip
     n = sub.add_parser("networks", help="list the network presets usable with --network")
     n.set_defaults(func=_cmd_networks)
     return parser
@@ -242,6 +244,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         from pyop.proposer.service import main as proposer_main
 
         return proposer_main(raw[1:])
+    if raw[:1] == ["batcher"]:
+        from pyop.batcher.service import main as batcher_main
+
+        return batcher_main(raw[1:])
     parser = build_parser()
     args = parser.parse_args(argv)
     func: Callable[[argparse.Namespace], int] = args.func

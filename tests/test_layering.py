@@ -16,6 +16,8 @@ FLOORS: dict[str, int] = {
     "pyop.codec": 1,
     "pyop.protocol": 1,
     "pyop.sources": 1,
+    "pyop.opservice": 1,
+    "pyop.txmgr": 1,
     "pyop.derivation": 2,
     "pyop.engine": 3,
     "pyop.batcher": 3,

@@ -10,7 +10,6 @@ import argparse
 import time
 from pathlib import Path
 
-from pyop.devnet.proposer_role import PROPOSER_KINDS
 from pyop.devnet.stack import (
     DA_TYPES,
     STACKS,
@@ -50,14 +49,23 @@ def _cmd_up(args: argparse.Namespace) -> int:
     if args.altda and not info.altda:
         raise StackError("this devnet was initialized without --altda (its rollup.json has no "
                          "alt_da section); re-create it with `pyop devnet init --altda`")
+    from pyop.devnet.roles import resolve_roles
+
+    roles = None
+    if args.stack != "none":
+        roles = resolve_roles(args.stack, node=args.node, batcher=args.batcher,
+                              proposer=args.proposer)  # fmt: skip
+    elif args.node or args.batcher or args.proposer:
+        raise StackError("--stack none starts op-geth only; drop --node/--batcher/--proposer")
     t0 = time.monotonic()
-    stack = start_stack(info, stack=args.stack, da=args.da, proposer_kind=args.proposer)
+    stack = start_stack(info, stack=args.stack, da=args.da, roles=roles)
     print(f"up took {time.monotonic() - t0:.1f}s")
     print(f"L1        {info.l1_url}")
     print(f"L2 RPC    {info.l2_rpc_url}")
     print(f"L2 engine {info.url('gethAuth')} (JWT {info.jwt_path})")
-    if args.stack == "go":
+    if roles is not None:
         print(f"rollup    {info.rollup_rpc_url}")
+        print("roles     " + ", ".join(f"{r}={roles.kind(r)}" for r in ("node", "batcher", "proposer")))
     if info.altda:
         print(f"DA server {info.url('daServer')}")
     print("logs:")
@@ -80,6 +88,7 @@ def _cmd_down(args: argparse.Namespace) -> int:
 
 
 def _cmd_status(args: argparse.Namespace) -> int:
+    from pyop.devnet.roles import role_lines
     from pyop.devnet.status import devnet_status, format_table, process_lines
 
     info = load_devnet(Path(args.dir))
@@ -98,6 +107,10 @@ def _cmd_status(args: argparse.Namespace) -> int:
         print(f"latest proposal: unavailable ({e})")
     if args.withdrawal:
         print(format_withdrawal(withdrawal_status(info, args.withdrawal)))
+    roles = role_lines(info.directory)
+    if roles:
+        print()
+        print("\n".join(roles))
     procs = process_lines(info)
     if procs:
         print()
@@ -135,11 +148,13 @@ def add_devnet_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) 
                         description="Start the L2 stack of an initialized devnet.")  # fmt: skip
     u.add_argument("dir", metavar="DIR")
     u.add_argument("--stack", choices=STACKS, default="go",
-                   help="go: op-geth + Go op-node/op-batcher/op-proposer; none: op-geth only")  # fmt: skip
-    u.add_argument("--da", choices=DA_TYPES, default="calldata", help="batcher data availability")
-    u.add_argument("--proposer", choices=PROPOSER_KINDS, default="go",
-                   help="go: op-proposer (v1.13.7 L2OutputOracle, v1.19.6 on --fault-proofs); "
-                   "pyop: pyop proposer")  # fmt: skip
+                   help="the kind of every role: go (Go op-node/op-batcher/op-proposer), pyop "
+                   "(pyop node/batcher/proposer), none (op-geth only)")  # fmt: skip
+    for role, go in (("node", "op-node"), ("batcher", "op-batcher"), ("proposer", "op-proposer")):
+        u.add_argument(f"--{role}", choices=("go", "pyop"), default=None,
+                       help=f"run the {role} as the Go {go} or pyop {role} (overrides --stack)")
+    u.add_argument("--da", choices=DA_TYPES, default="calldata",
+                   help="batcher data availability (auto: by the L1 blob vs calldata price)")
     u.add_argument("--altda", action="store_true", help="(the devnet must be init'ed --altda)")
     u.add_argument("--detach", action="store_true", help="return once started")
     u.set_defaults(func=_cmd_up)

@@ -78,7 +78,8 @@ from pyop.devnet.process import (
     wait_for_http,
     wait_for_rpc,
 )
-from pyop.devnet.proposer_role import PROPOSER_KINDS, go_dgf_proposer_argv, pyop_proposer_argv
+from pyop.devnet.proposer_role import go_dgf_proposer_argv, pyop_proposer_argv
+from pyop.devnet.roles import Roles, write_roles
 from pyop.devnet.rollup_json import l2_genesis_config_for, rollup_config_for
 from pyop.devnet.rpc import RpcClient, RpcError, RpcTransportError
 from pyop.primitives import PyopError, hex_to_int
@@ -88,7 +89,7 @@ from pyop.protocol.predeploys import L2_TO_L1_MESSAGE_PASSER
 DEVNET_JSON = "devnet.json"
 HOST = "127.0.0.1"
 PEERS = ("geth", "op-node", "op-batcher", "op-proposer")
-DA_TYPES = ("calldata", "blobs")
+DA_TYPES = ("calldata", "blobs", "auto")
 STACKS = ("go", "pyop", "none")
 VERIFIER_KINDS = ("go", "pyop")
 STARTUP_GRACE = 2.0
@@ -666,6 +667,20 @@ def op_batcher_argv(
     return argv
 
 
+def pyop_batcher_argv(
+    info: DevnetInfo,
+    *,
+    da: str,
+    da_server_url: str | None = None,
+    extra: Sequence[str] = (),
+    python: str = sys.executable,
+) -> list[str]:
+    """``pyop batcher`` with the Go op-batcher's command line (:func:`op_batcher_argv`; pyop
+    batcher takes op-batcher's flag names), plus ``extra`` flags (a later flag wins)."""
+    go = op_batcher_argv(Path("op-batcher"), info, da=da, da_server_url=da_server_url)
+    return [python, "-m", "pyop.cli", "batcher", *go[1:], *extra]
+
+
 def op_proposer_argv(binary: Path, info: DevnetInfo) -> list[str]:
     """The L2OutputOracle op-proposer command line (the seed's flags, faster polling)."""
     return [
@@ -764,28 +779,27 @@ def start_stack(
     da: str = "calldata",
     batcher: bool = True,
     proposer: bool = True,
-    proposer_kind: str = "go",
     log: Log = _print,
+    roles: Roles | None = None,
+    batcher_extra: Sequence[str] = (),
 ) -> Stack:
     """Start op-geth and, for ``stack="go"``, the Go op-node sequencer, op-batcher (``da`` =
-    ``calldata`` or ``blobs``) and op-proposer (plus the DA server on an alt-DA devnet); for
-    ``stack="pyop"`` the same with ``pyop node`` (process ``pyop-node``) as the sequencer in
-    place of the Go op-node. On any failure everything this call started is stopped again."""
+    ``calldata``, ``blobs`` or ``auto``) and op-proposer (plus the DA server on an alt-DA
+    devnet); for ``stack="pyop"`` the same with ``pyop node`` (process ``pyop-node``) as the
+    sequencer in place of the Go op-node. ``roles`` (:mod:`pyop.devnet.roles`) picks the kind of
+    each role instead (``pyop batcher`` runs as process ``pyop-batcher`` with ``batcher_extra``
+    flags). On any failure everything this call started is stopped again."""
     if stack not in STACKS:
         raise StackError(f"unknown stack {stack!r} (choose from {', '.join(STACKS)})")
     if da not in DA_TYPES:
         raise StackError(f"unknown DA type {da!r} (choose from {', '.join(DA_TYPES)})")
-    roles = {"go": ["op-node", "op-batcher", "op-proposer"], "pyop": ["op-batcher", "op-proposer"]}
-    names = ["geth", *roles.get(stack, [])]
-    if stack != "none" and not batcher:
-        names.remove("op-batcher")
-    if stack != "none" and not proposer:
-        names.remove("op-proposer")
-    if proposer_kind not in PROPOSER_KINDS:
-        raise StackError(f"unknown proposer {proposer_kind!r} (choose from "
-                         f"{', '.join(PROPOSER_KINDS)})")  # fmt: skip
-    if proposer_kind == "pyop" and "op-proposer" in names:
-        names.remove("op-proposer")  # pyop proposer: no Go binary needed
+    if roles is None:
+        roles = Roles(node="pyop") if stack == "pyop" else Roles()
+    names = ["geth"]
+    if stack != "none":
+        names += [n for n, role, on in (("op-node", "node", True), ("op-batcher", "batcher", batcher),
+                                        ("op-proposer", "proposer", proposer))
+                  if on and roles.kind(role) == "go"]  # fmt: skip
     bins = require_peers(names)
     if "op-proposer" in bins and info.fault_proofs is not None:
         dgf = find_dgf_op_proposer()
@@ -826,9 +840,10 @@ def start_stack(
             st.timings["da_server"] = time.monotonic() - t0
             log(f"alt-DA server pid {proc.pid}: {da_url}")
         t0 = time.monotonic()
-        node_dir = info.directory / ("pyop-node" if stack == "pyop" else "op-node")
+        write_roles(info.directory, roles)
+        node_dir = info.directory / roles.process_name("node")
         node_dir.mkdir(exist_ok=True)
-        if stack == "pyop":
+        if roles.node == "pyop":
             node = _start(st, "pyop-node", pyop_node_argv(
                 info, engine_url=geth.authrpc_url, rpc_port=info.ports["opNodeRpc"],
                 data_dir=node_dir, sequencer=True, da_server_url=da_url,
@@ -846,15 +861,19 @@ def start_stack(
             info.rollup_rpc_url, block_time=info.l2_block_time, timeout=180, process=node
         )
         st.timings["op_node_caught_up"] = time.monotonic() - t0
-        if "op-batcher" in bins:
+        if batcher:
             t0 = time.monotonic()
-            b = _start(st, "op-batcher", op_batcher_argv(
-                bins["op-batcher"], info, da="calldata" if info.altda else da,
-                da_server_url=da_url,
-            ))  # fmt: skip
-            wait_for_http(info.url("batcherRpc"), timeout=30, process=b)
+            bda = "calldata" if info.altda else da
+            if roles.batcher == "pyop":
+                b = _start(st, "pyop-batcher", pyop_batcher_argv(
+                    info, da=bda, da_server_url=da_url, extra=batcher_extra))  # fmt: skip
+            else:
+                b = _start(st, "op-batcher", op_batcher_argv(
+                    bins["op-batcher"], info, da=bda, da_server_url=da_url,
+                ))  # fmt: skip
+            wait_for_http(info.url("batcherRpc"), timeout=60, process=b)
             st.timings["op_batcher"] = time.monotonic() - t0
-            log(f"op-batcher pid {b.pid} ({'alt-DA' if info.altda else da})")
+            log(f"{b.name} pid {b.pid} ({'alt-DA' if info.altda else da})")
         if "op-proposer" in bins:
             t0 = time.monotonic()
             argv = (go_dgf_proposer_argv(bins["op-proposer"], info,
@@ -865,7 +884,7 @@ def start_stack(
             wait_for_http(info.url("proposerRpc"), timeout=30, process=p)
             st.timings["op_proposer"] = time.monotonic() - t0
             log(f"op-proposer pid {p.pid} ({bins['op-proposer']})")
-        elif proposer and proposer_kind == "pyop" and stack != "none":
+        elif proposer and roles.proposer == "pyop":
             t0 = time.monotonic()
             p = _start(st, "pyop-proposer", pyop_proposer_argv(
                 info, rpc_port=info.ports["proposerRpc"],
@@ -1055,6 +1074,7 @@ __all__ = [
     "op_proposer_argv",
     "parse_fork_offsets",
     "peers_cache",
+    "pyop_batcher_argv",
     "pyop_node_argv",
     "require_peers",
     "run_foreground",

@@ -16,6 +16,7 @@ from eth_abi.abi import decode as abi_decode
 
 from pyop.devnet.artifacts import load_artifact
 from pyop.devnet.l1_deploy import eth_call
+from pyop.devnet.roles import Roles
 from tests.devnet.devnet_stack_harness import Devnet, bring_up, wait_for
 from tests.devnet.sdk_flow_harness import (
     FlowResult,
@@ -26,12 +27,14 @@ from tests.devnet.sdk_flow_harness import (
 )
 
 pytestmark = pytest.mark.slow
+ALL_PYOP = Roles(node="pyop", batcher="pyop", proposer="pyop")
+"""``--stack pyop``: rollup node, batcher and proposer all pyop (op-geth stays the EL)."""
 
 
 @pytest.fixture(scope="module")
 def dn(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Devnet]:
     require_sdk()
-    yield from bring_up(tmp_path_factory.mktemp("sdk-fp"), stack="pyop", proposer_kind="pyop",
+    yield from bring_up(tmp_path_factory.mktemp("sdk-fp"), stack="pyop", roles=ALL_PYOP,
                         fault_proofs=True)  # fmt: skip
 
 
