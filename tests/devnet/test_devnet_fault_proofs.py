@@ -12,6 +12,8 @@ their signatures), not from the code under test.
 
 from __future__ import annotations
 
+import os
+import subprocess
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -185,3 +187,40 @@ def test_resolver_waits_for_the_clock_then_defender_wins(env: Env) -> None:
                       load_artifact("AnchorStateRegistry"), "anchors",
                       GAME_TYPE_PERMISSIONED_CANNON)  # fmt: skip
     assert (bytes(anchor[0]), int(anchor[1])) == (root, 7)
+
+
+def _proposer(env: Env, *extra: str) -> subprocess.CompletedProcess[str]:
+    import sys
+
+    argv = [sys.executable, "-m", "pyop.cli", "proposer", f"--l1-eth-rpc={env.rpc.url}",
+            "--rollup-rpc=http://127.0.0.1:9", "--l2-eth-rpc=http://127.0.0.1:9",
+            "--rpc.port=0", *extra]  # fmt: skip
+    return subprocess.run(argv, capture_output=True, text=True, timeout=60,
+                          env={k: v for k, v in os.environ.items()
+                               if not k.startswith("OP_PROPOSER_")})  # fmt: skip
+
+
+def test_pyop_proposer_start_up_errors_are_one_clear_line(env: Env) -> None:
+    key = env.keys.proposer.private_key_hex
+    # A wrong contract address: an EOA, then a contract of another kind.
+    r = _proposer(env, f"--private-key={key}", f"--l2oo-address={env.keys.user.address}")
+    assert r.returncode == 1
+    assert r.stderr.strip().count("\n") == 0
+    assert "no contract at --l2oo-address" in r.stderr
+    r = _proposer(env, f"--private-key={key}", f"--l2oo-address={env.factory}")
+    assert r.returncode == 1 and "is not an L2OutputOracle" in r.stderr
+    r = _proposer(env, f"--private-key={key}",
+                  f"--game-factory-address={env.dep.addresses['L2OutputOracleProxy']}",
+                  "--proposal-interval=10s", "--game-type=1")  # fmt: skip
+    assert r.returncode == 1 and "is not a DisputeGameFactory" in r.stderr
+    r = _proposer(env, f"--private-key={key}", f"--game-factory-address={env.factory}",
+                  "--proposal-interval=10s", "--game-type=7")  # fmt: skip
+    assert r.returncode == 1 and "has no implementation for --game-type 7" in r.stderr
+    # An unfunded key.
+    r = _proposer(env, "--private-key=" + "42" * 32, f"--game-factory-address={env.factory}",
+                  "--proposal-interval=10s", "--game-type=1")  # fmt: skip
+    assert r.returncode == 1 and "has no ETH on L1" in r.stderr, r.stderr
+    # The L2OutputOracle's proposer is another account.
+    r = _proposer(env, f"--private-key={env.keys.user.private_key_hex}",
+                  f"--l2oo-address={env.dep.addresses['L2OutputOracleProxy']}")  # fmt: skip
+    assert r.returncode == 1 and "accepts proposals only from" in r.stderr, r.stderr
