@@ -14,7 +14,8 @@ Two phases, because the anchor state needs the L2 genesis, which needs the L1 de
    with ``initialize_portal=False``): DelayedWETH (proxy), PreimageOracle, MIPS,
    AnchorStateRegistry (proxy, not yet initialized), the ``PermissionedDisputeGame``
    implementation registered in the factory for :attr:`FaultProofConfig.game_type` with its
-   init bond, and the OptimismPortal proxy upgraded to OptimismPortal2 with that game type
+   init bond (plus the permissionless ``FaultDisputeGame`` for CANNON, game type 0, which the
+   portal does not respect but anyone may play), and the OptimismPortal proxy upgraded to OptimismPortal2 with that game type
    respected.
 2. :func:`initialize_anchor_state` (after the L2 genesis is built): the AnchorStateRegistry's
    starting anchor for the game type is the L2 genesis output root at block 0 (the seed's
@@ -184,7 +185,8 @@ def deploy_fault_proof_contracts(
     art = {
         n: load_artifact(n)
         for n in ("Proxy", "DelayedWETH", "PreimageOracle", "MIPS", "AnchorStateRegistry",
-                  "PermissionedDisputeGame", "DisputeGameFactory", "OptimismPortal2")
+                  "PermissionedDisputeGame", "FaultDisputeGame", "DisputeGameFactory",
+                  "OptimismPortal2")
     }  # fmt: skip
     prev = dict(deployment.addresses)
     proxy_admin = prev["ProxyAdmin"]
@@ -213,6 +215,16 @@ def deploy_fault_proof_contracts(
     # PermissionedDisputeGame(gameType, absolutePrestate, maxGameDepth, splitDepth,
     # clockExtension, maxClockDuration, vm, weth, anchorStateRegistry, l2ChainId, proposer,
     # challenger) (setPermissionedCannonFaultGameImplementation).
+    # The permissionless FaultDisputeGame for CANNON (setCannonFaultGameImplementation): not
+    # respected by the portal here, but anyone may create its games, e.g. a second proposer
+    # beside the permissioned one (the tests compare Go's and pyop's games this way).
+    if cfg.game_type != GAME_TYPE_CANNON:
+        a["FaultDisputeGame"] = s.deploy(
+            "deploy FaultDisputeGame", art["FaultDisputeGame"], GAME_TYPE_CANNON,
+            cfg.absolute_prestate, cfg.max_game_depth, cfg.split_depth, cfg.clock_extension,
+            cfg.max_clock_duration, a["Mips"], a["DelayedWETHProxy"],
+            a["AnchorStateRegistryProxy"], deployment.l2_chain_id,
+        )  # fmt: skip
     a["PermissionedDisputeGame"] = s.deploy(
         "deploy PermissionedDisputeGame", art["PermissionedDisputeGame"], cfg.game_type,
         cfg.absolute_prestate, cfg.max_game_depth, cfg.split_depth, cfg.clock_extension,
@@ -250,6 +262,12 @@ def deploy_fault_proof_contracts(
         dgf.encode_call("setInitBond", cfg.game_type, cfg.init_bond),
         gas=200_000,
     )
+    if "FaultDisputeGame" in a:
+        s.call("DisputeGameFactory.setImplementation(0)", factory,
+               dgf.encode_call("setImplementation", GAME_TYPE_CANNON, a["FaultDisputeGame"]),
+               gas=200_000)  # fmt: skip
+        s.call("DisputeGameFactory.setInitBond(0)", factory,
+               dgf.encode_call("setInitBond", GAME_TYPE_CANNON, cfg.init_bond), gas=200_000)
     s.call(
         "initialize OptimismPortal2",
         proxy_admin,
@@ -290,7 +308,8 @@ def initialize_anchor_state(
     anchor_block: int = 0,
 ) -> FaultProofDeployment:
     """Phase 2: ``AnchorStateRegistry.initialize([{gameType, {anchor_root, anchor_block}}])``
-    through the ProxyAdmin (``initializeAnchorStateRegistry``)."""
+    for the respected game type and CANNON, through the ProxyAdmin
+    (``initializeAnchorStateRegistry``)."""
     if len(anchor_root) != 32:
         raise FaultProofError("the anchor root is 32 bytes")
     rpc = RpcClient(rpc_url, timeout=30.0)
@@ -298,7 +317,8 @@ def initialize_anchor_state(
     pa = load_artifact("ProxyAdmin")
     asr = load_artifact("AnchorStateRegistry")
     proxy = fp.addresses["AnchorStateRegistryProxy"]
-    starting = [(fp.config.game_type, (anchor_root, anchor_block))]
+    starting = [(t, (anchor_root, anchor_block))
+                for t in sorted({fp.config.game_type, GAME_TYPE_CANNON})]  # fmt: skip
     # The proxy already points at the implementation (phase 1); upgradeAndCall to the same
     # implementation runs initialize in the proxy's storage.
     s.call(

@@ -108,3 +108,73 @@ def test_status_shows_latest_game_and_withdrawal_states(dn: Devnet) -> None:
     wait_for(lambda: dn.l2.call("eth_getTransactionReceipt", h), 30, "the withdrawal receipt")
     assert withdrawal_status(dn.info, h).state == "initiated"
     wait_for(lambda: withdrawal_status(dn.info, h).state == "provable", 90, "a covering game")
+
+
+def test_go_and_pyop_dispute_game_proposals(dn: Devnet) -> None:
+    """op-proposer v1.19.6 and pyop proposer side by side on the permissionless CANNON game type
+    (each with its own key): every game's claim is the output root of its block, and the L1 gas
+    of ``create`` is compared."""
+    from pyop.devnet.keys import dev_key
+    from pyop.devnet.process import PidRegistry, free_port, start_process
+    from pyop.devnet.proposer_role import go_dgf_proposer_argv, pyop_proposer_argv
+    from pyop.devnet.stack import find_dgf_op_proposer
+    from pyop.primitives import hex_to_int
+
+    go_bin = find_dgf_op_proposer()
+    if go_bin is None:
+        pytest.skip("no op-proposer with DisputeGameFactory mode in the peers cache")
+    go_key, py_key = dev_key("go-proposer", index=6), dev_key("pyop-proposer", index=7)
+    override = ["--game-type=0", "--proposal-interval=6s"]
+    registry = PidRegistry(dn.info.directory)
+    procs = [
+        start_process("go-dgf-proposer", [*go_dgf_proposer_argv(go_bin, dn.info,
+                      rpc_port=free_port("127.0.0.1")), *override,
+                      f"--private-key={go_key.private_key_hex[2:]}"],
+                      log_path=dn.info.logs_dir / "go-dgf-proposer.log", registry=registry),
+        start_process("pyop-dgf-proposer", [*pyop_proposer_argv(dn.info,
+                      rpc_port=free_port("127.0.0.1"), key=py_key.private_key_hex), *override],
+                      log_path=dn.info.logs_dir / "pyop-dgf-proposer.log", registry=registry),
+    ]  # fmt: skip
+    dgf = load_artifact("DisputeGameFactory")
+    game = load_artifact("FaultDisputeGame")
+    factory = dn.info.addresses["DisputeGameFactoryProxy"]
+
+    def games() -> dict[str, list[tuple[int, str, str]]]:
+        """creator -> [(l2 block, root, game address)] of CANNON games."""
+        out: dict[str, list[tuple[int, str, str]]] = {}
+        (count,) = eth_call(dn.l1, factory, dgf, "gameCount")
+        for i in range(int(count)):
+            (t, _ts, addr) = eth_call(dn.l1, factory, dgf, "gameAtIndex", i)
+            if int(t) != 0:
+                continue
+            (creator,) = eth_call(dn.l1, addr, game, "gameCreator")
+            (b,) = eth_call(dn.l1, addr, game, "l2BlockNumber")
+            (root,) = eth_call(dn.l1, addr, game, "rootClaim")
+            out.setdefault(str(creator).lower(), []).append((int(b), "0x" + bytes(root).hex(),
+                                                             str(addr)))  # fmt: skip
+        return out
+
+    try:
+        got = wait_for(lambda: (g := games()) and all(len(g.get(k.address.lower(), [])) >= 3
+                                                      for k in (go_key, py_key)) and g,
+                       180, "3 CANNON games from each proposer", interval=2.0)  # fmt: skip
+        for p in procs:
+            assert p.alive(), p.log_tail(20)
+    finally:
+        for p in procs:
+            p.stop(sigint_timeout=10)
+            registry.remove(p.name)
+    created = dgf.event_topic("DisputeGameCreated")
+    gas: dict[str, list[int]] = {}
+    for who, key in (("go", go_key), ("pyop", py_key)):
+        for block, root, addr in got[key.address.lower()]:
+            assert root == dn.rollup.call("optimism_outputAtBlock", hex(block))["outputRoot"]
+            logs = dn.l1.call("eth_getLogs", {"address": factory, "fromBlock": "0x0",
+                                              "toBlock": "latest",
+                                              "topics": ["0x" + created.hex(),
+                                                         "0x" + "00" * 12 + addr[2:].lower()]})  # fmt: skip
+            rcpt = dn.l1.call("eth_getTransactionReceipt", logs[0]["transactionHash"])
+            gas.setdefault(who, []).append(hex_to_int(rcpt["gasUsed"]))
+    print(f"\n[dispute games] L1 gas per create(): Go {gas['go']} pyop {gas['pyop']}")
+    go_med, py_med = sorted(gas["go"])[1], sorted(gas["pyop"])[1]
+    assert abs(go_med - py_med) <= 25_000, gas
