@@ -77,7 +77,11 @@ from pyop.devnet.process import (
     wait_for_rpc,
 )
 from pyop.devnet.roles import Roles, write_roles
-from pyop.devnet.rollup_json import l2_genesis_config_for, rollup_config_for
+from pyop.devnet.rollup_json import (
+    DEFAULT_SEQ_WINDOW_SIZE,
+    l2_genesis_config_for,
+    rollup_config_for,
+)
 from pyop.devnet.rpc import RpcClient, RpcError, RpcTransportError
 from pyop.primitives import PyopError, hex_to_int
 
@@ -394,12 +398,14 @@ def init_devnet(
     l2_chain_id: int = 901,
     keys: DevKeys | None = None,
     l1_slots_per_epoch: int = 2,
+    seq_window_size: int | None = None,
     log: Log = _print,
 ) -> DevnetInfo:
     """Initialize the devnet in ``directory`` (which must be empty or absent); see the module
     docstring. The anvil it starts stays running (registered in ``DIR/pids.json``); on failure
     everything started is stopped again. ``l1_slots_per_epoch``: anvil's
-    ``--slots-in-an-epoch`` (L1 ``safe``/``finalized`` trail the head by 1x/2x it)."""
+    ``--slots-in-an-epoch`` (L1 ``safe``/``finalized`` trail the head by 1x/2x it).
+    ``seq_window_size``: the rollup's sequencing window in L1 blocks (default 20)."""
     if l2_block_time <= 0:
         raise StackError("the L2 block time must be positive")
     directory = Path(directory).resolve()
@@ -451,7 +457,8 @@ def init_devnet(
         genesis = build_l2_genesis(gcfg, workdir=directory / "logs")
         genesis.write(directory / "genesis.json")
         alt = AltDAConfig("GenericCommitment", 160, 160) if altda else None
-        rollup = rollup_config_for(deployment, genesis, alt_da=alt)
+        rollup = rollup_config_for(deployment, genesis, alt_da=alt,
+                                   seq_window_size=seq_window_size or DEFAULT_SEQ_WINDOW_SIZE)  # fmt: skip
         (directory / "rollup.json").write_text(json.dumps(rollup.to_json(), indent=2) + "\n")
         timings["l2_genesis"] = time.monotonic() - t0
         log(f"L2 genesis {'0x' + genesis.block_hash.hex()} at {gcfg.l2_genesis_time} "
