@@ -147,7 +147,7 @@ class BatcherDevnet:
 
 def bring_up(tmp: Path, *, fork_offsets: Mapping[Fork, int | None] | None = None, altda: bool = False,
              batcher_flags: Sequence[str] = (), da: str = "calldata", seq_window_size: int | None = None,
-             label: str = "") -> Iterator[BatcherDevnet]:  # fmt: skip
+             l1_block_time: int = 2, label: str = "") -> Iterator[BatcherDevnet]:  # fmt: skip
     """The body of a module-scoped fixture: init + up (Go sequencer, pyop batcher, no proposer),
     both verifiers, an L2 sender; yield; then stop everything."""
     require_go_peers()
@@ -157,7 +157,8 @@ def bring_up(tmp: Path, *, fork_offsets: Mapping[Fork, int | None] | None = None
     try:
         t0 = time.monotonic()
         info = init_devnet(directory, fork_offsets=fork_offsets, altda=altda, l1_slots_per_epoch=4,
-                           seq_window_size=seq_window_size, log=lambda _m: None)  # fmt: skip
+                           seq_window_size=seq_window_size, l1_block_time=l1_block_time,
+                           log=lambda _m: None)  # fmt: skip
         init_s = time.monotonic() - t0
         t0 = time.monotonic()
         st = start_stack(info, da=da, proposer=False, log=lambda _m: None,
