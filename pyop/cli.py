@@ -229,6 +229,8 @@ def build_parser() -> argparse.ArgumentParser:
                    "proposer --help`)", add_help=False)  # fmt: skip
     sub.add_parser("batcher", help="run the batch submitter (op-batcher flags; see "
                    "`pyop batcher --help`)", add_help=False)  # fmt: skip
+    sub.add_parser("dashboard", help="the teaching dashboard for a running devnet (see `pyop "
+                   "dashboard --help`)", add_help=False)  # fmt: skip
     n = sub.add_parser("networks", help="list the network presets usable with --network")
     n.set_defaults(func=_cmd_networks)
     return parser
@@ -244,6 +246,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         from pyop.proposer.service import main as proposer_main
 
         return proposer_main(raw[1:])
+    if raw[:1] == ["dashboard"]:
+        from pyop.dashboard.service import main as dashboard_main
+
+        return dashboard_main(raw[1:])
     if raw[:1] == ["batcher"]:
         from pyop.batcher.service import main as batcher_main
 

@@ -34,6 +34,7 @@ def _cmd_init(args: argparse.Namespace) -> int:
         altda=args.altda,
         port_base=args.port_base,
         fault_proofs=args.fault_proofs,
+        seq_window_size=args.seq_window_size,
     )
     print(f"L1      {info.l1_url}")
     print(f"L2 RPC  {info.l2_rpc_url} (after `pyop devnet up`)")
@@ -59,6 +60,16 @@ def _cmd_up(args: argparse.Namespace) -> int:
         raise StackError("--stack none starts op-geth only; drop --node/--batcher/--proposer")
     t0 = time.monotonic()
     stack = start_stack(info, stack=args.stack, da=args.da, roles=roles)
+    dash_url = None
+    if args.dashboard:
+        from pyop.devnet.dashboard_process import start_dashboard
+
+        try:
+            proc, dash_url = start_dashboard(info, port=args.dashboard_port, registry=stack.registry)
+        except BaseException:
+            stack.stop()
+            raise
+        stack.processes[proc.name] = proc
     print(f"up took {time.monotonic() - t0:.1f}s")
     print(f"L1        {info.l1_url}")
     print(f"L2 RPC    {info.l2_rpc_url}")
@@ -71,11 +82,21 @@ def _cmd_up(args: argparse.Namespace) -> int:
     print("logs:")
     for name, path in stack.log_paths().items():
         print(f"  {name:<12} {path}")
+    if dash_url is not None:
+        print(f"dashboard {dash_url}", flush=True)
     if args.detach:
         print(f"running in the background; stop with: pyop devnet down {args.dir}")
         return 0
     print("Ctrl-C stops the stack (anvil keeps running; `pyop devnet down` stops everything)")
     return run_foreground(stack)
+
+
+def _cmd_run(args: argparse.Namespace) -> int:
+    from pyop.devnet.run import run_devnet
+
+    return run_devnet(Path(args.dir), stack=args.stack, l1_block_time=args.l1_block_time,
+                      seq_window_size=args.seq_window_size, da=args.da, altda=args.altda,
+                      dashboard_port=args.dashboard_port)  # fmt: skip
 
 
 def _cmd_down(args: argparse.Namespace) -> int:
@@ -140,6 +161,8 @@ def add_devnet_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) 
     i.add_argument("--fault-proofs", action="store_true",
                    help="OptimismPortal2 + DisputeGameFactory with a permissioned dispute game "
                    "(short clocks) instead of the L2OutputOracle")  # fmt: skip
+    i.add_argument("--seq-window-size", type=int, metavar="N",
+                   help="the sequencing window in L1 blocks (default 20)")  # fmt: skip
     i.add_argument("--port-base", type=int, metavar="N",
                    help="use ports N, N+1, ... (default: free ports)")  # fmt: skip
     i.set_defaults(func=_cmd_init)
@@ -157,7 +180,31 @@ def add_devnet_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) 
                    help="batcher data availability (auto: by the L1 blob vs calldata price)")
     u.add_argument("--altda", action="store_true", help="(the devnet must be init'ed --altda)")
     u.add_argument("--detach", action="store_true", help="return once started")
+    u.add_argument("--dashboard", action="store_true",
+                   help="also serve the teaching dashboard on 127.0.0.1 (a devnet process: with "
+                   "--detach it keeps serving until `pyop devnet down`)")  # fmt: skip
+    u.add_argument("--dashboard.port", dest="dashboard_port", type=int, metavar="N",
+                   help="the dashboard's port (default 7300, or a free one)")  # fmt: skip
     u.set_defaults(func=_cmd_up)
+
+    r = acts.add_parser("run", help="init a fresh devnet in DIR, start it with the dashboard; "
+                        "Ctrl-C stops everything (what `make run` does)",
+                        description="The main job in one command: a fresh devnet (anvil, L1 "
+                        "contracts, op-geth, pyop node as sequencer, pyop batcher and proposer) "
+                        "and the teaching dashboard. DIR is re-created (it must be a devnet "
+                        "directory or empty). Ctrl-C stops every process it started, anvil too.")  # fmt: skip
+    r.add_argument("dir", metavar="DIR")
+    r.add_argument("--stack", choices=("go", "pyop"), default="pyop",
+                   help="the kind of every role (default pyop)")  # fmt: skip
+    r.add_argument("--l1-block-time", type=int, default=4, metavar="SECONDS",
+                   help="L1 block time (default 4: L2 blocks come twice as fast)")  # fmt: skip
+    r.add_argument("--seq-window-size", type=int, default=10, metavar="N",
+                   help="sequencing window in L1 blocks (default 10: a stopped batcher's window "
+                   "expires within a minute)")  # fmt: skip
+    r.add_argument("--da", choices=DA_TYPES, default="calldata")
+    r.add_argument("--altda", action="store_true", help="alt-DA with the devnet's DA server")
+    r.add_argument("--dashboard.port", dest="dashboard_port", type=int, metavar="N")
+    r.set_defaults(func=_cmd_run)
 
     d = acts.add_parser("down", help="stop every process of the devnet (anvil included)")
     d.add_argument("dir", metavar="DIR")

@@ -1026,7 +1026,25 @@ def stop_devnet(directory: Path) -> dict[str, str]:
     return PidRegistry(Path(directory)).stop_all(sigint_timeout=20.0)
 
 
-def run_foreground(stack: Stack, *, log: Log = _print, poll: float = 1.0) -> int:
+def _adopt_restarted(stack: Stack, dead: list[str]) -> list[str]:
+    """Of the ``dead`` processes of ``stack``, those that really died: a process restarted
+    under the same name (a new PID in ``DIR/pids.json``) replaces the old one in ``stack``, and
+    one stopped on purpose (``DIR/faults.json``, :mod:`pyop.devnet.faults`) is waited for."""
+    from pyop.devnet.faults import deliberately_down
+
+    down = deliberately_down(stack.info.directory)
+    really = []
+    for name in dead:
+        cur = stack.registry.get(name)
+        if cur is not None and cur.pid != stack.processes[name].pid and cur.alive():
+            stack.processes[name] = cur
+        elif name not in down:
+            really.append(name)
+    return really
+
+
+def run_foreground(stack: Stack, *, log: Log = _print, poll: float = 1.0,
+                   anvil_note: bool = True) -> int:
     """Wait until Ctrl-C (or SIGTERM) or until a process of ``stack`` exits, then stop what the
     stack started (anvil keeps running: its state is the devnet's L1). Returns an exit status."""
     import signal
@@ -1042,6 +1060,8 @@ def run_foreground(stack: Stack, *, log: Log = _print, poll: float = 1.0) -> int
         while True:
             dead = [n for n, p in stack.processes.items() if not p.alive()]
             if dead:
+                dead = _adopt_restarted(stack, dead)
+            if dead:
                 for n in dead:
                     p = stack.processes[n]
                     log(f"{n} exited (code {p.returncode}); log {p.log_path}:\n{p.log_tail(15)}")
@@ -1056,7 +1076,7 @@ def run_foreground(stack: Stack, *, log: Log = _print, poll: float = 1.0) -> int
         signal.signal(signal.SIGINT, old_int)
     for n, how in outcomes.items():
         log(f"  {n}: {how}")
-    if stack.info.l1_managed:
+    if stack.info.l1_managed and anvil_note:
         log(f"anvil keeps running (L1 {stack.info.l1_url}); `pyop devnet down "
             f"{stack.info.directory}` stops it")
     return status
