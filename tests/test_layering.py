@@ -25,7 +25,8 @@ FLOORS: dict[str, int] = {
     "pyop.node": 4,
     "pyop.tools": 4,
     "pyop.devnet": 5,
-    "pyop.cli": 6,
+    "pyop.dashboard": 6,  # reads devnets (RPC + files); the devnet starts it only by command line
+    "pyop.cli": 7,
 }
 
 

@@ -363,12 +363,15 @@ function renderProcs() {
 function exploreRender(tr) {
   const ev = (e) => `<li class="${e.type}"><b>${esc(e.type)}</b> ${esc(e.stage)}: <b>${esc(e.reason)}</b> — ${esc(e.summary)}: ${esc(e.detail)}${Object.keys(e.numbers).length ? ` <span class="why">(${esc(Object.entries(e.numbers).map(([k, v]) => k + "=" + v).join(", "))})</span>` : ""}${e.l1Origin ? ` <span class="why">L1 #${e.l1Origin.number}</span>` : ""} <a href="${esc(specUrl(e.spec))}" target="_blank" rel="noopener">[${esc(e.spec)}]</a></li>`;
   const a = tr.attributes || {};
+  const dec = (x) => (typeof x === "string" && x.startsWith("0x") ? parseInt(x, 16) : x);
+  const txs = a.transactions || [];
+  const deps = txs.filter((t) => t.startsWith("0x7e")).length;
   const steps = [
     ["L1 transactions", tr.l1Txs.length ? tr.l1Txs.map((t) => `<div class="mono">${short(t.hash)} in L1 #${t.l1Block}<br>${esc(t.kind)}, ${t.size} bytes${t.error ? "<br>" + esc(t.error) : ""}</div>`).join("<hr>") : "<i>none: the block was not built from a batch (deposit-only / empty batch)</i>"],
     ["frames", tr.frames.length ? tr.frames.map((f) => `<div class="mono">${f.channel.slice(0, 10)}… #${f.number}${f.isLast ? " (last)" : ""} ${f.size} B, L1 #${f.l1Block}</div>`).join("") : "<i>—</i>"],
     ["channel", tr.channels.length ? tr.channels.map((c) => `<div class="mono">${c.id.slice(0, 18)}…<br>${c.frames.length} frames, ${esc(c.compression)}${c.error ? "<br>" + esc(c.error) : ""}<br>L2 #${c.l2 ? c.l2.join("–") : "?"}</div>`).join("<hr>") : "<i>—</i>"],
     ["batch", tr.batches.length ? tr.batches.map((b) => `<div>${esc(b.kind)} batch: L2 #${b.first}${b.last !== b.first ? "–" + b.last : ""} (${b.blocks} blocks, ${b.txs} txs), epochs ${b.epochs.join("–")}</div>`).join("") : "<i>—</i>"],
-    ["payload attributes", `<div class="mono">timestamp ${a.timestamp}<br>${(a.transactions || []).length} txs (${(a.transactions || []).filter((t) => t.startsWith("0x7e")).length} deposits)<br>gasLimit ${a.gasLimit}<br>noTxPool ${a.noTxPool}</div><div class="mono">derived from L1 #${tr.derivedFrom ? tr.derivedFrom.number : "?"}</div>`],
+    ["payload attributes", `<div class="mono">timestamp ${dec(a.timestamp)}<br>${txs.length} txs: ${deps} deposits (the first is the L1-info deposit), ${txs.length - deps} from the batch<br>gasLimit ${dec(a.gasLimit)}<br>noTxPool ${a.noTxPool}</div><div class="mono">derived from L1 #${tr.derivedFrom ? tr.derivedFrom.number : "?"}</div>`],
     ["block", tr.reference ? `<div class="mono">#${tr.block} ${short(tr.reference.hash)}<br>${tr.reference.txs} txs<br>${tr.match ? "✔ matches the derived attributes" : "✘ differs: " + esc(tr.diffs.join("; "))}</div>` : "<i>no reference block</i>"],
   ];
   const path = steps.map(([t, body], i) => `<div class="step" data-step="${i}"><h3>${esc(t)}</h3>${body}</div>`).join('<div class="arrow">→</div>');
@@ -461,7 +464,8 @@ function connect() {
     renderButtons(); renderProcs();
     $("conn").textContent = "live"; $("conn").className = "conn ok";
     if (S.config.explorerOnly) {
-      document.querySelector(".chains").style.display = "none";
+      for (const sel of [".chains", ".chartpanel", ".why", ".scenarios", ".procs", "#heads"]) document.querySelector(sel).style.display = "none";
+      $("exgo").textContent = "explore";
       fetch("/api/fixture").then((r) => r.ok ? r.json() : null).then((j) => { if (j) { fixtureLoaded = true; fixtureBlocks(j); } });
     }
     schedule(d.ts);
