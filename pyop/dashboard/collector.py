@@ -148,31 +148,43 @@ class Collector:
             await asyncio.sleep(max(0.05, self.interval - (time.monotonic() - t0)))
 
     async def tick(self) -> None:
+        """One read of everything. Each source is read on its own, so a fault in one (op-geth
+        killed, the rollup node restarting) does not hide what the others show."""
         try:
             self.sync = dict(await self.rollup.call("optimism_syncStatus"))
             self.node_ok = True
-        except RPCError:
+        except (RPCError, TypeError, ValueError):
             self.sync = None
             self.node_ok = False
-        l1_head = await self.l1.call("eth_getBlockByNumber", ["latest", False])
-        await self._sync_l1(hex_to_int(l1_head["number"]), str(l1_head["hash"]))
-        if self.sync is not None:
-            u = self.sync["unsafe_l2"]
-            target: tuple[int, str] | None = (int(u["number"]), str(u["hash"]))
-        else:
-            try:
-                b = await self.l2.call("eth_getBlockByNumber", ["latest", False])
-                target = (hex_to_int(b["number"]), str(b["hash"]))
-            except RPCError:
-                target = None  # op-geth down too
-        if target is not None:
-            await self._sync_l2(*target)
-        await self._safe_heads()
-        await self._retry_altda()
+        await self._step("L1", self._follow_l1)
+        await self._step("L2", self._follow_l2)
+        await self._step("safe-head db", self._safe_heads)
+        await self._step("alt-DA", self._retry_altda)
         self.state.set_heads(await self._heads())
         if time.monotonic() - self._last_procs > 2.0:
             self._last_procs = time.monotonic()
             self.state.set_procs(self.processes())
+
+    async def _step(self, what: str, fn: Callable[[], Awaitable[None]]) -> None:
+        try:
+            await fn()
+        except asyncio.CancelledError:
+            raise
+        except (RPCError, PyopError, aiohttp.ClientError, OSError, KeyError, TypeError,
+                ValueError) as e:  # fmt: skip
+            log.info("reading %s failed: %s", what, e)
+
+    async def _follow_l1(self) -> None:
+        l1_head = await self.l1.call("eth_getBlockByNumber", ["latest", False])
+        await self._sync_l1(hex_to_int(l1_head["number"]), str(l1_head["hash"]))
+
+    async def _follow_l2(self) -> None:
+        if self.sync is not None:
+            u = self.sync["unsafe_l2"]
+            await self._sync_l2(int(u["number"]), str(u["hash"]))
+        else:
+            b = await self.l2.call("eth_getBlockByNumber", ["latest", False])
+            await self._sync_l2(hex_to_int(b["number"]), str(b["hash"]))
 
     # ------------------------------------------------------------------ heads
 

@@ -136,29 +136,20 @@ class StopBatcher(Scenario):
 
     async def start(self, ctx: Ctx, run: Run, params: dict[str, Any]) -> None:
         await _thread(faults.stop_batcher, ctx.info)
-        w = ctx.window()
         safe, unsafe = ctx.l2("safe") or 0, ctx.l2("unsafe") or 0
-        epoch = int(w.get("safeEpoch", 0))
-        size = int(w.get("seqWindowSize", 0))
-        run.data.update(safe=safe, unsafe=unsafe, epoch=epoch, closes=epoch + size, last_tx=0.0,
-                        sent=0)  # fmt: skip
+        run.data.update(safe=safe, safe_since=time.time(), unsafe_at=unsafe, last_tx=0.0, sent=0)
         say(ctx, run, "stopped",
             f"Batcher stopped (admin_stopBatcher) at unsafe #{unsafe}, safe #{safe}. The "
             f"sequencer keeps building a block every {ctx.state.config.get('l2BlockTime')} s; "
-            "they stay unsafe until their batches are on L1.",
-            spec=S_BATCHER, module="pyop/batcher/driver.py")  # fmt: skip
-        say(ctx, run, "window",
-            f"The first block not yet safe, #{safe + 1}, has L1 origin (epoch) #{epoch}. Its "
-            f"batch must be included on L1 within the sequencing window of {size} L1 blocks: "
-            f"once L1 block #{epoch + size} is derived without it, the window has expired.",
-            spec=S_WINDOW, module="pyop/derivation/batch_queue.py")  # fmt: skip
+            "they stay unsafe until their batches are on L1 (transactions already sent still "
+            "land).", spec=S_BATCHER, module="pyop/batcher/driver.py")  # fmt: skip
 
     async def watch(self, ctx: Ctx, run: Run) -> None:
         d = run.data
         safe, unsafe, head = ctx.l2("safe"), ctx.l2("unsafe"), ctx.l1("head")
         if safe is None or unsafe is None or head is None:
             return
-        if "window-expired" not in run.said and time.time() - d["last_tx"] >= 2 and d["sent"] < 30:
+        if "window-expired" not in run.said and time.time() - d["last_tx"] >= 2 and d["sent"] < 40:
             d["last_tx"] = time.time()
             try:
                 await _thread(bridge.send_l2_transfer, ctx.info)
@@ -167,19 +158,30 @@ class StopBatcher(Scenario):
                     "unsafe blocks only, so watch what happens to them.")  # fmt: skip
             except PyopError:
                 pass
-        if safe <= d["safe"] + 1 and unsafe >= d["unsafe"] + 3:
+        if safe != d["safe"]:
+            d.update(safe=safe, safe_since=time.time(), unsafe_at=unsafe)
+        l1_time = float(ctx.state.config.get("l1BlockTime") or 2)
+        w = ctx.window()
+        if (time.time() - d["safe_since"] >= 2 * l1_time + 2 and unsafe >= d["unsafe_at"] + 3
+                and "safe-stalled" not in run.said):  # fmt: skip
             say(ctx, run, "safe-stalled",
                 f"Safe head stalls at #{safe} while unsafe grows to #{unsafe}: an L2 block becomes "
                 "safe only when it is derived from data on L1, and none is posted.",
                 spec=S_SAFE, module="pyop/derivation/driver.py")  # fmt: skip
-        if head >= d["closes"] and "window-expired" not in run.said:
+            if "closesAt" in w:
+                say(ctx, run, "window",
+                    f"The first block not yet safe, #{safe + 1}, has L1 origin (epoch) "
+                    f"#{w['safeEpoch']}. Its batch must be included on L1 within the sequencing "
+                    f"window of {w['seqWindowSize']} L1 blocks: once L1 block #{w['closesAt']} is "
+                    f"derived without it, the window has expired ({w.get('blocksLeft')} L1 blocks "
+                    "to go).", spec=S_WINDOW, module="pyop/derivation/batch_queue.py")  # fmt: skip
+        if "safe-stalled" in run.said and "closesAt" in w and head >= int(w["closesAt"]):
             say(ctx, run, "window-expired",
-                f"L1 block #{d['closes']} is here and no batch for epoch #{d['epoch']} was "
-                "included: the sequencing window expired. Derivation now generates an empty "
-                "batch for each L2 slot of that epoch: deposit-only blocks (the L1-info deposit "
-                "and user deposits, no L2 transactions).",
+                f"L1 block #{w['closesAt']} is here and no batch for epoch #{w['safeEpoch']} "
+                "was included: the sequencing window expired. Derivation now generates an "
+                "empty batch for each L2 slot of that epoch: deposit-only blocks (the L1-info "
+                "deposit and user deposits, no L2 transactions).",
                 spec=S_BATCH_QUEUE, module="pyop/derivation/batch_stage.py")  # fmt: skip
-            d["expired_at"] = time.time()
         if "window-expired" in run.said:
             for ev in ctx.events_since("reorg", run.started):
                 if ev.get("chain") != "l2":

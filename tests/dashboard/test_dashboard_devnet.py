@@ -1,10 +1,10 @@
 """The dashboard on a real devnet, in a real browser (headless Debian Chromium via Playwright).
 
 One devnet for the module, started as a user would: ``pyop devnet init DIR --l1-block-time 4
---seq-window-size 6`` and ``pyop devnet up DIR --stack pyop --dashboard --detach`` (anvil,
+--seq-window-size 8`` and ``pyop devnet up DIR --stack pyop --dashboard --detach`` (anvil,
 op-geth, pyop node as sequencer, pyop batcher, pyop proposer, the dashboard process); the URL
-is read from the ``dashboard http://127.0.0.1:PORT/`` line. A short sequencing window (6 L1
-blocks of 4 s) makes a stopped batcher's window expire in under 30 s. The tests run in order:
+is read from the ``dashboard http://127.0.0.1:PORT/`` line. A short sequencing window (8 L1
+blocks of 4 s) makes a stopped batcher's window expire in about 30 s. The tests run in order:
 
 1. the three heads shown (``data-head``) advance;
 2. "Stop batcher": safe stalls while unsafe grows, then the window expires and the unsafe
@@ -39,7 +39,7 @@ from tests.dashboard.browser import head, require_browser, shot, with_page
 
 pytestmark = pytest.mark.slow
 
-SEQ_WINDOW = 6
+SEQ_WINDOW = 8
 PYOP = [sys.executable, "-m", "pyop.cli"]
 
 
