@@ -117,7 +117,7 @@ class BatcherDevnet:
         return self.start_batcher(flags, da=da)
 
     def admin(self, method: str) -> Any:
-        return RpcClient(self.dn.info.url("batcherRpc"), timeout=60.0).call(method)
+        return RpcClient(self.dn.info.url("batcherRpc"), timeout=180.0).call(method)
 
     def l1_head(self) -> int:
         return hex_to_int(self.dn.l1.call("eth_blockNumber"))
@@ -184,10 +184,10 @@ def bring_up(tmp: Path, *, fork_offsets: Mapping[Fork, int | None] | None = None
 
 class L2Sender(threading.Thread):
     """Sends a signed L2 transaction every ``interval`` seconds (EIP-1559 with 100-600 bytes of
-    data, every third one legacy), re-reading the nonce after any error (an L2 reorg can drop
+    data, every third one legacy: about 0.7 KB/s of batch data), re-reading the nonce after any error (an L2 reorg can drop
     pending txs)."""
 
-    def __init__(self, l2_url: str, key: str, chain_id: int, interval: float = 0.4) -> None:
+    def __init__(self, l2_url: str, key: str, chain_id: int, interval: float = 0.5) -> None:
         super().__init__(daemon=True, name="l2-sender")
         self.rpc = RpcClient(l2_url, timeout=5.0)
         self.acct = Account.from_key(key)

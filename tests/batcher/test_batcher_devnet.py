@@ -55,9 +55,10 @@ COMMON = ["--resubmission-timeout=8s", "--metrics.enabled=true", "--metrics.addr
 PHASE1 = [*COMMON, "--batch-type=0", "--compression-algo=zlib"]
 PHASE2 = [*COMMON, "--batch-type=1", "--compression-algo=brotli", "--target-num-frames=2"]
 PHASE3 = [*COMMON, "--batch-type=1", "--compression-algo=zlib", "--resubmission-timeout=4s"]
-PHASE4 = [*COMMON, "--batch-type=1", "--max-l1-tx-size-bytes=1500", "--target-num-frames=6",
-          "--max-channel-duration=8",
-          "--max-pending-tx=1"]  # fmt: skip
+# small frames, several per channel: a channel takes a few L1 blocks to post (2 frames in flight,
+# 8 KB per 4 s L1 block: more than the ~1 KB/s of L2 data, so nothing falls behind the window)
+PHASE4 = [*COMMON, "--batch-type=1", "--max-l1-tx-size-bytes=4000", "--target-num-frames=6",
+          "--max-channel-duration=8", "--max-pending-tx=2"]  # fmt: skip
 TIMEOUT = 150.0
 SEQ_WINDOW = 12
 
@@ -150,7 +151,8 @@ def test_phase4_sigkill_mid_channel_then_restart(bd: BatcherDevnet) -> None:
                 return cid
         return None
 
-    cid = wait_for(mid_channel, 120, "a channel of 3+ frames with only its first frames confirmed")
+    cid = wait_for(mid_channel, 150, "a channel of 3+ frames with only its first frames confirmed",
+                   interval=0.2)  # fmt: skip
     unsafe_at_kill = bd.unsafe()
     bd.stop_batcher(kill=True)
     bd.start_batcher(PHASE4, da="calldata")
@@ -194,6 +196,8 @@ def test_phase5_l1_reorg_removing_batcher_txs_is_resent(bd: BatcherDevnet) -> No
 
 def test_phase6_stopped_past_the_sequencing_window_then_started(bd: BatcherDevnet) -> None:
     dn = bd.dn
+    # big frames again: admin_stopBatcher lets the publishing round finish (as op-batcher does)
+    bd.restart_batcher(PHASE1, da="calldata")
     assert bd.admin("admin_stopBatcher") is None
     st = dn.sync_status()
     origin = int(st["safe_l2"]["l1origin"]["number"])
