@@ -44,7 +44,7 @@ class Run:
     """One run of a scenario: what was observed so far."""
 
     scenario: str
-    started: float = field(default_factory=time.time)
+    started: float = field(default_factory=lambda: time.time())
     said: set[str] = field(default_factory=set)
     data: dict[str, Any] = field(default_factory=dict)
     done: bool = False

@@ -1,0 +1,124 @@
+"""Scenario narration rules on a scripted chain (no devnet): the fault functions are replaced by
+recorders, the heads and reorg events are fed as the collector would publish them, and the
+narration must follow the chain: stall, window, expiry, reorg; deposit landing; run errors."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from typing import Any
+
+import pytest
+
+from pyop.dashboard import scenarios
+from pyop.dashboard.scenarios import ScenarioError, ScenarioRunner
+from pyop.dashboard.state import DashboardState
+from pyop.devnet.faults import FaultError
+
+
+class FakeInfo:
+    altda = False
+    directory = "/nonexistent"
+
+
+def heads(state: DashboardState, *, l1: int, unsafe: int, safe: int, epoch: int, window: int = 8) -> None:
+    state.set_heads({
+        "l1": {"head": {"number": l1, "timestamp": int(time.time())}},
+        "l2": {"unsafe": {"number": unsafe, "origin": l1}, "safe": {"number": safe, "origin": epoch},
+               "finalized": {"number": 0, "origin": 0}},
+        "window": {"seqWindowSize": window, "safeEpoch": epoch, "closesAt": epoch + window,
+                   "blocksLeft": epoch + window - l1},
+    })  # fmt: skip
+
+
+def steps(state: DashboardState, scenario: str) -> list[str]:
+    return [e["step"] for e in state.events if e["kind"] == "narration" and e["scenario"] == scenario]
+
+
+async def settle(runner: ScenarioRunner) -> None:
+    await runner.tick()
+    await asyncio.sleep(0)
+    await asyncio.gather(*runner.tasks)
+
+
+def test_stop_batcher_narrates_stall_window_expiry_and_reorg(monkeypatch: pytest.MonkeyPatch) -> None:
+    calls: list[str] = []
+    monkeypatch.setattr(scenarios.faults, "stop_batcher", lambda info: calls.append("stop"))
+    monkeypatch.setattr(scenarios.bridge, "send_l2_transfer", lambda info: calls.append("tx") or "0x")
+    clock = [1000.0]
+    monkeypatch.setattr(scenarios.time, "time", lambda: clock[0])
+
+    async def go() -> None:
+        st = DashboardState({"l1BlockTime": 4, "l2BlockTime": 2})
+        runner = ScenarioRunner(FakeInfo(), st)  # type: ignore[arg-type]
+        heads(st, l1=20, unsafe=40, safe=36, epoch=18)
+        await runner.start("stop-batcher", {})
+        assert calls == ["stop"] and steps(st, "stop-batcher") == ["stopped"]
+        # a batch already sent still lands: safe moves once, then stays
+        clock[0] += 4
+        heads(st, l1=21, unsafe=42, safe=38, epoch=20)
+        await settle(runner)
+        assert "safe-stalled" not in steps(st, "stop-batcher")
+        for k in range(1, 4):
+            clock[0] += 4
+            heads(st, l1=21 + k, unsafe=42 + 2 * k, safe=38, epoch=20)
+            await settle(runner)
+        assert steps(st, "stop-batcher")[-2:] == ["safe-stalled", "window"]
+        assert "tx" in calls  # user transactions sent while stopped
+        # L1 reaches the end of the window of epoch 20
+        clock[0] += 4
+        heads(st, l1=28, unsafe=58, safe=38, epoch=20)
+        await settle(runner)
+        assert steps(st, "stop-batcher")[-1] == "window-expired"
+        st.add_event("reorg", {"chain": "l2", "first": 39, "last": 58, "userTxs": 7, "deposits": 0})
+        heads(st, l1=29, unsafe=45, safe=45, epoch=21)
+        await settle(runner)
+        last = [e for e in st.events if e["kind"] == "narration"][-1]
+        assert last["step"] == "unsafe-reorg" and "#39-#58 (7 user transactions)" in last["text"]
+        assert last["spec"].endswith("derivation.html#engine-queue")
+        assert last["module"] == "pyop/engine/controller.py"
+
+    asyncio.run(go())
+
+
+def test_deposit_is_followed_to_its_l2_block(monkeypatch: pytest.MonkeyPatch) -> None:
+    from pyop.devnet.bridge import Deposit
+
+    monkeypatch.setattr(scenarios.bridge, "deposit_eth",
+                        lambda info, v: Deposit("0xl1", 30, "0xABCD", v))  # fmt: skip
+
+    async def go() -> None:
+        st = DashboardState({})
+        runner = ScenarioRunner(FakeInfo(), st)  # type: ignore[arg-type]
+        heads(st, l1=31, unsafe=60, safe=50, epoch=26)
+        await runner.start("deposit", {"eth": 1.5})
+        assert "1.5 ETH" in st.events[-1]["text"]
+        st.upsert_l2({"n": 61, "o": 30, "dep": [[30, "0xabcd"]], "tx": 0})
+        await settle(runner)
+        assert steps(st, "deposit")[-1] == "landed"
+        heads(st, l1=33, unsafe=64, safe=61, epoch=30)
+        await settle(runner)
+        assert steps(st, "deposit")[-1] == "safe" and runner.runs["deposit"].done
+
+    asyncio.run(go())
+
+
+def test_unavailable_and_failing_scenarios_say_why(monkeypatch: pytest.MonkeyPatch) -> None:
+    def boom(info: Any, depth: int) -> None:
+        raise FaultError("an L1 reorg of 9 blocks would replace finalized L1 blocks")
+
+    monkeypatch.setattr(scenarios.faults, "l1_reorg", boom)
+
+    async def go() -> None:
+        st = DashboardState({})
+        runner = ScenarioRunner(FakeInfo(), st)  # type: ignore[arg-type]
+        assert runner.describe()["da-down"]["unavailable"].startswith("this devnet does not use alt-DA")
+        with pytest.raises(ScenarioError, match="alt-DA"):
+            await runner.start("da-down", {})
+        with pytest.raises(ScenarioError, match="unknown scenario"):
+            await runner.start("nope", {})
+        with pytest.raises(ScenarioError, match="finalized"):
+            await runner.start("l1-reorg", {"depth": 9})
+        assert st.events[-1]["step"] == "error"
+
+    asyncio.run(go())
