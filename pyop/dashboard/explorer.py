@@ -26,9 +26,11 @@ import logging
 from dataclasses import dataclass, field
 from typing import Any
 
+from eth_hash.auto import keccak
+
 from pyop.codec.blob import decode_blob
 from pyop.codec.errors import CodecError
-from pyop.codec.tx import decode_signed_tx
+from pyop.codec.tx import SignedTx, decode_signed_tx
 from pyop.config.rollup import RollupConfig
 from pyop.dashboard.chaindata import ChannelTracker
 from pyop.derivation.data_source import batcher_txs
@@ -140,16 +142,16 @@ def _data_path(fx: DerivationFixture, ex: Exploration) -> None:
         for i, raw in enumerate(blk.transactions):
             if raw[:1] == b"\x03":
                 try:
-                    tx = decode_signed_tx(raw)
+                    stx = decode_signed_tx(raw)
                 except CodecError:
                     continue
-                if tx.to == cfg.batch_inbox_address:
-                    k = len(tx.blob_versioned_hashes)
+                if stx.to == cfg.batch_inbox_address:
+                    k = len(stx.blob_versioned_hashes)
                     blob_of[i] = list(blk.blobs[blob_i : blob_i + k])
                     blob_i += k
         for bt in good:
-            tx = bt.tx
-            if tx.tx_type == 3:
+            tx = bt.tx  # a SignedTx, or a DepositTx on an L3 (op-node isValidBatchTx)
+            if isinstance(tx, SignedTx) and tx.tx_type == 3:
                 kind = "blob"
                 payloads = []
                 for blob in blob_of.get(bt.index, []):
@@ -161,7 +163,7 @@ def _data_path(fx: DerivationFixture, ex: Exploration) -> None:
                 kind, payloads = "alt-da", []
             else:
                 kind, payloads = "calldata", [tx.data]
-            entry: dict[str, Any] = {"hash": to_hex(tx.hash), "l1Block": ref.number, "kind": kind,
+            entry: dict[str, Any] = {"hash": to_hex(keccak(blk.transactions[bt.index])), "l1Block": ref.number, "kind": kind,
                                      "size": sum(len(p) for p in payloads), "frames": [],
                                      "channels": [], "error": ""}  # fmt: skip
             for p in payloads:
