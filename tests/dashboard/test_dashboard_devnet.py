@@ -1,10 +1,12 @@
 """The dashboard on a real devnet, in a real browser (headless Debian Chromium via Playwright).
 
-One devnet for the module, started as a user would: ``pyop devnet init DIR --l1-block-time 4
---seq-window-size 8`` and ``pyop devnet up DIR --stack pyop --dashboard --detach`` (anvil,
-op-geth, pyop node as sequencer, pyop batcher, pyop proposer, the dashboard process); the URL
-is read from the ``dashboard http://127.0.0.1:PORT/`` line. A short sequencing window (8 L1
-blocks of 4 s) makes a stopped batcher's window expire in about 30 s. The tests run in order:
+One devnet for the module, started as ``make run`` starts it: ``pyop devnet run DIR
+--seq-window-size 8`` (anvil with 4 s blocks, the OP contracts, op-geth, pyop node as
+sequencer, pyop batcher, pyop proposer, the dashboard process), in its own process group like a
+terminal's foreground job; the URL is read from its ``dashboard http://127.0.0.1:PORT/`` line.
+A short sequencing window (8 L1 blocks of 4 s) makes a stopped batcher's window expire in about
+30 s. At the end the group gets SIGINT, as a terminal's Ctrl-C sends it, and every process the
+run started (anvil included) must be gone. The tests run in order:
 
 1. the three heads shown (``data-head``) advance;
 2. "Stop batcher": safe stalls while unsafe grows, then the window expires and the unsafe
@@ -14,16 +16,19 @@ blocks of 4 s) makes a stopped batcher's window expire in about 30 s. The tests 
 4. "L1 reorg", "Kill op-geth" and "Withdraw ETH" run and narrate their steps;
 5. ``pyop dashboard --devnet DIR`` attaches a second dashboard to the running devnet.
 
-Screenshots are kept in ``out/screenshots/`` (git-ignored). Everything is stopped by PID
-(``pyop devnet down``) at the end.
+Screenshots are kept in ``out/screenshots/`` (git-ignored).
 """
 
 from __future__ import annotations
 
+import contextlib
 import json
+import os
 import re
+import signal
 import subprocess
 import sys
+import threading
 import time
 import urllib.request
 from collections.abc import Iterator
@@ -32,7 +37,7 @@ from typing import Any
 
 import pytest
 
-from pyop.devnet.process import PidRegistry, free_port
+from pyop.devnet.process import PidRegistry, free_port, pid_alive
 from pyop.devnet.rpc import RpcClient
 from pyop.devnet.stack import StackError, load_devnet, require_peers
 from tests.dashboard.browser import head, require_browser, shot, with_page
@@ -49,6 +54,31 @@ def _run(args: list[str], timeout: float = 300) -> str:
     return res.stdout
 
 
+class _Lines:
+    """The stdout of a running ``pyop devnet run``, read by a thread (no blocking reads)."""
+
+    def __init__(self, proc: subprocess.Popen[str]) -> None:
+        self.lines: list[str] = []
+        self._proc = proc
+        threading.Thread(target=self._read, daemon=True).start()
+
+    def _read(self) -> None:
+        assert self._proc.stdout is not None
+        for line in self._proc.stdout:
+            self.lines.append(line.rstrip("\n"))
+
+    def wait_for(self, pattern: str, timeout: float) -> re.Match[str]:
+        deadline = time.monotonic() + timeout
+        while True:
+            for line in self.lines:
+                m = re.match(pattern, line)
+                if m:
+                    return m
+            if self._proc.poll() is not None or time.monotonic() > deadline:
+                pytest.fail(f"no line matching {pattern!r} (exit {self._proc.poll()}):\n" + "\n".join(self.lines))
+            time.sleep(0.2)
+
+
 @pytest.fixture(scope="module")
 def devnet(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
     require_browser()
@@ -57,18 +87,35 @@ def devnet(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]
     except StackError as e:
         pytest.skip(f"op-geth is not built, so no devnet: {e}")
     d = tmp_path_factory.mktemp("dash") / "devnet"
+    t0 = time.monotonic()
+    proc = subprocess.Popen([*PYOP, "devnet", "run", str(d), "--seq-window-size", str(SEQ_WINDOW),
+                             "--dashboard.port", str(free_port())],
+                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+                            start_new_session=True)  # fmt: skip
+    out = _Lines(proc)
+    pids: list[int] = []
+    stopped = False
     try:
-        t0 = time.monotonic()
-        _run(["devnet", "init", str(d), "--l1-block-time", "4", "--seq-window-size", str(SEQ_WINDOW)])
-        out = _run(["devnet", "up", str(d), "--stack", "pyop", "--dashboard", "--detach",
-                    "--dashboard.port", str(free_port())])  # fmt: skip
-        m = re.search(r"^dashboard (http://127\.0\.0\.1:\d+/)$", out, re.M)
-        assert m, out
-        yield {"dir": d, "url": m.group(1), "info": load_devnet(d), "t0": t0}
+        m = out.wait_for(r"^dashboard (http://127\.0\.0\.1:\d+/)$", 300)
+        pids = [p.pid for p in PidRegistry(d).entries()]
+        names = {p.name for p in PidRegistry(d).entries()}
+        assert {"anvil", "op-geth", "pyop-node", "pyop-batcher", "pyop-proposer", "dashboard"} <= names, names
+        yield {"dir": d, "url": m.group(1), "info": load_devnet(d), "t0": t0, "out": out}
+        # Ctrl-C at a terminal: SIGINT to the foreground process group
+        os.killpg(proc.pid, signal.SIGINT)
+        proc.wait(120)
+        stopped = True
+        assert PidRegistry(d).entries() == []
+        assert not [p for p in pids if pid_alive(p)], "processes left running after Ctrl-C"
+        assert any("stopped" in line and "anvil" in line for line in out.lines), out.lines
     finally:
-        if (d / "pids.json").exists():
-            subprocess.run([*PYOP, "devnet", "down", str(d)], capture_output=True, timeout=120)
-            assert PidRegistry(d).entries() == []
+        if not stopped:
+            if proc.poll() is None:
+                os.killpg(proc.pid, signal.SIGINT)
+                with contextlib.suppress(subprocess.TimeoutExpired):
+                    proc.wait(120)
+            if (d / "pids.json").exists():
+                subprocess.run([*PYOP, "devnet", "down", str(d)], capture_output=True, timeout=120)
 
 
 async def wait_step(page: Any, scenario: str, step: str, timeout: float) -> str:
@@ -100,23 +147,47 @@ async def wait_heads(page: Any, pred: Any, timeout: float, what: str) -> dict[st
 
 
 def test_heads_advance(devnet: dict[str, Any]) -> None:
-    async def body(page: Any) -> None:
+    async def body(page: Any) -> int:
         await page.goto(devnet["url"])
         first = await wait_heads(page, lambda h: h["safe"] > 0, 120, "a first safe head")
         print(f"\n[dashboard] first safe head shown {time.monotonic() - devnet['t0']:.1f}s after "
-              f"`pyop devnet init` started: {first}")  # fmt: skip
+              f"`pyop devnet run` started: {first}")  # fmt: skip
         await wait_heads(page, lambda h: h["unsafe"] >= first["unsafe"] + 3 and h["safe"] > first["safe"]
                          and h["finalized"] > first["finalized"], 120, "all three heads to advance")  # fmt: skip
         # L2 rows carry their state; the L1 column shows batcher txs linked to L2 blocks
         await page.locator('#l2list .row[data-state="safe"]').first.wait_for(timeout=30_000)
         await page.locator("#l1list .tag.batch").first.wait_for(timeout=30_000)
         await shot(page, "devnet-heads")
+        # the live derivation explorer: a safe block from its L1 tx to its payload attributes
+        n = int(await head(page, "safe") or 0)
+        await page.fill("#exblock", str(n))
+        await page.click("#exgo")
+        await page.locator("#expath").wait_for(timeout=120_000)
+        text = str(await page.locator("#exout").text_content())
+        assert f"L2 block #{n}" in text and "matches the derived attributes" in text, text
+        await shot(page, "devnet-explorer")
+        return n
 
-    with_page(body)
+    n = with_page(body)
+    # the same trace as JSON (cached by the server); its L1 txs checked against anvil and its
+    # block against op-geth
+    info = devnet["info"]
+    with urllib.request.urlopen(f"{devnet['url']}api/explore?block={n}", timeout=120) as r:
+        tr = json.load(r)
+    assert tr["block"] == n and tr["match"] and tr["l1Txs"] and tr["frames"] and tr["batches"], tr
+    l1, l2 = RpcClient(info.l1_url), RpcClient(info.l2_rpc_url)
+    inbox = json.loads(info.rollup_path.read_text())["batch_inbox_address"].lower()
+    batcher = info.keys["batcher"]["address"].lower()
+    for t in tr["l1Txs"]:
+        tx = l1.call("eth_getTransactionByHash", t["hash"])
+        assert tx["to"].lower() == inbox and tx["from"].lower() == batcher, tx
+        assert int(tx["blockNumber"], 16) == t["l1Block"]
+    assert tr["reference"]["hash"] == l2.call("eth_getBlockByNumber", hex(n), False)["hash"]
+    assert any(b["first"] <= n <= b["last"] for b in tr["batches"]), tr["batches"]
 
 
 def test_stop_batcher_then_window_expiry_reorg(devnet: dict[str, Any]) -> None:
-    async def body(page: Any) -> None:
+    async def body(page: Any) -> tuple[int, int]:
         await page.goto(devnet["url"])
         await wait_heads(page, lambda h: h["safe"] > 0, 60, "the page to load")
         await click(page, "stop-batcher")
@@ -132,18 +203,26 @@ def test_stop_batcher_then_window_expiry_reorg(devnet: dict[str, Any]) -> None:
         assert "sequencing window expired" in text
         text = await wait_step(page, "stop-batcher", "unsafe-reorg", 120)
         assert "replaced by the deposit-only blocks derived from L1" in text
+        m = re.search(r"L2 blocks #(\d+)-#(\d+) \((\d+) user transactions\)", text)
+        assert m, text
         await page.locator('li[data-event="reorg"][data-chain="l2"]').first.wait_for(timeout=10_000)
         await shot(page, "devnet-window-expired-reorg")
         await click(page, "start-batcher")
         await wait_step(page, "start-batcher", "started", 30)
         await wait_step(page, "start-batcher", "safe-resumed", 120)
+        return int(m.group(1)), int(m.group(3))
 
-    with_page(body)
-    # independent check on the chain: the blocks derived for the expired window hold deposits only
+    first, user_txs = with_page(body)
+    # independent check on op-geth: the first replaced block is now a safe block derived from an
+    # empty batch, deposits only (the unsafe one it replaced carried the user transactions the
+    # scenario sent while the batcher was down)
     info = devnet["info"]
-    rollup = RpcClient(info.rollup_rpc_url)
-    safe = int(rollup.call("optimism_syncStatus")["safe_l2"]["number"])
-    assert safe > 0
+    assert user_txs > 0
+    safe = int(RpcClient(info.rollup_rpc_url).call("optimism_syncStatus")["safe_l2"]["number"])
+    assert safe >= first
+    blk = RpcClient(info.l2_rpc_url).call("eth_getBlockByNumber", hex(first), True)
+    types = [int(tx["type"], 16) for tx in blk["transactions"]]
+    assert types and all(t == 0x7E for t in types), (first, types)
 
 
 def test_deposit_lands_on_l2(devnet: dict[str, Any]) -> None:

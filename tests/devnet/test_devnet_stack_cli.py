@@ -1,11 +1,13 @@
 """``pyop devnet`` without the Go node: argument parsing, the L1 chain config op-node reads,
-the beacon shim's slot mapping, and a CLI round trip (init, ``up --stack none --detach``,
-status, down) that must leave no process behind."""
+the beacon shim's slot mapping, and a CLI round trip (init, ``up --stack none --detach
+--dashboard``, status, down) that must leave no process behind, the dashboard included."""
 
 from __future__ import annotations
 
 import asyncio
 import json
+import time
+import urllib.request
 from pathlib import Path
 
 import pytest
@@ -17,7 +19,7 @@ from pyop.config import Fork
 from pyop.devnet.beacon_shim import create_app
 from pyop.devnet.l1_chain_config import l1_chain_config
 from pyop.devnet.l2_genesis import DEFAULT_FORK_OFFSETS
-from pyop.devnet.process import PidRegistry, pid_alive
+from pyop.devnet.process import PidRegistry, free_port, pid_alive
 from pyop.devnet.stack import (
     PORT_NAMES,
     StackError,
@@ -163,10 +165,24 @@ def test_cli_init_up_none_status_down(tmp_path: Path, capsys: pytest.CaptureFixt
         info = load_devnet(d)
         assert info.l1_managed and info.fork_times["jovian"] == info.l2_genesis_time
         assert main(["devnet", "init", str(d)]) == 1  # refuses a non-empty dir
-        assert main(["devnet", "up", str(d), "--stack", "none", "--detach"]) == 0
-        names = {p.name for p in PidRegistry(d).entries()}
-        assert names == {"anvil", "op-geth", "beacon-shim"}
         capsys.readouterr()
+        port = free_port()
+        assert main(["devnet", "up", str(d), "--stack", "none", "--detach", "--dashboard",
+                     "--dashboard.port", str(port)]) == 0  # fmt: skip
+        out = capsys.readouterr().out
+        assert f"dashboard http://127.0.0.1:{port}/\n" in out, out
+        names = {p.name for p in PidRegistry(d).entries()}
+        assert names == {"anvil", "op-geth", "beacon-shim", "dashboard"}
+        # the detached dashboard serves the devnet (L1 rows without a rollup node)
+        deadline = time.monotonic() + 30
+        while True:
+            with urllib.request.urlopen(f"http://127.0.0.1:{port}/api/snapshot", timeout=5) as r:
+                snap = json.load(r)
+            if snap["heads"].get("l1", {}).get("head"):
+                break
+            assert time.monotonic() < deadline, snap["heads"]
+            time.sleep(0.5)
+        assert Path(snap["config"]["directory"]) == d.resolve()
         assert main(["devnet", "status", str(d)]) == 0
         out = capsys.readouterr().out
         assert "L1    head" in out and "(no rollup node)" in out
