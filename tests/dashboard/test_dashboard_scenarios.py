@@ -122,3 +122,41 @@ def test_unavailable_and_failing_scenarios_say_why(monkeypatch: pytest.MonkeyPat
         assert st.events[-1]["step"] == "error"
 
     asyncio.run(go())
+
+
+def test_da_server_down_then_up_on_an_altda_devnet(monkeypatch: pytest.MonkeyPatch) -> None:
+    """alt-DA: "DA server down" stops the server (``faults.stop_da_server``), then narrates the
+    safe head waiting while unsafe grows (a missing input is a temporary error, not a drop);
+    "DA server up" restarts it and narrates safe moving again."""
+    calls: list[str] = []
+    monkeypatch.setattr(scenarios.faults, "stop_da_server", lambda info: calls.append("stop") or 1)
+    monkeypatch.setattr(scenarios.faults, "start_da_server", lambda info: calls.append("start"))
+
+    class AltDAInfo(FakeInfo):
+        altda = True
+
+    async def go() -> None:
+        st = DashboardState({"l1BlockTime": 4, "l2BlockTime": 2})
+        runner = ScenarioRunner(AltDAInfo(), st)  # type: ignore[arg-type]
+        assert runner.describe()["da-down"]["unavailable"] == ""
+        heads(st, l1=20, unsafe=40, safe=36, epoch=18)
+        await runner.start("da-down", {})
+        assert calls == ["stop"] and steps(st, "da-down") == ["stopped"]
+        heads(st, l1=21, unsafe=39, safe=37, epoch=18)
+        await settle(runner)
+        assert "safe-stalled" not in steps(st, "da-down")  # unsafe not ahead enough yet
+        heads(st, l1=23, unsafe=46, safe=37, epoch=18)
+        await settle(runner)
+        assert steps(st, "da-down")[-1] == "safe-stalled"
+        await runner.start("da-up", {})
+        assert calls == ["stop", "start"] and steps(st, "da-up") == ["started"]
+        heads(st, l1=24, unsafe=48, safe=38, epoch=19)
+        await settle(runner)
+        assert "safe-resumed" not in steps(st, "da-up")
+        heads(st, l1=25, unsafe=50, safe=39, epoch=20)
+        await settle(runner)
+        assert steps(st, "da-up")[-1] == "safe-resumed" and runner.runs["da-up"].done
+        texts = [e for e in st.events if e["kind"] == "narration" and e["scenario"] == "da-down"]
+        assert texts[0]["spec"].endswith("alt-da.html#derivation")
+
+    asyncio.run(go())
