@@ -27,17 +27,31 @@ from pathlib import Path
 from typing import Any
 
 
-def _pids(devnet: Path) -> list[int]:
+def _procs(devnet: Path) -> dict[str, int]:
     f = devnet / "pids.json"
     if not f.exists():
-        return []
-    data = json.loads(f.read_text())
-    items = data.get("processes", data) if isinstance(data, dict) else data
-    out: list[int] = []
-    for e in items.values() if isinstance(items, dict) else items:
-        if isinstance(e, dict) and "pid" in e:
-            out.append(int(e["pid"]))
-    return out
+        return {}
+    return {e["name"]: int(e["pid"]) for e in json.loads(f.read_text()).get("processes", [])}
+
+
+def _pids(devnet: Path) -> list[int]:
+    return list(_procs(devnet).values())
+
+
+def _cpu_s(pid: int) -> float:
+    """utime + stime of ``pid`` in seconds (/proc/PID/stat fields 14 and 15)."""
+    with open(f"/proc/{pid}/stat") as f:
+        fields = f.read().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def cpu_shares(devnet: Path, seconds: float) -> dict[str, float]:
+    """CPU % of one core of each devnet process over ``seconds`` (the dashboard's collector
+    beside the node, batcher, op-geth and anvil it reads)."""
+    procs = _procs(devnet)
+    a = {n: _cpu_s(p) for n, p in procs.items()}
+    time.sleep(seconds)
+    return {n: round(100 * (_cpu_s(p) - a[n]) / seconds, 1) for n, p in procs.items()}
 
 
 def _alive(pid: int) -> bool:
@@ -87,6 +101,7 @@ def one_run(checkout: Path, timeout: float = 1800) -> dict[str, Any]:
             time.sleep(0.5)
         pids = _pids(checkout / "out" / "devnet")
         res["processes"] = len(pids)
+        res["cpuPercent30s"] = cpu_shares(checkout / "out" / "devnet", 30)
     finally:
         t1 = time.monotonic()
         if proc.poll() is None:
