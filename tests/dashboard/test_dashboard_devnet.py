@@ -120,7 +120,11 @@ def devnet(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]
 
 async def wait_step(page: Any, scenario: str, step: str, timeout: float) -> str:
     loc = page.locator(f'li[data-scenario="{scenario}"][data-step="{step}"]').first
-    await loc.wait_for(timeout=timeout * 1000)
+    try:
+        await loc.wait_for(timeout=timeout * 1000)
+    except Exception:
+        said = await page.locator("#narration li").all_text_contents()
+        pytest.fail(f"no {scenario}/{step} narration within {timeout:.0f} s; the page said:\n" + "\n".join(said))
     return str(await loc.text_content())
 
 
