@@ -276,12 +276,15 @@ function drawChart() {
     ctx.strokeStyle = color; ctx.fillStyle = color; ctx.lineWidth = 1.5; ctx.setLineDash([6, 4]);
     if (t > t1) {
       ctx.setLineDash([]); ctx.beginPath(); ctx.moveTo(w - R - 10, T + 4); ctx.lineTo(w - R, T + 10); ctx.lineTo(w - R - 10, T + 16); ctx.fill();
-      ctx.fillText(`${label} in ${fmtAgo(t - now)} →`, Math.max(L, w - R - 260), T + 14 + (color === "#8e44ad" ? 14 : 0));
+      const text = `${label} in ${fmtAgo(t - now)} →`;
+      ctx.fillText(text, Math.max(L, w - R - 14 - ctx.measureText(text).width), T + 14 + (color === "#8e44ad" ? 14 : 0));
       return;
     }
     const x = X(t);
     ctx.beginPath(); ctx.moveTo(x, T); ctx.lineTo(x, h - B); ctx.stroke(); ctx.setLineDash([]);
-    ctx.fillText(label, Math.min(x + 3, w - R - 200), T + 10 + (color === "#8e44ad" ? 14 : 0));
+    // right of the line, or left of it when the label would run past the chart's edge
+    const tw = ctx.measureText(label).width;
+    ctx.fillText(label, x + 3 + tw <= w - R ? x + 3 : Math.max(L, x - 3 - tw), T + 10 + (color === "#8e44ad" ? 14 : 0));
   };
   if (wnd.closesAt != null && l1h && l1h.timestamp) {
     const tc = l1h.timestamp + (wnd.closesAt - l1h.number) * (S.config.l1BlockTime || 2);
