@@ -400,6 +400,11 @@ class Deposit(Scenario):
 # --------------------------------------------------------------------------- withdrawal
 
 
+UNSEEN_LIMIT = 180.0
+"""Seconds a withdrawal may stay unreadable on L2 (op-geth down, its transaction reorged out
+and not yet included again) before the scenario reports an error."""
+
+
 class Withdraw(Scenario):
     name = "withdraw"
     title = "Withdraw ETH"
@@ -417,14 +422,40 @@ class Withdraw(Scenario):
             spec=S_WITHDRAW, module="pyop/devnet/bridge.py")  # fmt: skip
 
     async def watch(self, ctx: Ctx, run: Run) -> None:
-        from pyop.devnet.withdrawals import withdrawal_status
+        from pyop.devnet.rpc import RpcTransportError
+        from pyop.devnet.withdrawals import WithdrawalNotFound, withdrawal_status
 
         d = run.data
         if time.time() - d["checked"] < 1.5:
             return
         d["checked"] = time.time()
         w = d["w"]
-        st = await _thread(withdrawal_status, ctx.info, w.withdrawal_hash)
+        try:
+            # by its L2 transaction: a re-included transaction may get another message nonce,
+            # hence another withdrawal hash
+            st = await _thread(withdrawal_status, ctx.info, w.l2_tx)
+        except (RpcTransportError, WithdrawalNotFound) as e:
+            # op-geth down (a killed engine), or the L2 tx reorged out and not yet included
+            # again: the withdrawal is late, not lost, as long as its L2 transaction comes back
+            d.setdefault("unseen_since", time.time())
+            if time.time() - d["unseen_since"] > UNSEEN_LIMIT:
+                raise
+            say(ctx, run, "unseen",
+                f"Cannot see the withdrawal on L2 right now ({e}); still watching: an L2 reorg "
+                "puts its transaction back into op-geth's pool and it is included again.",
+                spec=S_WITHDRAW, module="pyop/devnet/withdrawals.py")  # fmt: skip
+            return
+        d.pop("unseen_since", None)
+        if st.l2_block != w.l2_block or st.withdrawal_hash != w.withdrawal_hash:
+            # an L2 reorg moved the initiating transaction: prove it in its new block
+            old = w.l2_block
+            w = await _thread(bridge.withdrawal_tx, ctx.info, w.l2_tx)
+            d["w"] = w
+            say(ctx, run, f"moved-{w.l2_block}",
+                f"An L2 reorg moved the withdrawal's transaction from block #{old} to block "
+                f"#{w.l2_block} (withdrawal hash {w.withdrawal_hash[:18]}...): it now waits for "
+                f"an output proposal that covers #{w.l2_block}.",
+                spec=S_WITHDRAW, module="pyop/devnet/bridge.py")  # fmt: skip
         waited = time.time() - d["t_phase"]
         if d["phase"] == "initiated" and "provable" in st.reached:
             say(ctx, run, "provable",
@@ -433,7 +464,7 @@ class Withdraw(Scenario):
                 spec=S_PROPOSALS, module="pyop/proposer/driver.py")  # fmt: skip
             tx = await _thread(bridge.prove_withdrawal, ctx.info, w)
             d.update(phase="proven", t_phase=time.time(), prove_tx=tx)
-            st = await _thread(withdrawal_status, ctx.info, w.withdrawal_hash)
+            st = await _thread(withdrawal_status, ctx.info, w.l2_tx)
             at = st.details.get("finalizableAt")
             when = f" (finalizable at L1 time {at})" if at else ""
             say(ctx, run, "proven",

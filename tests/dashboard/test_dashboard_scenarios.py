@@ -160,3 +160,55 @@ def test_da_server_down_then_up_on_an_altda_devnet(monkeypatch: pytest.MonkeyPat
         assert texts[0]["spec"].endswith("alt-da.html#derivation")
 
     asyncio.run(go())
+
+
+def test_withdrawal_survives_op_geth_down_and_an_l2_reorg(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Found on the devnet: a withdrawal was initiated in L2 block #39, an L1 reorg replaced
+    #38-#39 and op-geth was killed. The watcher failed on the unreachable L2 RPC and ended the
+    scenario; the transaction was re-included in block #49 and would have stayed provable only
+    there. Now op-geth down / transaction gone is waited out, and the proof uses the new block."""
+    from pyop.devnet import withdrawals
+    from pyop.devnet.bridge import WithdrawalTx
+    from pyop.devnet.rpc import RpcTransportError
+    from pyop.devnet.withdrawals import Withdrawal, WithdrawalNotFound
+
+    def wtx(block: int, wh: str = "0x" + "ab" * 32) -> WithdrawalTx:
+        return WithdrawalTx(0, "0xs", "0xt", 5 * 10**17, 100_000, b"", wh, "0x" + "cd" * 32, block)
+
+    script: list[Any] = [RpcTransportError("eth_getTransactionReceipt: cannot reach L2"),
+                         WithdrawalNotFound("reorged out"), ("initiated", 49), ("provable", 49)]  # fmt: skip
+    looked_up: list[str] = []
+    proved: list[int] = []
+
+    def status(info: Any, h: str) -> Withdrawal:
+        looked_up.append(h)
+        item = script.pop(0) if len(script) > 1 else script[0]
+        if isinstance(item, Exception):
+            raise item
+        state, block = item
+        reached = ("initiated", "provable")[: 1 + (state == "provable")]
+        return Withdrawal("0x" + "ab" * 32, h, block, state, reached, {})
+
+    monkeypatch.setattr(withdrawals, "withdrawal_status", status)
+    monkeypatch.setattr(scenarios.bridge, "initiate_withdrawal", lambda info, v: wtx(39))
+    monkeypatch.setattr(scenarios.bridge, "withdrawal_tx", lambda info, h: wtx(49))
+    monkeypatch.setattr(scenarios.bridge, "prove_withdrawal",
+                        lambda info, w: proved.append(w.l2_block) or "0x" + "ef" * 32)  # fmt: skip
+    clock = [1000.0]
+    monkeypatch.setattr(scenarios.time, "time", lambda: clock[0])
+
+    async def go() -> None:
+        st = DashboardState({})
+        runner = ScenarioRunner(FakeInfo(), st)  # type: ignore[arg-type]
+        await runner.start("withdraw", {"eth": 0.5})
+        for _ in range(4):
+            clock[0] += 2
+            await settle(runner)
+        said = steps(st, "withdraw")
+        assert "error" not in said, said
+        assert said[:3] == ["initiated", "unseen", "moved-49"], said
+        assert "provable" in said and "proven" in said, said
+        assert proved == [49]
+        assert set(looked_up) == {"0x" + "cd" * 32}  # looked up by its L2 transaction
+
+    asyncio.run(go())
