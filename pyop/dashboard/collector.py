@@ -38,7 +38,7 @@ from pyop.config.rollup import RollupConfig
 from pyop.dashboard.chaindata import ChannelInfo, ChannelTracker, tx_payloads
 from pyop.dashboard.state import DashboardState
 from pyop.devnet.artifacts import load_artifact
-from pyop.devnet.faults import deliberately_down
+from pyop.devnet.live_faults import deliberately_down
 from pyop.devnet.process import PidRegistry, ProcessError
 from pyop.devnet.roles import read_roles
 from pyop.devnet.stack import DevnetInfo

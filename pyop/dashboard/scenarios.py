@@ -1,5 +1,5 @@
 """Scenario buttons: each starts a real fault or action on the devnet (through
-:mod:`pyop.devnet.faults` and :mod:`pyop.devnet.bridge`) and narrates what follows, step by
+:mod:`pyop.devnet.live_faults` and :mod:`pyop.devnet.bridge`) and narrates what follows, step by
 step, as it is observed on the chains: each narration line names the spec rule that applies
 (a link into the OP specs) and the pyop module that implements it.
 
@@ -18,7 +18,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from pyop.dashboard.state import DashboardState
-from pyop.devnet import bridge, faults
+from pyop.devnet import bridge
+from pyop.devnet import live_faults as faults
 from pyop.devnet.stack import DevnetInfo
 from pyop.primitives import PyopError
 

@@ -13,7 +13,7 @@ import pytest
 from pyop.dashboard import scenarios
 from pyop.dashboard.scenarios import ScenarioError, ScenarioRunner
 from pyop.dashboard.state import DashboardState
-from pyop.devnet.faults import FaultError
+from pyop.devnet.live_faults import FaultError
 
 
 class FakeInfo:

@@ -9,7 +9,7 @@ import signal
 import sys
 from pathlib import Path
 
-from pyop.devnet.faults import _set_down, deliberately_down
+from pyop.devnet.live_faults import _set_down, deliberately_down
 from pyop.devnet.process import PidRegistry, start_process
 from pyop.devnet.stack import DevnetInfo, Stack, _adopt_restarted
 
