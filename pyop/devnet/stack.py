@@ -658,7 +658,6 @@ def pyop_node_argv(
     data_dir: Path,
     sequencer: bool,
     da_server_url: str | None = None,
-    da_service: bool = True,
     extra: Sequence[str] = (),
     python: str = sys.executable,
     metrics_port: int | None = None,
