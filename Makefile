@@ -3,7 +3,7 @@ PY ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
 
-.PHONY: run test lint venv npm peers deps bench difftest
+.PHONY: run decode test lint venv npm peers geth chromium deps bench difftest
 
 $(BIN)/pyop: pyproject.toml
 	$(PY) -m venv $(VENV)
@@ -28,10 +28,29 @@ npm: node_modules/.pyop-installed
 peers:
 	bash scripts/build-peers.sh
 
-deps: venv npm peers
+# op-geth only (all `make run` needs from Go: the rollup node, batcher and proposer are pyop).
+geth:
+	@echo "[make run] op-geth: reusing or building it in $${PYOP_PEERS_CACHE:-$$HOME/.cache/pyop/peers} (a cold build takes minutes)"
+	@bash scripts/build-peers.sh geth
 
-# Main job: decode a real OP Mainnet batcher transaction (frames, channel, span batch of 27 blocks).
-run: venv
+# Debian's chromium for the dashboard's browser tests (driven by Playwright for Python with
+# executable_path; `playwright install` is never used). apt-get only when it is missing.
+chromium:
+	@test -x /usr/bin/chromium || { echo "installing Debian's chromium (apt-get) for the dashboard browser tests"; \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium > /dev/null; }
+
+deps: venv npm peers chromium
+
+# Main job: a local OP Stack (anvil, op-geth, pyop node as sequencer, pyop batcher and proposer)
+# with the teaching dashboard on 127.0.0.1; prints its URL. Ctrl-C stops everything it started.
+# The devnet lives in out/devnet (git-ignored, re-created on every run).
+run: venv npm geth
+	@echo "[make run] python env, anvil + OP contracts and op-geth are ready; starting the devnet"
+	$(BIN)/pyop devnet run out/devnet
+
+# The former main job: decode a real OP Mainnet batcher transaction (frames, channel, span batch
+# of 27 blocks).
+decode: venv
 	$(BIN)/pyop decode calldata --network op-mainnet spec_vectors/batcher/op-mainnet-batcher-tx-0xe69d9433.bin
 
 lint: venv
@@ -51,3 +70,4 @@ difftest: deps
 bench: venv
 	$(BIN)/python -m bench.codec_bench
 	$(BIN)/python -m bench.trie_bench
+	$(BIN)/python -m bench.dashboard_bench

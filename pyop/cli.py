@@ -281,6 +281,12 @@ def build_parser() -> argparse.ArgumentParser:
     # `pyop node` takes op-node's Go-style flags; main() hands them to pyop.node.service as-is
     sub.add_parser("node", help="run the rollup node (op-node flags; see `pyop node --help`)",
                    add_help=False)  # fmt: skip
+    sub.add_parser("proposer", help="post output roots to L1 (op-proposer flags; see `pyop "
+                   "proposer --help`)", add_help=False)  # fmt: skip
+    sub.add_parser("batcher", help="run the batch submitter (op-batcher flags; see "
+                   "`pyop batcher --help`)", add_help=False)  # fmt: skip
+    sub.add_parser("dashboard", help="the teaching dashboard for a running devnet (see `pyop "
+                   "dashboard --help`)", add_help=False)  # fmt: skip
     n = sub.add_parser("networks", help="list the network presets usable with --network")
     n.set_defaults(func=_cmd_networks)
     return parser
@@ -292,6 +298,18 @@ def main(argv: Sequence[str] | None = None) -> int:
         from pyop.node.service import main as node_main
 
         return node_main(raw[1:])
+    if raw[:1] == ["proposer"]:
+        from pyop.proposer.service import main as proposer_main
+
+        return proposer_main(raw[1:])
+    if raw[:1] == ["dashboard"]:
+        from pyop.dashboard.service import main as dashboard_main
+
+        return dashboard_main(raw[1:])
+    if raw[:1] == ["batcher"]:
+        from pyop.batcher.service import main as batcher_main
+
+        return batcher_main(raw[1:])
     parser = build_parser()
     args = parser.parse_args(argv)
     func: Callable[[argparse.Namespace], int] = args.func

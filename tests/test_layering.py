@@ -16,6 +16,8 @@ FLOORS: dict[str, int] = {
     "pyop.codec": 1,
     "pyop.protocol": 1,
     "pyop.sources": 1,
+    "pyop.opservice": 1,
+    "pyop.txmgr": 1,
     "pyop.derivation": 2,
     "pyop.engine": 3,
     "pyop.batcher": 3,
@@ -23,7 +25,8 @@ FLOORS: dict[str, int] = {
     "pyop.node": 4,
     "pyop.tools": 4,
     "pyop.devnet": 5,
-    "pyop.cli": 6,
+    "pyop.dashboard": 6,  # reads devnets (RPC + files); the devnet starts it only by command line
+    "pyop.cli": 7,
 }
 
 

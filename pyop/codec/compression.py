@@ -36,6 +36,7 @@ __all__ = [
     "CompressionAlgo",
     "Compressor",
     "CompressorFullError",
+    "NoneCompressor",
     "RatioCompressor",
     "ShadowCompressor",
     "compress_channel",
@@ -324,6 +325,57 @@ class RatioCompressor:
         if self._input >= self.input_threshold():
             return CompressorFullError("compressor is full")
         return None
+
+
+class NoneCompressor:
+    """No compression, for tests (Go op-batcher ``NonCompressor``, ``--compressor=none``).
+
+    zlib at level 0 (stored blocks: still a valid zlib channel), sync-flushed before every
+    write so the buffered length is the exact output so far; full once that passes
+    ``target_output_size``. Always zlib, whatever algorithm the channel was configured with,
+    as in Go.
+    """
+
+    def __init__(self, target_output_size: int) -> None:
+        self.target_output_size = target_output_size
+        self._c = zlib.compressobj(0)
+        self._buf = bytearray()
+        self._closed = False
+        self._full: CompressorFullError | None = None
+
+    def write(self, data: bytes) -> None:
+        if self._closed:
+            raise ChannelError("write to a closed compressor")
+        self._buf += self._c.flush(zlib.Z_SYNC_FLUSH)
+        self._buf += self._c.compress(data)
+        if len(self._buf) > self.target_output_size:
+            self._full = CompressorFullError("compressor is full")
+
+    def flush(self) -> None:
+        if not self._closed:
+            self._buf += self._c.flush(zlib.Z_SYNC_FLUSH)
+
+    def close(self) -> None:
+        if not self._closed:
+            self._buf += self._c.flush(zlib.Z_FINISH)
+            self._closed = True
+
+    def reset(self) -> None:
+        self._c = zlib.compressobj(0)
+        self._buf = bytearray()
+        self._closed = False
+        self._full = None
+
+    def __len__(self) -> int:
+        return len(self._buf)
+
+    def read(self, n: int) -> bytes:
+        out = bytes(self._buf[:n])
+        del self._buf[:n]
+        return out
+
+    def full_err(self) -> CompressorFullError | None:
+        return self._full
 
 
 def compress_channel(

@@ -22,6 +22,7 @@ from pyop.devnet.stack import (
     start_stack,
     stop_devnet,
 )
+from pyop.primitives import PyopError
 
 
 def _cmd_init(args: argparse.Namespace) -> int:
@@ -33,6 +34,8 @@ def _cmd_init(args: argparse.Namespace) -> int:
         fork_offsets=parse_fork_offsets(args.fork_offsets),
         altda=args.altda,
         port_base=args.port_base,
+        fault_proofs=args.fault_proofs,
+        seq_window_size=args.seq_window_size,
     )
     print(f"L1      {info.l1_url}")
     print(f"L2 RPC  {info.l2_rpc_url} (after `pyop devnet up`)")
@@ -48,8 +51,16 @@ def _cmd_up(args: argparse.Namespace) -> int:
     if args.altda and not info.altda:
         raise StackError("this devnet was initialized without --altda (its rollup.json has no "
                          "alt_da section); re-create it with `pyop devnet init --altda`")
+    from pyop.devnet.roles import resolve_roles
+
+    roles = None
+    if args.stack != "none":
+        roles = resolve_roles(args.stack, node=args.node, batcher=args.batcher,
+                              proposer=args.proposer)  # fmt: skip
+    elif args.node or args.batcher or args.proposer:
+        raise StackError("--stack none starts op-geth only; drop --node/--batcher/--proposer")
     t0 = time.monotonic()
-    stack = start_stack(info, stack=args.stack, da=args.da)
+    stack = start_stack(info, stack=args.stack, da=args.da, roles=roles)
     if args.verifier:
         from pyop.devnet.verifier import start_verifier
 
@@ -60,12 +71,23 @@ def _cmd_up(args: argparse.Namespace) -> int:
             raise
         stack.processes[v.op_geth.process.name] = v.op_geth.process
         stack.processes[v.op_node.name] = v.op_node
+    dash_url = None
+    if args.dashboard:
+        from pyop.devnet.dashboard_process import start_dashboard
+
+        try:
+            proc, dash_url = start_dashboard(info, port=args.dashboard_port, registry=stack.registry)
+        except BaseException:
+            stack.stop()
+            raise
+        stack.processes[proc.name] = proc
     print(f"up took {time.monotonic() - t0:.1f}s")
     print(f"L1        {info.l1_url}")
     print(f"L2 RPC    {info.l2_rpc_url}")
     print(f"L2 engine {info.url('gethAuth')} (JWT {info.jwt_path})")
-    if args.stack == "go":
+    if roles is not None:
         print(f"rollup    {info.rollup_rpc_url}")
+        print("roles     " + ", ".join(f"{r}={roles.kind(r)}" for r in ("node", "batcher", "proposer")))
     if info.altda:
         print(f"DA server {info.url('daServer')}")
     if args.verifier:
@@ -73,11 +95,21 @@ def _cmd_up(args: argparse.Namespace) -> int:
     print("logs:")
     for name, path in stack.log_paths().items():
         print(f"  {name:<12} {path}")
+    if dash_url is not None:
+        print(f"dashboard {dash_url}", flush=True)
     if args.detach:
         print(f"running in the background; stop with: pyop devnet down {args.dir}")
         return 0
     print("Ctrl-C stops the stack (anvil keeps running; `pyop devnet down` stops everything)")
     return run_foreground(stack)
+
+
+def _cmd_run(args: argparse.Namespace) -> int:
+    from pyop.devnet.run import run_devnet
+
+    return run_devnet(Path(args.dir), stack=args.stack, l1_block_time=args.l1_block_time,
+                      seq_window_size=args.seq_window_size, da=args.da, altda=args.altda,
+                      dashboard_port=args.dashboard_port)  # fmt: skip
 
 
 def _cmd_down(args: argparse.Namespace) -> int:
@@ -91,6 +123,7 @@ def _cmd_down(args: argparse.Namespace) -> int:
 
 def _cmd_status(args: argparse.Namespace) -> int:
     from pyop.devnet.compare import side_by_side
+    from pyop.devnet.roles import role_lines
     from pyop.devnet.status import devnet_status, format_table, process_lines
     from pyop.devnet.verifier import devnet_verifier_kind, sequencer_endpoints, verifier_endpoints
 
@@ -100,6 +133,24 @@ def _cmd_status(args: argparse.Namespace) -> int:
     if kind is not None:
         print()
         print("\n".join(side_by_side(sequencer_endpoints(info), verifier_endpoints(info, kind))))
+    from pyop.devnet.withdrawals import (
+        format_proposal,
+        format_withdrawal,
+        latest_proposal,
+        withdrawal_status,
+    )
+
+    print()
+    try:
+        print(format_proposal(latest_proposal(info)))
+    except (PyopError, KeyError) as e:
+        print(f"latest proposal: unavailable ({e})")
+    if args.withdrawal:
+        print(format_withdrawal(withdrawal_status(info, args.withdrawal)))
+    roles = role_lines(info.directory)
+    if roles:
+        print()
+        print("\n".join(roles))
     procs = process_lines(info)
     if procs:
         print()
@@ -126,6 +177,11 @@ def add_devnet_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) 
                    help="seconds after L2 genesis per fork, e.g. isthmus=40,jovian=60 "
                    "(default: through Holocene at genesis, isthmus=180, jovian=300)")  # fmt: skip
     i.add_argument("--altda", action="store_true", help="alt-DA with generic commitments")
+    i.add_argument("--fault-proofs", action="store_true",
+                   help="OptimismPortal2 + DisputeGameFactory with a permissioned dispute game "
+                   "(short clocks) instead of the L2OutputOracle")  # fmt: skip
+    i.add_argument("--seq-window-size", type=int, metavar="N",
+                   help="the sequencing window in L1 blocks (default 20)")  # fmt: skip
     i.add_argument("--port-base", type=int, metavar="N",
                    help="use ports N, N+1, ... (default: free ports)")  # fmt: skip
     i.set_defaults(func=_cmd_init)
@@ -134,19 +190,52 @@ def add_devnet_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) 
                         description="Start the L2 stack of an initialized devnet.")  # fmt: skip
     u.add_argument("dir", metavar="DIR")
     u.add_argument("--stack", choices=STACKS, default="go",
-                   help="go: op-geth + Go op-node/op-batcher/op-proposer; none: op-geth only")  # fmt: skip
-    u.add_argument("--da", choices=DA_TYPES, default="calldata", help="batcher data availability")
+                   help="the kind of every role: go (Go op-node/op-batcher/op-proposer), pyop "
+                   "(pyop node/batcher/proposer), none (op-geth only)")  # fmt: skip
+    for role, go in (("node", "op-node"), ("batcher", "op-batcher"), ("proposer", "op-proposer")):
+        u.add_argument(f"--{role}", choices=("go", "pyop"), default=None,
+                       help=f"run the {role} as the Go {go} or pyop {role} (overrides --stack)")
+    u.add_argument("--da", choices=DA_TYPES, default="calldata",
+                   help="batcher data availability (auto: by the L1 blob vs calldata price)")
     u.add_argument("--altda", action="store_true", help="(the devnet must be init'ed --altda)")
     u.add_argument("--verifier", choices=VERIFIER_KINDS, default=None,
                    help="also start a verifier of this kind on a second op-geth (the differential "
                    "devnet; `pyop devnet status` shows both nodes' heads side by side)")  # fmt: skip
     u.add_argument("--detach", action="store_true", help="return once started")
+    u.add_argument("--dashboard", action="store_true",
+                   help="also serve the teaching dashboard on 127.0.0.1 (a devnet process: with "
+                   "--detach it keeps serving until `pyop devnet down`)")  # fmt: skip
+    u.add_argument("--dashboard.port", dest="dashboard_port", type=int, metavar="N",
+                   help="the dashboard's port (default 7300, or a free one)")  # fmt: skip
     u.set_defaults(func=_cmd_up)
+
+    r = acts.add_parser("run", help="init a fresh devnet in DIR, start it with the dashboard; "
+                        "Ctrl-C stops everything (what `make run` does)",
+                        description="The main job in one command: a fresh devnet (anvil, L1 "
+                        "contracts, op-geth, pyop node as sequencer, pyop batcher and proposer) "
+                        "and the teaching dashboard. DIR is re-created (it must be a devnet "
+                        "directory or empty). Ctrl-C stops every process it started, anvil too.")  # fmt: skip
+    r.add_argument("dir", metavar="DIR")
+    r.add_argument("--stack", choices=("go", "pyop"), default="pyop",
+                   help="the kind of every role (default pyop)")  # fmt: skip
+    r.add_argument("--l1-block-time", type=int, default=4, metavar="SECONDS",
+                   help="L1 block time (default 4: L2 blocks come twice as fast)")  # fmt: skip
+    r.add_argument("--seq-window-size", type=int, default=10, metavar="N",
+                   help="sequencing window in L1 blocks (default 10: a stopped batcher's window "
+                   "expires within a minute)")  # fmt: skip
+    r.add_argument("--da", choices=DA_TYPES, default="calldata")
+    r.add_argument("--altda", action="store_true", help="alt-DA with the devnet's DA server")
+    r.add_argument("--dashboard.port", dest="dashboard_port", type=int, metavar="N")
+    r.set_defaults(func=_cmd_run)
 
     d = acts.add_parser("down", help="stop every process of the devnet (anvil included)")
     d.add_argument("dir", metavar="DIR")
     d.set_defaults(func=_cmd_down)
 
-    s = acts.add_parser("status", help="L1 and L2 heads (head/safe/finalized) as a table")
+    s = acts.add_parser("status", help="L1 and L2 heads (head/safe/finalized) as a table, the "
+                        "latest output proposal, and a withdrawal's state")  # fmt: skip
     s.add_argument("dir", metavar="DIR")
+    s.add_argument("--withdrawal", metavar="HASH",
+                   help="also show where this withdrawal is (withdrawal hash or the L2 tx hash): "
+                   "initiated, provable, proven, finalizable, finalized")  # fmt: skip
     s.set_defaults(func=_cmd_status)

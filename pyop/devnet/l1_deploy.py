@@ -534,11 +534,19 @@ def _block_ref(rpc: RpcClient, number: int) -> L1BlockRef:
 
 
 def deploy_l1_contracts(
-    rpc_url: str, keys: DevKeys, config: DeployConfig | None = None
+    rpc_url: str,
+    keys: DevKeys,
+    config: DeployConfig | None = None,
+    *,
+    initialize_portal: bool = True,
 ) -> Deployment:
     """Deploy and initialize the OP L1 contracts (see the module docstring) from
     ``keys.admin``; the batcher, proposer, challenger and sequencer (unsafe block signer) come
-    from ``keys``. Returns the :class:`Deployment`; :class:`DeployError` on any failure."""
+    from ``keys``. Returns the :class:`Deployment`; :class:`DeployError` on any failure.
+
+    ``initialize_portal=False`` leaves the OptimismPortal proxy without an implementation, for
+    :func:`pyop.devnet.fault_proofs.deploy_fault_proof_contracts` to point it at
+    OptimismPortal2 (``useFaultProofs``)."""
     cfg = config or DeployConfig()
     t0 = time.monotonic()
     rpc = RpcClient(rpc_url, timeout=30.0)
@@ -648,12 +656,13 @@ def deploy_l1_contracts(
             ETHER_GAS_PAYING_TOKEN,
         ),
     )
-    init(
-        "OptimismPortal",
-        a["L2OutputOracleProxy"],
-        a["SystemConfigProxy"],
-        a["SuperchainConfigProxy"],
-    )
+    if initialize_portal:
+        init(
+            "OptimismPortal",
+            a["L2OutputOracleProxy"],
+            a["SystemConfigProxy"],
+            a["SuperchainConfigProxy"],
+        )
     init(
         "L1StandardBridge",
         a["L1CrossDomainMessengerProxy"],
@@ -697,6 +706,8 @@ def deploy_l1_contracts(
     (gas_limit,) = eth_call(rpc, a["SystemConfigProxy"], sysconf, "gasLimit")
     versions: dict[str, str] = {}
     for name in (*_ERC1967_PROXIED, "L1StandardBridge", "L1CrossDomainMessenger"):
+        if name == "OptimismPortal" and not initialize_portal:
+            continue
         (v,) = eth_call(rpc, a[f"{name}Proxy"], art[name], "version")
         versions[name] = str(v)
 

@@ -37,6 +37,7 @@ Flags follow the OP Stack getting-started deployment (the issue's seed), bound t
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import os
 import re
@@ -54,6 +55,7 @@ from pyop.devnet.anvil import DEFAULT_L1_CHAIN_ID, start_anvil
 from pyop.devnet.beacon_shim import start_beacon_shim_process
 from pyop.devnet.da_challenge import altda_commitment_of, devnet_altda_config
 from pyop.devnet.da_server import start_da_server_process
+from pyop.devnet.fault_proofs import deploy_fault_proof_contracts, initialize_anchor_state
 from pyop.devnet.geth import (
     HTTP_APIS,
     PEERS_CACHE,
@@ -79,14 +81,21 @@ from pyop.devnet.process import (
     wait_for_http,
     wait_for_rpc,
 )
-from pyop.devnet.rollup_json import l2_genesis_config_for, rollup_config_for
+from pyop.devnet.proposer_role import go_dgf_proposer_argv, pyop_proposer_argv
+from pyop.devnet.roles import Roles, write_roles
+from pyop.devnet.rollup_json import (
+    l2_genesis_config_for,
+    rollup_config_for,
+)
 from pyop.devnet.rpc import RpcClient, RpcError, RpcTransportError
 from pyop.primitives import PyopError, hex_to_int
+from pyop.protocol.output_root import output_root
+from pyop.protocol.predeploys import L2_TO_L1_MESSAGE_PASSER
 
 DEVNET_JSON = "devnet.json"
 HOST = "127.0.0.1"
 PEERS = ("geth", "op-node", "op-batcher", "op-proposer")
-DA_TYPES = ("calldata", "blobs")
+DA_TYPES = ("calldata", "blobs", "auto")
 STACKS = ("go", "pyop", "none")
 VERIFIER_KINDS = ("go", "pyop")
 STARTUP_GRACE = 2.0
@@ -152,6 +161,28 @@ def find_peer(name: str) -> Path | None:
     return cands[0] if cands else None
 
 
+@cache
+def _has_dgf_flag(binary: Path) -> bool:
+    try:
+        res = subprocess.run([str(binary), "--help"], capture_output=True, timeout=20,
+                             check=False, stdin=subprocess.DEVNULL)  # fmt: skip
+    except (OSError, subprocess.TimeoutExpired):
+        return False
+    return b"--game-factory-address" in res.stdout + res.stderr
+
+
+def find_dgf_op_proposer() -> Path | None:
+    """The newest cached op-proposer with DisputeGameFactory mode (v1.19.6 here)."""
+    env = os.environ.get("PYOP_OP_PROPOSER_DGF")
+    if env:
+        return Path(env) if Path(env).is_file() else None
+    cands = [d / "bin" / "op-proposer" for d in peers_cache().glob("*")
+             if (d / "bin" / "op-proposer").is_file()]  # fmt: skip
+    cands.sort(key=lambda p: _version_key(p.parent.parent), reverse=True)
+    cands = [p for p in cands if _has_dgf_flag(p)]
+    return cands[0] if cands else None
+
+
 def require_peers(names: Sequence[str]) -> dict[str, Path]:
     """``name -> binary`` for each of ``names``; :class:`StackError` naming the missing ones."""
     found = {n: find_peer(n) for n in names}
@@ -180,6 +211,7 @@ PORT_NAMES = (
     "verifierGethAuth",
     "verifierOpNodeRpc",
     "beaconShim",
+    "proposerMetrics",
 )
 
 
@@ -219,6 +251,8 @@ class DevnetInfo:
     addresses: dict[str, str]
     keys: dict[str, Any]
     timings: dict[str, float] = field(default_factory=dict)
+    fault_proofs: dict[str, Any] | None = None
+    """``--fault-proofs``: :meth:`pyop.devnet.fault_proofs.FaultProofDeployment.to_json`."""
 
     # paths
     @property
@@ -323,6 +357,7 @@ class DevnetInfo:
             "addresses": self.addresses,
             "keys": self.keys,
             "timings": {k: round(v, 2) for k, v in self.timings.items()},
+            "faultProofs": self.fault_proofs,
         }
 
     def write(self) -> Path:
@@ -352,6 +387,7 @@ class DevnetInfo:
             addresses=dict(obj.get("addresses", {})),
             keys=dict(obj.get("keys", {})),
             timings={k: float(v) for k, v in obj.get("timings", {}).items()},
+            fault_proofs=obj.get("faultProofs"),
         )
 
 
@@ -411,6 +447,7 @@ def init_devnet(
     l2_chain_id: int = 901,
     keys: DevKeys | None = None,
     l1_slots_per_epoch: int = 2,
+    fault_proofs: bool = False,
     altda_windows: tuple[int, int] = ALTDA_DEFAULT_WINDOWS,
     altda_commitment: str = "generic",
     seq_window_size: int | None = None,
@@ -420,6 +457,8 @@ def init_devnet(
     docstring. The anvil it starts stays running (registered in ``DIR/pids.json``); on failure
     everything started is stopped again. ``l1_slots_per_epoch``: anvil's
     ``--slots-in-an-epoch`` (L1 ``safe``/``finalized`` trail the head by 1x/2x it).
+    ``fault_proofs``: OptimismPortal2 with a permissioned dispute game
+    (:mod:`pyop.devnet.fault_proofs`) instead of the L2OutputOracle portal.
     ``altda_windows``: the alt-DA challenge and resolve windows in L1 blocks (L2 finality lags L1
     finality by about the challenge window); ``altda_commitment``: ``generic`` or ``keccak``
     (keccak also deploys the ``DataAvailabilityChallenge`` contract, see
@@ -462,8 +501,16 @@ def init_devnet(
 
         t0 = time.monotonic()
         deployment = deploy_l1_contracts(
-            l1, keys, DeployConfig(l2_chain_id=l2_chain_id, l2_block_time=l2_block_time)
+            l1, keys, DeployConfig(l2_chain_id=l2_chain_id, l2_block_time=l2_block_time),
+            initialize_portal=not fault_proofs,
         )
+        fp = None
+        if fault_proofs:
+            fp = deploy_fault_proof_contracts(l1, keys, deployment)
+            deployment = dataclasses.replace(
+                deployment, addresses={**deployment.addresses, **fp.addresses},
+                versions={**deployment.versions, **fp.versions},
+            )  # fmt: skip
         write_artifact_json(deployment, directory / "artifact.json")
         write_deployment_json(deployment, directory / "deployment.json")
         timings["l1_deploy"] = time.monotonic() - t0
@@ -486,6 +533,14 @@ def init_devnet(
         timings["l2_genesis"] = time.monotonic() - t0
         log(f"L2 genesis {'0x' + genesis.block_hash.hex()} at {gcfg.l2_genesis_time} "
             f"({timings['l2_genesis']:.1f}s)")
+        if fp is not None:
+            t0 = time.monotonic()
+            passer = genesis.alloc[L2_TO_L1_MESSAGE_PASSER].account_state().storage_root
+            anchor = output_root(genesis.state_root, passer, genesis.block_hash)
+            fp = initialize_anchor_state(l1, keys, deployment, fp, anchor, 0)
+            timings["fault_proofs_anchor"] = time.monotonic() - t0
+            log(f"fault proofs: game type {fp.config.game_type} respected by OptimismPortal2, "
+                f"anchor = genesis output root {'0x' + anchor.hex()}")
 
         t0 = time.monotonic()
         write_jwt_secret(directory / "jwt.txt")
@@ -515,6 +570,7 @@ def init_devnet(
         addresses={**deployment.artifact_json(), **altda_addresses},
         keys=keys.to_json(),
         timings=timings,
+        fault_proofs=None if fp is None else fp.to_json(),
     )
     info.write()
     log(f"devnet initialized in {directory} ({timings['init_total']:.1f}s)")
@@ -652,6 +708,22 @@ def op_batcher_argv(
     return argv
 
 
+def pyop_batcher_argv(
+    info: DevnetInfo,
+    *,
+    da: str,
+    da_server_url: str | None = None,
+    da_service: bool = True,
+    extra: Sequence[str] = (),
+    python: str = sys.executable,
+) -> list[str]:
+    """``pyop batcher`` with the Go op-batcher's command line (:func:`op_batcher_argv`; pyop
+    batcher takes op-batcher's flag names), plus ``extra`` flags (a later flag wins)."""
+    go = op_batcher_argv(Path("op-batcher"), info, da=da, da_server_url=da_server_url,
+                         da_service=da_service)  # fmt: skip
+    return [python, "-m", "pyop.cli", "batcher", *go[1:], *extra]
+
+
 def op_proposer_argv(binary: Path, info: DevnetInfo) -> list[str]:
     """The L2OutputOracle op-proposer command line (the seed's flags, faster polling)."""
     return [
@@ -751,24 +823,34 @@ def start_stack(
     batcher: bool = True,
     proposer: bool = True,
     log: Log = _print,
+    roles: Roles | None = None,
+    batcher_extra: Sequence[str] = (),
     node_metrics_port: int | None = None,
     node_l1_url: str | None = None,
 ) -> Stack:
     """Start op-geth and, for ``stack="go"``, the Go op-node sequencer, op-batcher (``da`` =
-    ``calldata`` or ``blobs``) and op-proposer (plus the DA server on an alt-DA devnet); for
-    ``stack="pyop"`` the same with ``pyop node`` (process ``pyop-node``) as the sequencer in
-    place of the Go op-node. On any failure everything this call started is stopped again."""
+    ``calldata``, ``blobs`` or ``auto``) and op-proposer (plus the DA server on an alt-DA
+    devnet); for ``stack="pyop"`` the same with ``pyop node`` (process ``pyop-node``) as the
+    sequencer in place of the Go op-node. ``roles`` (:mod:`pyop.devnet.roles`) picks the kind of
+    each role instead (``pyop batcher`` runs as process ``pyop-batcher`` with ``batcher_extra``
+    flags). On any failure everything this call started is stopped again."""
     if stack not in STACKS:
         raise StackError(f"unknown stack {stack!r} (choose from {', '.join(STACKS)})")
     if da not in DA_TYPES:
         raise StackError(f"unknown DA type {da!r} (choose from {', '.join(DA_TYPES)})")
-    roles = {"go": ["op-node", "op-batcher", "op-proposer"], "pyop": ["op-batcher", "op-proposer"]}
-    names = ["geth", *roles.get(stack, [])]
-    if stack != "none" and not batcher:
-        names.remove("op-batcher")
-    if stack != "none" and not proposer:
-        names.remove("op-proposer")
+    if roles is None:
+        roles = Roles(node="pyop") if stack == "pyop" else Roles()
+    names = ["geth"]
+    if stack != "none":
+        names += [n for n, role, on in (("op-node", "node", True), ("op-batcher", "batcher", batcher),
+                                        ("op-proposer", "proposer", proposer))
+                  if on and roles.kind(role) == "go"]  # fmt: skip
     bins = require_peers(names)
+    if "op-proposer" in bins and info.fault_proofs is not None:
+        dgf = find_dgf_op_proposer()
+        if dgf is None:
+            raise StackError("no op-proposer with --game-factory-address in the peers cache")
+        bins["op-proposer"] = dgf
     registry = PidRegistry(info.directory)
     _ensure_anvil(info, registry)
     t_all = time.monotonic()
@@ -804,9 +886,10 @@ def start_stack(
             st.timings["da_server"] = time.monotonic() - t0
             log(f"alt-DA server pid {proc.pid}: {da_url}")
         t0 = time.monotonic()
-        node_dir = info.directory / ("pyop-node" if stack == "pyop" else "op-node")
+        write_roles(info.directory, roles)
+        node_dir = info.directory / roles.process_name("node")
         node_dir.mkdir(exist_ok=True)
-        if stack == "pyop":
+        if roles.node == "pyop":
             node = _start(st, "pyop-node", pyop_node_argv(
                 info, engine_url=geth.authrpc_url, rpc_port=info.ports["opNodeRpc"],
                 data_dir=node_dir, sequencer=True, da_server_url=da_url, metrics_port=node_metrics_port,
@@ -826,21 +909,41 @@ def start_stack(
             info.rollup_rpc_url, block_time=info.l2_block_time, timeout=180, process=node
         )
         st.timings["op_node_caught_up"] = time.monotonic() - t0
-        if "op-batcher" in bins:
+        if batcher:
             t0 = time.monotonic()
-            b = _start(st, "op-batcher", op_batcher_argv(
-                bins["op-batcher"], info, da="calldata" if info.altda else da,
-                da_server_url=da_url, da_service=altda_commitment_of(info.rollup_path) != "keccak",
-            ))  # fmt: skip
-            wait_for_http(info.url("batcherRpc"), timeout=30, process=b)
+            bda = "calldata" if info.altda else da
+            da_service = altda_commitment_of(info.rollup_path) != "keccak"
+            if roles.batcher == "pyop":
+                b = _start(st, "pyop-batcher", pyop_batcher_argv(
+                    info, da=bda, da_server_url=da_url, da_service=da_service, extra=batcher_extra))  # fmt: skip
+            else:
+                b = _start(st, "op-batcher", op_batcher_argv(
+                    bins["op-batcher"], info, da=bda, da_server_url=da_url, da_service=da_service,
+                ))  # fmt: skip
+            wait_for_http(info.url("batcherRpc"), timeout=60, process=b)
             st.timings["op_batcher"] = time.monotonic() - t0
-            log(f"op-batcher pid {b.pid} ({'alt-DA' if info.altda else da})")
+            log(f"{b.name} pid {b.pid} ({'alt-DA' if info.altda else da})")
         if "op-proposer" in bins:
             t0 = time.monotonic()
-            p = _start(st, "op-proposer", op_proposer_argv(bins["op-proposer"], info))
+            argv = (go_dgf_proposer_argv(bins["op-proposer"], info,
+                                         rpc_port=info.ports["proposerRpc"])
+                    if info.fault_proofs is not None
+                    else op_proposer_argv(bins["op-proposer"], info))  # fmt: skip
+            p = _start(st, "op-proposer", argv)
             wait_for_http(info.url("proposerRpc"), timeout=30, process=p)
             st.timings["op_proposer"] = time.monotonic() - t0
             log(f"op-proposer pid {p.pid} ({bins['op-proposer']})")
+        elif proposer and roles.proposer == "pyop":
+            t0 = time.monotonic()
+            p = _start(st, "pyop-proposer", pyop_proposer_argv(
+                info, rpc_port=info.ports["proposerRpc"],
+                metrics_port=info.ports.get("proposerMetrics"),
+            ))  # fmt: skip
+            wait_for_http(info.url("proposerRpc") + "/healthz", timeout=60, process=p)
+            st.timings["pyop_proposer"] = time.monotonic() - t0
+            log(f"pyop proposer pid {p.pid}")
+        if info.fault_proofs is not None:
+            start_game_resolver(st)
         time.sleep(STARTUP_GRACE)
         dead = [p for p in st.processes.values() if not p.alive()]
         if dead:
@@ -853,6 +956,19 @@ def start_stack(
         raise
     st.timings["up_total"] = time.monotonic() - t_all
     return st
+
+
+def start_game_resolver(stack: Stack, *, log: Log = _print) -> ManagedProcess:
+    """On a fault-proof devnet: :mod:`pyop.devnet.game_resolver` (process ``game-resolver``),
+    which resolves unchallenged games once their clock ran out, as op-challenger would."""
+    info = stack.info
+    proc = _start(stack, "game-resolver", [
+        sys.executable, "-m", "pyop.devnet.game_resolver", f"--l1={info.l1_url}",
+        f"--game-factory-address={info.addresses['DisputeGameFactoryProxy']}",
+        f"--private-key={info.key('challenger')}", "--poll-interval=1",
+    ])  # fmt: skip
+    log(f"game resolver pid {proc.pid} (challenger key)")
+    return proc
 
 
 def ensure_beacon_shim(info: DevnetInfo, registry: PidRegistry, stack: Stack | None = None) -> None:
@@ -873,7 +989,25 @@ def stop_devnet(directory: Path) -> dict[str, str]:
     return PidRegistry(Path(directory)).stop_all(sigint_timeout=20.0)
 
 
-def run_foreground(stack: Stack, *, log: Log = _print, poll: float = 1.0) -> int:
+def _adopt_restarted(stack: Stack, dead: list[str]) -> list[str]:
+    """Of the ``dead`` processes of ``stack``, those that really died: a process restarted
+    under the same name (a new PID in ``DIR/pids.json``) replaces the old one in ``stack``, and
+    one stopped on purpose (``DIR/faults.json``, :mod:`pyop.devnet.live_faults`) is waited for."""
+    from pyop.devnet.live_faults import deliberately_down
+
+    down = deliberately_down(stack.info.directory)
+    really = []
+    for name in dead:
+        cur = stack.registry.get(name)
+        if cur is not None and cur.pid != stack.processes[name].pid and cur.alive():
+            stack.processes[name] = cur
+        elif name not in down:
+            really.append(name)
+    return really
+
+
+def run_foreground(stack: Stack, *, log: Log = _print, poll: float = 1.0,
+                   anvil_note: bool = True) -> int:
     """Wait until Ctrl-C (or SIGTERM) or until a process of ``stack`` exits, then stop what the
     stack started (anvil keeps running: its state is the devnet's L1). Returns an exit status."""
     import signal
@@ -889,6 +1023,8 @@ def run_foreground(stack: Stack, *, log: Log = _print, poll: float = 1.0) -> int
         while True:
             dead = [n for n, p in stack.processes.items() if not p.alive()]
             if dead:
+                dead = _adopt_restarted(stack, dead)
+            if dead:
                 for n in dead:
                     p = stack.processes[n]
                     log(f"{n} exited (code {p.returncode}); log {p.log_path}:\n{p.log_tail(15)}")
@@ -903,7 +1039,7 @@ def run_foreground(stack: Stack, *, log: Log = _print, poll: float = 1.0) -> int
         signal.signal(signal.SIGINT, old_int)
     for n, how in outcomes.items():
         log(f"  {n}: {how}")
-    if stack.info.l1_managed:
+    if stack.info.l1_managed and anvil_note:
         log(f"anvil keeps running (L1 {stack.info.l1_url}); `pyop devnet down "
             f"{stack.info.directory}` stops it")
     return status
@@ -928,9 +1064,11 @@ __all__ = [
     "op_proposer_argv",
     "parse_fork_offsets",
     "peers_cache",
+    "pyop_batcher_argv",
     "pyop_node_argv",
     "require_peers",
     "run_foreground",
+    "start_game_resolver",
     "start_stack",
     "start_verifier",
     "stop_devnet",

@@ -54,7 +54,8 @@ from pyop.primitives import (
 from pyop.sources.memory import MemoryL2Source
 from pyop.tools.fixture import DerivationFixture, fixture_sources
 
-__all__ = ["CheckResult", "DeriveError", "compare_attributes", "run_derive"]
+__all__ = ["CheckResult", "DeriveError", "ExecutorStop", "ReferenceExecutor", "compare_attributes",
+           "run_derive"]
 
 
 class DeriveError(PyopError):
@@ -63,6 +64,11 @@ class DeriveError(PyopError):
 
 class _Stop(Exception):
     """Raised by the executor to end derivation early."""
+
+
+ExecutorStop = _Stop
+"""The public name of :class:`_Stop`, for other drivers of :class:`ReferenceExecutor` (the
+dashboard's derivation explorer)."""
 
 
 @dataclass

@@ -79,17 +79,21 @@ def bring_up(
     da: str = "calldata",
     altda: bool = False,
     fork_offsets: Mapping[Fork, int | None] | None = None,
+    fault_proofs: bool = False,
+    **stack_options: Any,
 ) -> Iterator[Devnet]:
-    """The body of a module-scoped fixture: init + up, yield, then stop everything."""
+    """The body of a module-scoped fixture: init + up, yield, then stop everything.
+    ``stack_options`` go to :func:`start_stack` (``stack=``, ``proposer=`` ...)."""
     require_go_peers()
     directory = tmp / "devnet"
     registry = PidRegistry(directory)
     try:
         t0 = time.monotonic()
-        info = init_devnet(directory, fork_offsets=fork_offsets, altda=altda, log=lambda _m: None)
+        info = init_devnet(directory, fork_offsets=fork_offsets, altda=altda,
+                           fault_proofs=fault_proofs, log=lambda _m: None)  # fmt: skip
         init_s = time.monotonic() - t0
         t0 = time.monotonic()
-        stack = start_stack(info, da=da, log=lambda _m: None)
+        stack = start_stack(info, da=da, log=lambda _m: None, **stack_options)
         up_s = time.monotonic() - t0
         dn = Devnet(info=info, stack=stack, init_seconds=init_s, up_seconds=up_s)
         wait_for(lambda: int(dn.sync_status()["safe_l2"]["number"]) > 0, 90, "a first safe head")

@@ -1,11 +1,14 @@
 """``pyop devnet`` without the Go node: argument parsing, the L1 chain config op-node reads,
 the beacon shim's slot mapping, and a CLI round trip (init, ``up --stack none --verifier pyop
---detach``, status, down) that must leave no process behind."""
+--detach --dashboard``, status, down) that must leave no process behind, the dashboard
+included."""
 
 from __future__ import annotations
 
 import asyncio
 import json
+import time
+import urllib.request
 from pathlib import Path
 
 import pytest
@@ -17,7 +20,7 @@ from pyop.config import Fork
 from pyop.devnet.beacon_shim import create_app
 from pyop.devnet.l1_chain_config import l1_chain_config
 from pyop.devnet.l2_genesis import DEFAULT_FORK_OFFSETS
-from pyop.devnet.process import PidRegistry, pid_alive
+from pyop.devnet.process import PidRegistry, free_port, pid_alive
 from pyop.devnet.rpc import RpcClient
 from pyop.devnet.stack import (
     PORT_NAMES,
@@ -164,18 +167,33 @@ def test_cli_init_up_none_status_down(tmp_path: Path, capsys: pytest.CaptureFixt
         info = load_devnet(d)
         assert info.l1_managed and info.fork_times["jovian"] == info.l2_genesis_time
         assert main(["devnet", "init", str(d)]) == 1  # refuses a non-empty dir
+        capsys.readouterr()
+        port = free_port()
         # the differential devnet's verifier (issue 9): a second op-geth + pyop node on the
-        # devnet's verifier ports, its URLs in devnet.json
-        assert main(["devnet", "up", str(d), "--stack", "none", "--verifier", "pyop", "--detach"]) == 0
+        # devnet's verifier ports, its URLs in devnet.json; and the dashboard (issue 12)
+        assert main(["devnet", "up", str(d), "--stack", "none", "--verifier", "pyop", "--detach",
+                     "--dashboard", "--dashboard.port", str(port)]) == 0  # fmt: skip
+        out = capsys.readouterr().out
+        assert f"dashboard http://127.0.0.1:{port}/\n" in out, out
         names = {p.name for p in PidRegistry(d).entries()}
-        assert names == {"anvil", "op-geth", "beacon-shim", "verifier-op-geth", "verifier-pyop-node"}
+        assert names == {"anvil", "op-geth", "beacon-shim", "verifier-op-geth", "verifier-pyop-node",
+                         "dashboard"}  # fmt: skip
         urls = json.loads((d / "devnet.json").read_text())["urls"]
         assert urls["verifierL2"] == f"http://127.0.0.1:{info.ports['verifierGethHttp']}"
         assert urls["verifierRollup"] == f"http://127.0.0.1:{info.ports['verifierOpNodeRpc']}"
         st = RpcClient(urls["verifierRollup"]).call("optimism_syncStatus")
         genesis = RpcClient(urls["verifierL2"]).call("eth_getBlockByNumber", "0x0", False)["hash"]
         assert st["safe_l2"]["hash"] == genesis == info.l2_genesis_hash
-        capsys.readouterr()
+        # the detached dashboard serves the devnet (L1 rows without a rollup node)
+        deadline = time.monotonic() + 30
+        while True:
+            with urllib.request.urlopen(f"http://127.0.0.1:{port}/api/snapshot", timeout=5) as r:
+                snap = json.load(r)
+            if snap["heads"].get("l1", {}).get("head"):
+                break
+            assert time.monotonic() < deadline, snap["heads"]
+            time.sleep(0.5)
+        assert Path(snap["config"]["directory"]) == d.resolve()
         assert main(["devnet", "status", str(d)]) == 0
         out = capsys.readouterr().out
         assert "L1    head" in out and "(no rollup node)" in out

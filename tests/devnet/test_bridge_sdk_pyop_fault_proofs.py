@@ -1,0 +1,180 @@
+"""The seed's @eth-optimism/sdk flow on a ``--fault-proofs`` devnet (OptimismPortal2 +
+permissioned dispute game) with a pyop rollup node and ``pyop proposer`` creating games through
+the DisputeGameFactory (``--game-type 1 --proposal-interval 12s``); games are resolved after
+their clock by the devnet's game resolver (op-challenger's duty). The SDK takes its fault-proof
+path (``fpac()``: portal version >= 3) and must reach RELAYED with balances moving by the
+bridged amounts. Also: the anchor state is the genesis output root the rollup node
+reports for block 0, and every game's root claim is the output root of its L2 block.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+from eth_abi.abi import decode as abi_decode
+
+from pyop.devnet.artifacts import load_artifact
+from pyop.devnet.l1_deploy import eth_call
+from pyop.devnet.roles import Roles
+from tests.devnet.devnet_stack_harness import Devnet, bring_up, wait_for
+from tests.devnet.sdk_flow_harness import (
+    FlowResult,
+    check_balances,
+    require_sdk,
+    run_sdk_flow,
+    timings,
+)
+
+pytestmark = pytest.mark.slow
+ALL_PYOP = Roles(node="pyop", batcher="pyop", proposer="pyop")
+"""``--stack pyop``: rollup node, batcher and proposer all pyop (op-geth stays the EL)."""
+
+
+@pytest.fixture(scope="module")
+def dn(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Devnet]:
+    require_sdk()
+    yield from bring_up(tmp_path_factory.mktemp("sdk-fp"), stack="pyop", roles=ALL_PYOP,
+                        fault_proofs=True)  # fmt: skip
+
+
+def test_anchor_is_the_genesis_output_root(dn: Devnet) -> None:
+    fp = dn.info.fault_proofs
+    assert fp is not None
+    out = dn.rollup.call("optimism_outputAtBlock", "0x0")
+    assert fp["anchorRoot"] == out["outputRoot"]
+
+
+FLOW: dict[str, FlowResult] = {}
+
+
+def test_sdk_deposit_and_withdrawal_fault_proofs(dn: Devnet) -> None:
+    assert {"pyop-proposer", "game-resolver"} <= set(dn.stack.processes)
+    res = FLOW["res"] = run_sdk_flow(dn.info)
+    assert res.by_event["fpac"]["fpac"] is True
+    fees = check_balances(dn.info, res)
+    print(f"\n[sdk pyop fault proofs] {timings(res)} fees {fees} total {res.seconds:.1f}s")
+    dn.assert_alive()
+
+
+def test_games_claim_the_output_roots_of_their_blocks(dn: Devnet) -> None:
+    dgf = load_artifact("DisputeGameFactory")
+    game = load_artifact("FaultDisputeGame")
+    factory = dn.info.addresses["DisputeGameFactoryProxy"]
+    (count,) = eth_call(dn.l1, factory, dgf, "gameCount")
+    assert int(count) >= 1
+    for i in range(int(count)):
+        (_t, _ts, addr) = eth_call(dn.l1, factory, dgf, "gameAtIndex", i)
+        (extra,) = eth_call(dn.l1, addr, game, "extraData")
+        (block,) = abi_decode(["uint256"], bytes(extra))
+        (root,) = eth_call(dn.l1, addr, game, "rootClaim")
+        (creator,) = eth_call(dn.l1, addr, game, "gameCreator")
+        assert str(creator).lower() == dn.info.keys["proposer"]["address"].lower()
+        out = dn.rollup.call("optimism_outputAtBlock", hex(block))
+        assert "0x" + bytes(root).hex() == out["outputRoot"], (i, block)
+
+
+def test_status_shows_latest_game_and_withdrawal_states(dn: Devnet) -> None:
+    """``pyop devnet status --withdrawal``: the SDK's withdrawal is finalized; a new one is
+    initiated at once and becomes provable when a game covers its block."""
+    import subprocess
+    import sys
+
+    from eth_account import Account
+
+    from pyop.devnet.withdrawals import latest_proposal, withdrawal_status
+    from pyop.primitives import hex_to_int, to_hex
+
+    p = latest_proposal(dn.info)
+    assert p is not None and p.game is not None and p.l1_tx is not None
+    assert p.output_root == dn.rollup.call("optimism_outputAtBlock", hex(p.l2_block))["outputRoot"]
+    done = withdrawal_status(dn.info, FLOW["res"].tx("withdrawal_sent"))
+    assert done.state == "finalized"
+    out = subprocess.run([sys.executable, "-m", "pyop.cli", "devnet", "status",
+                          str(dn.info.directory), "--withdrawal", done.withdrawal_hash],
+                         capture_output=True, text=True, timeout=60, check=True).stdout
+    assert "state: finalized" in out and "latest proposal (dispute game)" in out
+    # A fresh withdrawal: L2ToL1MessagePasser.initiateWithdrawal(to, gasLimit, data).
+    key = dn.info.key("user")
+    passer = load_artifact("L2ToL1MessagePasser")
+    data = passer.encode_call("initiateWithdrawal", Account.from_key(key).address, 100_000, b"")
+    nonce = hex_to_int(dn.l2.call("eth_getTransactionCount", Account.from_key(key).address,
+                                  "pending"))  # fmt: skip
+    tx = {"type": 2, "chainId": dn.info.l2_chain_id, "nonce": nonce, "gas": 200_000,
+          "to": "0x4200000000000000000000000000000000000016", "value": 12345, "data": data,
+          "maxFeePerGas": 10**10, "maxPriorityFeePerGas": 10**9}  # fmt: skip
+    h = dn.l2.call("eth_sendRawTransaction",
+                   to_hex(bytes(Account.sign_transaction(tx, key).raw_transaction)))  # fmt: skip
+    wait_for(lambda: dn.l2.call("eth_getTransactionReceipt", h), 30, "the withdrawal receipt")
+    assert withdrawal_status(dn.info, h).state == "initiated"
+    wait_for(lambda: withdrawal_status(dn.info, h).state == "provable", 90, "a covering game")
+
+
+def test_go_and_pyop_dispute_game_proposals(dn: Devnet) -> None:
+    """op-proposer v1.19.6 and pyop proposer side by side on the permissionless CANNON game type
+    (each with its own key): every game's claim is the output root of its block, and the L1 gas
+    of ``create`` is compared."""
+    from pyop.devnet.keys import dev_key
+    from pyop.devnet.process import PidRegistry, free_port, start_process
+    from pyop.devnet.proposer_role import go_dgf_proposer_argv, pyop_proposer_argv
+    from pyop.devnet.stack import find_dgf_op_proposer
+    from pyop.primitives import hex_to_int
+
+    go_bin = find_dgf_op_proposer()
+    if go_bin is None:
+        pytest.skip("no op-proposer with DisputeGameFactory mode in the peers cache")
+    go_key, py_key = dev_key("go-proposer", index=6), dev_key("pyop-proposer", index=7)
+    override = ["--game-type=0", "--proposal-interval=6s"]
+    registry = PidRegistry(dn.info.directory)
+    procs = [
+        start_process("go-dgf-proposer", [*go_dgf_proposer_argv(go_bin, dn.info,
+                      rpc_port=free_port("127.0.0.1")), *override,
+                      f"--private-key={go_key.private_key_hex[2:]}"],
+                      log_path=dn.info.logs_dir / "go-dgf-proposer.log", registry=registry),
+        start_process("pyop-dgf-proposer", [*pyop_proposer_argv(dn.info,
+                      rpc_port=free_port("127.0.0.1"), key=py_key.private_key_hex), *override],
+                      log_path=dn.info.logs_dir / "pyop-dgf-proposer.log", registry=registry),
+    ]  # fmt: skip
+    dgf = load_artifact("DisputeGameFactory")
+    game = load_artifact("FaultDisputeGame")
+    factory = dn.info.addresses["DisputeGameFactoryProxy"]
+
+    def games() -> dict[str, list[tuple[int, str, str]]]:
+        """creator -> [(l2 block, root, game address)] of CANNON games."""
+        out: dict[str, list[tuple[int, str, str]]] = {}
+        (count,) = eth_call(dn.l1, factory, dgf, "gameCount")
+        for i in range(int(count)):
+            (t, _ts, addr) = eth_call(dn.l1, factory, dgf, "gameAtIndex", i)
+            if int(t) != 0:
+                continue
+            (creator,) = eth_call(dn.l1, addr, game, "gameCreator")
+            (b,) = eth_call(dn.l1, addr, game, "l2BlockNumber")
+            (root,) = eth_call(dn.l1, addr, game, "rootClaim")
+            out.setdefault(str(creator).lower(), []).append((int(b), "0x" + bytes(root).hex(),
+                                                             str(addr)))  # fmt: skip
+        return out
+
+    try:
+        got = wait_for(lambda: (g := games()) and all(len(g.get(k.address.lower(), [])) >= 3
+                                                      for k in (go_key, py_key)) and g,
+                       180, "3 CANNON games from each proposer", interval=2.0)  # fmt: skip
+        for p in procs:
+            assert p.alive(), p.log_tail(20)
+    finally:
+        for p in procs:
+            p.stop(sigint_timeout=10)
+            registry.remove(p.name)
+    created = dgf.event_topic("DisputeGameCreated")
+    gas: dict[str, list[int]] = {}
+    for who, key in (("go", go_key), ("pyop", py_key)):
+        for block, root, addr in got[key.address.lower()]:
+            assert root == dn.rollup.call("optimism_outputAtBlock", hex(block))["outputRoot"]
+            logs = dn.l1.call("eth_getLogs", {"address": factory, "fromBlock": "0x0",
+                                              "toBlock": "latest",
+                                              "topics": ["0x" + created.hex(),
+                                                         "0x" + "00" * 12 + addr[2:].lower()]})  # fmt: skip
+            rcpt = dn.l1.call("eth_getTransactionReceipt", logs[0]["transactionHash"])
+            gas.setdefault(who, []).append(hex_to_int(rcpt["gasUsed"]))
+    print(f"\n[dispute games] L1 gas per create(): Go {gas['go']} pyop {gas['pyop']}")
+    go_med, py_med = sorted(gas["go"])[1], sorted(gas["pyop"])[1]
+    assert abs(go_med - py_med) <= 25_000, gas
