@@ -4,7 +4,13 @@ and ``SafeHeadResponse``, ``sync_status.go`` ``SyncStatus``, ``id.go`` ``BlockID
 ``L1BlockRef`` / ``L2BlockRef``; specs/protocol/rollup-node.md "Output RPC method").
 
 ``optimism_*`` are always served; ``admin_*`` only with ``--rpc.enable-admin`` (otherwise they
-are "method not found", as when op-node does not register the admin namespace).
+are "method not found", as when op-node does not register the admin namespace):
+``admin_resetDerivationPipeline``, ``admin_startSequencer``, ``admin_stopSequencer``,
+``admin_sequencerActive``, ``admin_setRecoverMode(bool)`` (op-node ``Driver.SetRecoverMode``; a
+no-op without a sequencer, as op-node's ``DisabledSequencer``), ``admin_setLogLevel(level)``
+(op-service ``CommonAdminAPI.SetLogLevel``) and ``admin_postUnsafePayload(envelope)`` (op-node
+``adminAPI.PostUnsafePayload``: the block hash is recomputed from the payload and must match,
+then the payload joins the unsafe-payload queue; used by op-conductor).
 
 Output root (specs/protocol/proposals.md "L2 Output Commitment Construction"): version 0 over
 the block's state root, the ``L2ToL1MessagePasser`` storage root and the block hash. The storage
@@ -16,6 +22,7 @@ Isthmus the header's ``withdrawalsRoot`` is that storage root
 
 from __future__ import annotations
 
+import time
 from collections.abc import Awaitable, Callable, Sequence
 from typing import Any
 
@@ -24,10 +31,12 @@ from eth_hash.auto import keccak
 
 from pyop import __version__
 from pyop.config import RollupConfig
-from pyop.engine.client import EngineClient
+from pyop.engine.client import EngineClient, parse_execution_payload
 from pyop.engine.l2_reader import L2Reader
+from pyop.engine.payload_hash import payload_block_hash
 from pyop.engine.sequencer import SequencerError
 from pyop.node.driver import Driver
+from pyop.node.logs import set_level
 from pyop.node.safedb import DisabledSafeDB, SafeDB, SafeDBError
 from pyop.primitives import HexError, PyopError, from_hex, to_hex
 from pyop.protocol.output_root import OUTPUT_VERSION_V0, output_root
@@ -172,7 +181,7 @@ class RollupAPI:
         safedb: SafeDB | DisabledSafeDB,
         *,
         admin: bool = False,
-        on_request: Callable[[str], None] | None = None,
+        on_call: Callable[[str, float, int | None], None] | None = None,
     ) -> None:
         self.cfg = cfg
         self.driver = driver
@@ -180,7 +189,7 @@ class RollupAPI:
         self.l2 = l2
         self.safedb = safedb
         self.admin = admin
-        self.on_request = on_request
+        self.on_call = on_call
         self.methods: dict[str, Callable[[list[Any]], Awaitable[object]]] = {
             "optimism_syncStatus": self.sync_status,
             "optimism_outputAtBlock": self.output_at_block,
@@ -194,22 +203,31 @@ class RollupAPI:
                 "admin_startSequencer": self.start_sequencer,
                 "admin_stopSequencer": self.stop_sequencer,
                 "admin_sequencerActive": self.sequencer_active,
+                "admin_setRecoverMode": self.set_recover_mode,
+                "admin_setLogLevel": self.set_log_level,
+                "admin_postUnsafePayload": self.post_unsafe_payload,
             })  # fmt: skip
 
     async def dispatch(self, method: str, params: list[Any]) -> object:
         fn = self.methods.get(method)
         if fn is None:
             raise method_not_found(method)
-        if self.on_request is not None:
-            self.on_request(method)
+        t0 = time.perf_counter()
+        code: int | None = None
         try:
             return await fn(params)
-        except RPCMethodError:
+        except RPCMethodError as e:
+            code = e.code
             raise
         except (SequencerError, SafeDBError) as e:
+            code = SERVER_ERROR
             raise RPCMethodError(SERVER_ERROR, str(e)) from None
         except PyopError as e:
+            code = SERVER_ERROR
             raise RPCMethodError(SERVER_ERROR, f"{type(e).__name__}: {e}") from None
+        finally:
+            if self.on_call is not None:
+                self.on_call(method, time.perf_counter() - t0, code)
 
     # ------------------------------------------------------------------ optimism_*
 
@@ -279,3 +297,35 @@ class RollupAPI:
 
     async def sequencer_active(self, params: list[Any]) -> object:
         return self.driver.sequencer_active()
+
+    async def set_recover_mode(self, params: list[Any]) -> object:
+        if not params or not isinstance(params[0], bool):
+            raise RPCMethodError(INVALID_PARAMS, "invalid argument 0: json: cannot unmarshal into Go value of type bool")
+        self.driver.set_recover_mode(params[0])
+        return None
+
+    async def set_log_level(self, params: list[Any]) -> object:
+        if not params or not isinstance(params[0], str):
+            raise RPCMethodError(INVALID_PARAMS, "invalid argument 0: json: cannot unmarshal into Go value of type string")
+        try:
+            set_level(params[0])
+        except ValueError as e:
+            raise RPCMethodError(SERVER_ERROR, str(e)) from None
+        return None
+
+    async def post_unsafe_payload(self, params: list[Any]) -> object:
+        if not params or not isinstance(params[0], dict):
+            raise RPCMethodError(INVALID_PARAMS, "invalid argument 0: expected an ExecutionPayloadEnvelope object")
+        env = params[0]
+        try:
+            payload = parse_execution_payload(env.get("executionPayload"))
+            root_hex = env.get("parentBeaconBlockRoot")
+            root = from_hex(root_hex, length=32, what="parentBeaconBlockRoot") if root_hex else None
+        except (PyopError, AttributeError) as e:
+            raise RPCMethodError(INVALID_PARAMS, f"invalid argument 0: {e}") from None
+        actual = payload_block_hash(payload, root)
+        if actual != payload.block_hash:
+            raise RPCMethodError(SERVER_ERROR, f"payload has bad block hash: {to_hex(payload.block_hash)}, "
+                                               f"actual block hash is: {to_hex(actual)}")  # fmt: skip
+        self.driver.add_unsafe_payload(payload, root)
+        return None

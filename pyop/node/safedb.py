@@ -14,7 +14,13 @@ Semantics are op-node's ``op-node/node/safedb/safedb.go`` (v1.9.4):
   (op-node ``ErrNotFound``, message ``not found``).
 
 Storage: one SQLite file (stdlib ``sqlite3``) ``<path>/safedb.sqlite``; each write is its own
-transaction. :class:`DisabledSafeDB` answers ``safe head database not enabled`` (op-node
+transaction. A storage failure (disk full, file removed, ...) raises :class:`SafeDBError`; the
+driver answers it with a reset as op-node does (``SyncDeriver.onSafeDerivedBlock``), so the entry
+is written again instead of the node stopping.
+
+Not op-node's pebble format: an existing op-node ``--safedb.path`` is not read (pyop starts an
+empty history there, in its own file). Deliberate: pyop has no pebble reader, and the history
+is re-created as blocks are derived. :class:`DisabledSafeDB` answers ``safe head database not enabled`` (op-node
 ``ErrNotEnabled``) when ``--safedb.path`` is not given.
 """
 
@@ -75,12 +81,21 @@ class SafeDB:
     def safe_head_updated(self, safe_head: L2BlockRef | BlockID, l1: BlockID) -> None:
         with self._lock:
             self._check_open()
-            self._db.execute(
-                "INSERT OR REPLACE INTO safe_by_l1 VALUES (?, ?, ?, ?)",
-                (l1.number, l1.hash, safe_head.hash, safe_head.number),
-            )
+            try:
+                self._db.execute(
+                    "INSERT OR REPLACE INTO safe_by_l1 VALUES (?, ?, ?, ?)",
+                    (l1.number, l1.hash, safe_head.hash, safe_head.number),
+                )
+            except sqlite3.Error as e:
+                raise SafeDBError(f"failed to record safe head update: {e}") from None
 
     def safe_head_reset(self, safe_head: L2BlockRef) -> None:
+        try:
+            self._safe_head_reset(safe_head)
+        except sqlite3.Error as e:
+            raise SafeDBError(f"failed to reset safe head db: {e}") from None
+
+    def _safe_head_reset(self, safe_head: L2BlockRef) -> None:
         with self._lock:
             self._check_open()
             row = self._db.execute(

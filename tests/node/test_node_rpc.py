@@ -118,7 +118,7 @@ def make_api(tmp: Path, *, admin: bool, cfg: Any = None) -> tuple[RollupAPI, Dri
     cfg = cfg or make_config(fork="holocene")
     engine = SimpleNamespace(
         unsafe=l2ref(12), cross_unsafe=l2ref(12), pending_safe=l2ref(9), local_safe=l2ref(9),
-        safe=l2ref(9), finalized=l2ref(3), on_safe_head=lambda cb: None,
+        safe=l2ref(9), finalized=l2ref(3), on_safe_head=lambda cb: None, on_heads=lambda cb: None,
     )  # fmt: skip
     watcher = L1Watcher(FakeL1Reader())
     watcher.head = L1BlockRef(h("l1-20"), 20, h("l1-19"), GENESIS_TIME + 40)
