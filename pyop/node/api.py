@@ -38,6 +38,7 @@ from pyop.engine.sequencer import SequencerError
 from pyop.node.driver import Driver
 from pyop.node.logs import set_level
 from pyop.node.safedb import DisabledSafeDB, SafeDB, SafeDBError
+from pyop.p2p.rpc_api import P2PRPCError
 from pyop.primitives import HexError, PyopError, from_hex, to_hex
 from pyop.protocol.output_root import OUTPUT_VERSION_V0, output_root
 from pyop.protocol.predeploys import L2_TO_L1_MESSAGE_PASSER
@@ -182,6 +183,7 @@ class RollupAPI:
         *,
         admin: bool = False,
         on_call: Callable[[str, float, int | None], None] | None = None,
+        extra_methods: dict[str, Callable[[list[Any]], Awaitable[object]]] | None = None,
     ) -> None:
         self.cfg = cfg
         self.driver = driver
@@ -207,6 +209,9 @@ class RollupAPI:
                 "admin_setLogLevel": self.set_log_level,
                 "admin_postUnsafePayload": self.post_unsafe_payload,
             })  # fmt: skip
+        if extra_methods:
+            # opp2p_* (pyop.p2p.rpc_api), registered when p2p is on, as op-node does
+            self.methods.update(extra_methods)
 
     async def dispatch(self, method: str, params: list[Any]) -> object:
         fn = self.methods.get(method)
@@ -219,6 +224,9 @@ class RollupAPI:
         except RPCMethodError as e:
             code = e.code
             raise
+        except P2PRPCError as e:
+            code = e.code
+            raise RPCMethodError(e.code, e.message) from None
         except (SequencerError, SafeDBError) as e:
             code = SERVER_ERROR
             raise RPCMethodError(SERVER_ERROR, str(e)) from None
