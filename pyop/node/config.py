@@ -204,11 +204,9 @@ FLAGS: tuple[FlagSpec, ...] = (
     _f("p2p.security", "string", "noise", "P2P_SECURITY", "transport security (pyop: noise only)"),
     _f("p2p.useragent", "string", "optimism", "P2P_AGENT", "user agent sent with libp2p identify"),
     _f("p2p.timeout.negotiation", "duration", 10.0, "P2P_TIMEOUT_NEGOTIATION",
-       "libp2p negotiation timeout (py-libp2p's own)", effect="none"),
-    _f("p2p.timeout.accept", "duration", 10.0, "P2P_TIMEOUT_ACCEPT", "libp2p accept timeout (py-libp2p's own)",
-       effect="none"),
-    _f("p2p.timeout.dial", "duration", 10.0, "P2P_TIMEOUT_DIAL", "libp2p dial timeout (py-libp2p's own)",
-       effect="none"),
+       "security/muxer and stream protocol negotiation timeout"),
+    _f("p2p.timeout.accept", "duration", 10.0, "P2P_TIMEOUT_ACCEPT", "timeout to upgrade an inbound connection"),
+    _f("p2p.timeout.dial", "duration", 10.0, "P2P_TIMEOUT_DIAL", "dial timeout of outgoing connections"),
     _f("p2p.gossip.mesh.d", "uint", 8, "P2P_GOSSIP_MESH_D", "gossipsub D"),
     _f("p2p.gossip.mesh.lo", "uint", 6, "P2P_GOSSIP_MESH_DLO", "gossipsub Dlo"),
     _f("p2p.gossip.mesh.dhi", "uint", 12, "P2P_GOSSIP_MESH_DHI", "gossipsub Dhi"),
@@ -300,6 +298,9 @@ class NodeConfig:
     p2p_sync_req_resp: bool = True
     p2p_ping: bool = True
     p2p_sequencer_key: str = ""
+    p2p_timeout_negotiation: float = 10.0
+    p2p_timeout_accept: float = 10.0
+    p2p_timeout_dial: float = 10.0
     l1_runtime_config_reload_interval: float = 600.0
     rpc_addr: str = "0.0.0.0"
     rpc_port: int = 9545

@@ -95,7 +95,8 @@ def p2p_config(n: NodeConfig) -> P2PConfig | None:
         mesh_d=n.p2p_gossip_mesh_d, mesh_dlo=n.p2p_gossip_mesh_lo, mesh_dhi=n.p2p_gossip_mesh_dhi,
         mesh_dlazy=n.p2p_gossip_mesh_dlazy, flood_publish=n.p2p_gossip_mesh_floodpublish,
         timestamp_threshold=int(n.p2p_gossip_timestamp_threshold), sync_req_resp=n.p2p_sync_req_resp,
-        ping=n.p2p_ping, sequencer_key=key,
+        ping=n.p2p_ping, sequencer_key=key, timeout_dial=n.p2p_timeout_dial,
+        timeout_accept=n.p2p_timeout_accept, timeout_negotiation=n.p2p_timeout_negotiation,
     )  # fmt: skip
 
 

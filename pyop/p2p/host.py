@@ -71,6 +71,7 @@ from libp2p.abc import INetConn, INetStream, INetwork, INotifee
 from libp2p.crypto.secp256k1 import create_new_key_pair
 from libp2p.crypto.x25519 import create_new_key_pair as create_new_x25519_key_pair
 from libp2p.custom_types import TProtocol
+from libp2p.network.config import ConnectionConfig
 from libp2p.peer.id import ID
 from libp2p.peer.peerinfo import info_from_p2p_addr
 from libp2p.pubsub import mcache as _mcache
@@ -116,6 +117,7 @@ PING_ROUND = 180.0
 MAX_VALIDATE_QUEUE = 256
 MAX_OUTBOUND_QUEUE = 256
 STATIC_TAG = "static"
+MAX_CONNECTIONS = 300
 
 
 class P2PHostError(PyopError):
@@ -147,6 +149,9 @@ class HostConfig:
     ban_threshold: float = -100.0
     ban_duration: float = 3600.0
     ping: bool = True
+    timeout_dial: float = 10.0
+    timeout_accept: float = 10.0
+    timeout_negotiation: float = 10.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -488,9 +493,18 @@ class GossipHost:
         _identify.AGENT_VERSION = self.cfg.user_agent
         noise = NoiseTransport(self.key_pair, noise_privkey=create_new_x25519_key_pair().private_key)
         listen = multiaddr.Multiaddr(_multiaddr_of(self.cfg.listen_ip, self.cfg.listen_tcp))
+        # py-libp2p's own connection manager neither dials (op-node has no auto-dialling without
+        # discovery) nor trims (see _trim: --p2p.peers.lo/hi/grace); its timeouts are op-node's
+        conns = ConnectionConfig(
+            min_connections=0, low_watermark=0, high_watermark=MAX_CONNECTIONS, max_connections=MAX_CONNECTIONS,
+            dial_timeout=self.cfg.timeout_dial, inbound_upgrade_timeout=self.cfg.timeout_accept,
+            outbound_upgrade_timeout=self.cfg.timeout_negotiation,
+            outbound_stream_protocol_negotiation_timeout=self.cfg.timeout_negotiation,
+            inbound_stream_protocol_negotiation_timeout=self.cfg.timeout_negotiation,
+        )  # fmt: skip
         self.host = host = new_host(
             key_pair=self.key_pair, muxer_opt=self._muxers(), sec_opt={TProtocol(NOISE_PROTOCOL_ID): noise},
-            listen_addrs=[listen],
+            listen_addrs=[listen], connection_config=conns,
         )  # fmt: skip
         self.router = router = OpGossipSub(self.cfg, self.scores)
         self.pubsub = pubsub = Pubsub(

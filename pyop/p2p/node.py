@@ -95,6 +95,9 @@ class P2PConfig:
     sync_req_resp: bool = True
     ping: bool = True
     sequencer_key: bytes | None = None
+    timeout_dial: float = 10.0
+    timeout_accept: float = 10.0
+    timeout_negotiation: float = 10.0
 
     def host_config(self, cfg: RollupConfig) -> HostConfig:
         return HostConfig(
@@ -105,6 +108,8 @@ class P2PConfig:
             mesh_dhi=self.mesh_dhi, mesh_dlazy=self.mesh_dlazy, flood_publish=self.flood_publish,
             block_time=cfg.block_time, scoring=self.scoring == "light", ban_peers=self.ban_peers,
             ban_threshold=self.ban_threshold, ban_duration=self.ban_duration, ping=self.ping,
+            timeout_dial=self.timeout_dial, timeout_accept=self.timeout_accept,
+            timeout_negotiation=self.timeout_negotiation,
         )  # fmt: skip
 
 
