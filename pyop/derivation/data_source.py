@@ -2,7 +2,8 @@
 
 Spec: specs/protocol/derivation.md "L1 Retrieval" (a batcher transaction is one sent to the
 ``batch_inbox_address`` by the SystemConfig's ``batcherAddr``; the sender is recovered from the
-signature), ecotone/derivation.md "Blob Retrieval" (from Ecotone, by L1 block time, blob
+signature; op-node also requires a legacy, 2930, 1559, blob or, on L3s, deposit transaction),
+ecotone/derivation.md "Blob Retrieval" (from Ecotone, by L1 block time, blob
 transactions carry the data in blobs; non-blob batcher transactions still carry calldata, in
 transaction order), experimental/alt-da.md (tx data version byte ``0x01``: an alt-DA
 commitment). Go: op-node/rollup/derive/{data_source,calldata_source,blob_data_source,
@@ -24,7 +25,14 @@ from eth_hash.auto import keccak
 
 from pyop.codec.blob import decode_blob
 from pyop.codec.errors import BlobError, CodecError
-from pyop.codec.tx import BLOB_TX_TYPE, LEGACY_TX_TYPE, SignedTx, decode_signed_tx, signing_payload
+from pyop.codec.tx import (
+    BLOB_TX_TYPE,
+    DEPOSIT_TX_TYPE,
+    LEGACY_TX_TYPE,
+    SignedTx,
+    decode_signed_tx,
+    signing_payload,
+)
 from pyop.config import RollupConfig
 from pyop.derivation.drops import DropReason, Explainer, short_hash
 from pyop.derivation.errors import (
@@ -36,6 +44,7 @@ from pyop.derivation.errors import (
 )
 from pyop.derivation.interfaces import AltDASource, BlobSource, IndexedBlobHash, L1Source, NotFound
 from pyop.primitives import Address, L1BlockRef
+from pyop.protocol.deposits import DepositTx, decode_deposit_tx
 
 STAGE = "l1_retrieval"
 
@@ -85,10 +94,38 @@ def recover_sender(tx: SignedTx, l1_chain_id: int) -> Address:
 
 @dataclass(frozen=True, slots=True)
 class BatcherTx:
-    """A transaction of the L1 block that passed the batcher checks."""
+    """A transaction of the L1 block that passed the batcher checks: a signed transaction, or
+    (on an L3, whose L1 is an OP chain) a deposit transaction."""
 
     index: int
-    tx: SignedTx
+    tx: SignedTx | DepositTx
+
+    @property
+    def data(self) -> bytes:
+        return self.tx.data
+
+
+def _deposit_batcher_tx(
+    cfg: RollupConfig, ref: L1BlockRef, i: int, raw: bytes, batcher_addr: Address, explainer: Explainer
+) -> BatcherTx | None:
+    """[L3] A deposit transaction (type ``0x7E``) of an L1 that is itself an OP chain: op-node
+    ``isValidBatchTx`` accepts it ("Deposit (for L3s)"); its sender is its ``from`` field
+    (op-geth's signer returns ``DepositTx.From``, there is no signature)."""
+    try:
+        dep = decode_deposit_tx(raw)
+    except CodecError as e:
+        explainer.drop(STAGE, DropReason.UNDECODABLE_TX, str(e), {"tx_index": i}, ref.id())
+        return None
+    if dep.to != cfg.batch_inbox_address:
+        return None
+    if dep.from_ != batcher_addr:
+        explainer.drop(
+            STAGE, DropReason.WRONG_BATCHER,
+            f"deposit tx {short_hash(dep.tx_hash())} to the inbox from {short_hash(dep.from_)}, "
+            f"batcher is {short_hash(batcher_addr)}", {"tx_index": i}, ref.id(),
+        )  # fmt: skip
+        return None
+    return BatcherTx(i, dep)
 
 
 def batcher_txs(
@@ -99,11 +136,23 @@ def batcher_txs(
     explainer: Explainer,
 ) -> tuple[list[BatcherTx], list[int]]:
     """The valid batcher transactions of a block (derivation.md "L1 Retrieval"; op-node
-    ``isValidBatchTx``: ``to == batch_inbox_address`` and recovered sender == batcher), and
-    the number of blobs of every transaction in block order (for blob indices)."""
+    ``isValidBatchTx``: a legacy, EIP-2930, EIP-1559, blob or (L3) deposit transaction, with
+    ``to == batch_inbox_address`` and sender == batcher), and the number of blobs of every
+    transaction in block order (for blob indices).
+
+    op-node v1.19.6 rejects SetCode (type 4) and every later type, whoever sent it ("For now,
+    we want to disallow the SetCodeTx type or any future types"); the specs mirror we cite
+    does not list the types. We follow op-node and record such a transaction to the inbox as a
+    drop."""
     out: list[BatcherTx] = []
     blob_counts: list[int] = []
     for i, raw in enumerate(raw_txs):
+        if raw[:1] == bytes([DEPOSIT_TX_TYPE]):
+            blob_counts.append(0)
+            bt = _deposit_batcher_tx(cfg, ref, i, raw, batcher_addr, explainer)
+            if bt is not None:
+                out.append(bt)
+            continue
         try:
             tx = decode_signed_tx(raw)
         except CodecError as e:
@@ -113,6 +162,13 @@ def batcher_txs(
             continue
         blob_counts.append(len(tx.blob_versioned_hashes))
         if tx.to != cfg.batch_inbox_address:
+            continue
+        if tx.tx_type > BLOB_TX_TYPE:
+            explainer.drop(
+                STAGE, DropReason.BATCHER_TX_TYPE_NOT_ALLOWED,
+                f"type-{tx.tx_type} tx {short_hash(tx.hash)} to the inbox ignored",
+                {"tx_index": i, "tx_type": tx.tx_type}, ref.id(),
+            )  # fmt: skip
             continue
         try:
             sender = recover_sender(tx, cfg.l1_chain_id)
@@ -152,7 +208,7 @@ class CalldataSource:
     def next(self) -> bytes:
         if self._data is None:
             txs, _ = batcher_txs(self.cfg, self.ref, _fetch_txs(self.l1, self.ref), self.batcher, self.ex)
-            self._data = deque(t.tx.data for t in txs)
+            self._data = deque(t.data for t in txs)
         if not self._data:
             raise EndOfSource(f"no more calldata in L1 block {self.ref.number}")
         return self._data.popleft()
@@ -191,8 +247,8 @@ class BlobDataSource:
         items: deque[bytes | int] = deque()
         hashes: list[IndexedBlobHash] = []
         for bt in txs:
-            if bt.tx.tx_type != BLOB_TX_TYPE:
-                items.append(bt.tx.data)
+            if not isinstance(bt.tx, SignedTx) or bt.tx.tx_type != BLOB_TX_TYPE:
+                items.append(bt.data)
                 continue
             for j, h in enumerate(bt.tx.blob_versioned_hashes):
                 items.append(len(hashes))

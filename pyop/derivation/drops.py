@@ -39,6 +39,9 @@ class DropReason(enum.Enum):
     WRONG_BATCHER = ("derivation.md#l1-retrieval", "batcher transaction not sent by the batcher")
     INVALID_SIGNATURE = ("derivation.md#l1-retrieval", "batcher transaction signature invalid")
     UNDECODABLE_TX = ("derivation.md#l1-retrieval", "L1 transaction does not decode")
+    BATCHER_TX_TYPE_NOT_ALLOWED = ("derivation.md#l1-retrieval",
+                                   "transaction type cannot carry batcher data (op-node "
+                                   "isValidBatchTx: SetCode and later types)")  # fmt: skip
     BLOB_DECODE_ERROR = ("ecotone/derivation.md#blob-retrieval", "blob does not decode")
     ALTDA_INVALID_COMMITMENT = ("../experimental/alt-da.md#input-commitment-submission",
                                 "alt-DA commitment does not decode")  # fmt: skip

@@ -182,3 +182,50 @@ def test_traversal_reorg_and_system_config() -> None:
     fl1.refs.pop(2)
     with pytest.raises(EndOfSource):
         t.advance_l1_block()
+
+
+def _set_code_tx(key: bytes, data: bytes) -> bytes:
+    """A really signed EIP-7702 (type 4) transaction to the inbox (eth_account)."""
+    from eth_utils import to_checksum_address
+
+    auth = Account.sign_authorization(
+        {"chainId": 900, "address": to_checksum_address("0x" + "33" * 20), "nonce": 1}, key
+    )
+    tx = {"type": 4, "chainId": 900, "nonce": 0, "gas": 100_000,
+          "to": to_checksum_address("0x" + INBOX.hex()), "value": 0, "data": data,
+          "maxFeePerGas": 2, "maxPriorityFeePerGas": 1, "authorizationList": [auth]}  # fmt: skip
+    return bytes(Account.sign_transaction(tx, key).raw_transaction)
+
+
+def _deposit_tx(sender: bytes, data: bytes, to: bytes = INBOX) -> bytes:
+    """An L3's L1 deposit tx (deposits.md: ``0x7E ++ rlp([sourceHash, from, to, mint, value,
+    gas, isSystemTx, data])``), encoded with pyrlp."""
+    import rlp
+
+    return b"\x7e" + rlp.encode([b"\x09" * 32, sender, to, 0, 0, 100_000, 0, data])
+
+
+@pytest.mark.parametrize("source", ["calldata", "blobs"])
+def test_batcher_tx_types_as_op_node(source: str) -> None:
+    """Audit D7, op-node v1.19.6 ``isValidBatchTx``: ``tx.Type() > BlobTxType && tx.Type() !=
+    DepositTxType`` -> not a batcher tx, so a SetCode tx from the batcher to the inbox is
+    ignored; a deposit tx (an L3, whose L1 is an OP chain) is one, its sender being its
+    ``from`` field (op-geth ``Sender`` of a deposit)."""
+    ex = Explainer()
+    txs = [
+        signed(KEY, b"\x00one"),
+        _set_code_tx(KEY, b"\x00setcode"),  # from the batcher, to the inbox: still ignored
+        _deposit_tx(ADDR, b"\x00deposit"),  # L3: a deposit from the batcher address
+        _deposit_tx(b"\x07" * 20, b"\x00evil"),  # deposit from someone else
+        _deposit_tx(ADDR, b"\x00elsewhere", to=b"\x05" * 20),  # not to the inbox: silent
+        signed(KEY, b"\x00two"),
+    ]
+    fl1 = FakeL1({l1(1).hash: txs})
+    if source == "calldata":
+        src: CalldataSource | BlobDataSource = CalldataSource(CFG, fl1, l1(1), ADDR, ex)  # type: ignore[arg-type]
+    else:
+        src = BlobDataSource(CFG, fl1, FakeBlobs({}), l1(1), ADDR, ex)  # type: ignore[arg-type]
+    assert drain(src) == [b"\x00one", b"\x00deposit", b"\x00two"]
+    assert [d.reason for d in ex.drops] == [DropReason.BATCHER_TX_TYPE_NOT_ALLOWED,
+                                            DropReason.WRONG_BATCHER]  # fmt: skip
+    assert ex.drops[0].numbers == {"tx_index": 1, "tx_type": 4}
