@@ -44,6 +44,8 @@ class Verifier:
     op_node: ManagedProcess
     rollup_rpc_url: str
     kind: str = "go"
+    p2p_addr: str | None = None
+    """its libp2p multiaddr (``None``: p2p off)"""
 
     @property
     def l2_rpc_url(self) -> str:
@@ -105,6 +107,7 @@ def start_verifier(
     node_dir.mkdir(exist_ok=True)
     da_url = info.url("daServer") if info.altda else None
     static = [sequencer_multiaddr(info)] if p2p else None
+    own_id = ensure_network_key(node_dir) if p2p else None
     p2p_port = ports.get("p2p") or free_port(HOST)
     try:
         if kind == "go":
@@ -130,7 +133,8 @@ def start_verifier(
         geth.stop()
         registry.remove(geth.process.name)
         raise
-    return Verifier(op_geth=geth, op_node=node, rollup_rpc_url=url, kind=kind)
+    addr = multiaddr(p2p_port, own_id) if own_id else None
+    return Verifier(op_geth=geth, op_node=node, rollup_rpc_url=url, kind=kind, p2p_addr=addr)
 
 
 def sequencer_multiaddr(info: DevnetInfo) -> str:
