@@ -219,6 +219,14 @@ FLAGS: tuple[FlagSpec, ...] = (
     _f("p2p.ping", "bool", True, "P2P_PING", "ping peers every 3 minutes (latency in opp2p_peers)"),
     _f("p2p.sequencer.key", "string", "", "P2P_SEQUENCER_KEY",
        "hex key that signs the blocks the sequencer gossips"),
+    _f("signer.endpoint", "string", "", "SIGNER_ENDPOINT", "op-signer endpoint that signs gossiped blocks"),
+    _f("signer.address", "string", "", "SIGNER_ADDRESS", "the address the op-signer signs for"),
+    _f("signer.header", "string", "", "SIGNER_HEADER",
+       "HTTP headers for the op-signer, key=value (comma-separated for several)"),
+    _f("signer.tls.enabled", "bool", True, "SIGNER_TLS_ENABLED", "TLS client authentication to the op-signer"),
+    _f("signer.tls.ca", "string", "tls/ca.crt", "SIGNER_TLS_CA", "CA certificate of the op-signer"),
+    _f("signer.tls.cert", "string", "tls/tls.crt", "SIGNER_TLS_CERT", "client certificate for the op-signer"),
+    _f("signer.tls.key", "string", "tls/tls.key", "SIGNER_TLS_KEY", "client key for the op-signer"),
     _f("l1.runtime-config-reload-interval", "duration", 600.0, "L1_RUNTIME_CONFIG_RELOAD_INTERVAL",
        "reload the unsafe block signer from the L1 SystemConfig this often (0: never)"),
     # --- op-node's deprecated no-op flags (no-ops there too) --------------------------------
@@ -298,6 +306,13 @@ class NodeConfig:
     p2p_sync_req_resp: bool = True
     p2p_ping: bool = True
     p2p_sequencer_key: str = ""
+    signer_endpoint: str = ""
+    signer_address: str = ""
+    signer_header: str = ""
+    signer_tls_enabled: bool = True
+    signer_tls_ca: str = "tls/ca.crt"
+    signer_tls_cert: str = "tls/tls.crt"
+    signer_tls_key: str = "tls/tls.key"
     p2p_timeout_negotiation: float = 10.0
     p2p_timeout_accept: float = 10.0
     p2p_timeout_dial: float = 10.0

@@ -18,6 +18,7 @@ from pyop.node.config import NodeConfig, NodeConfigError
 from pyop.p2p.host import P2PHostError, parse_static_peers
 from pyop.p2p.identity import NetworkKeyError, load_network_key
 from pyop.p2p.node import P2PConfig
+from pyop.p2p.signer import RemoteSignerConfig, parse_headers
 
 MAX_MESH_PARAM = 1000
 MUXERS = ("yamux", "mplex")
@@ -48,10 +49,24 @@ def sequencer_key(text: str) -> bytes | None:
     return key
 
 
+def remote_signer(n: NodeConfig) -> RemoteSignerConfig | None:
+    """``--signer.*`` (op-service signer ``CLIConfig.Check``: endpoint and address together)."""
+    if bool(n.signer_endpoint) != bool(n.signer_address):
+        raise NodeConfigError("signer endpoint and address must both be set or not set")
+    if not n.signer_endpoint:
+        return None
+    return RemoteSignerConfig(endpoint=n.signer_endpoint, address=n.signer_address,
+                              headers=parse_headers(n.signer_header), tls_enabled=n.signer_tls_enabled,
+                              tls_ca=n.signer_tls_ca, tls_cert=n.signer_tls_cert, tls_key=n.signer_tls_key)  # fmt: skip
+
+
 def p2p_config(n: NodeConfig) -> P2PConfig | None:
     """The P2P config of the flags, ``None`` with ``--p2p.disable``; reads (or creates) the
     network key file. :class:`NodeConfigError` names the bad flag."""
     key = sequencer_key(n.p2p_sequencer_key)  # op-node parses it with p2p off too
+    remote = remote_signer(n)
+    if key is not None and remote is not None:
+        raise NodeConfigError("cannot specify both a private key and a remote signer for sequencer p2p")
     if n.p2p_disable:
         if n.p2p_static.strip(" ,"):
             raise NodeConfigError("both --p2p.static and --p2p.disable are specified")
@@ -95,9 +110,9 @@ def p2p_config(n: NodeConfig) -> P2PConfig | None:
         mesh_d=n.p2p_gossip_mesh_d, mesh_dlo=n.p2p_gossip_mesh_lo, mesh_dhi=n.p2p_gossip_mesh_dhi,
         mesh_dlazy=n.p2p_gossip_mesh_dlazy, flood_publish=n.p2p_gossip_mesh_floodpublish,
         timestamp_threshold=int(n.p2p_gossip_timestamp_threshold), sync_req_resp=n.p2p_sync_req_resp,
-        ping=n.p2p_ping, sequencer_key=key, timeout_dial=n.p2p_timeout_dial,
+        ping=n.p2p_ping, sequencer_key=key, remote_signer=remote, timeout_dial=n.p2p_timeout_dial,
         timeout_accept=n.p2p_timeout_accept, timeout_negotiation=n.p2p_timeout_negotiation,
     )  # fmt: skip
 
 
-__all__ = ["p2p_config", "sequencer_key", "validate_port"]
+__all__ = ["p2p_config", "remote_signer", "sequencer_key", "validate_port"]

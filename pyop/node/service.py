@@ -326,7 +326,7 @@ class NodeService:
         self.p2p = node
         background.append(asyncio.create_task(node.run(), name="p2p"))
         seq = driver.sequencer
-        if seq is not None and p2p_cfg.sequencer_key is not None:
+        if seq is not None and node.signer is not None:
             pending: set[asyncio.Task[object]] = set()
 
             async def publish(payload: ExecutionPayload) -> None:
@@ -346,7 +346,7 @@ class NodeService:
 
             seq.on_sealed(gossip)
         elif seq is not None:
-            log.warning("sequencer without --p2p.sequencer.key: its blocks are not gossiped")
+            log.warning("sequencer without --p2p.sequencer.key or --signer.*: its blocks are not gossiped")
         return node
 
 

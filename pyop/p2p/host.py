@@ -36,7 +36,7 @@ What op-node configures, and how it is done on py-libp2p 0.8.1:
   peers younger than ``--p2p.peers.grace``; bans are checked when a peer connects (the
   connection gater) and by the ban monitor.
 
-Three things py-libp2p 0.8.1 does differently, patched here without touching the library:
+Four things py-libp2p 0.8.1 does differently, patched here without touching the library:
 
 1. its router drops every message whose ``from ++ seqno`` it saw before with other data
    ("equivocation"); under ``StrictNoSign`` every message has an empty ``from`` and ``seqno``,
@@ -45,7 +45,9 @@ Three things py-libp2p 0.8.1 does differently, patched here without touching the
 2. its message cache keys messages by ``from ++ seqno`` instead of the pubsub message id, so
    IHAVE would announce empty ids and IWANT could not be answered -> :class:`MessageIdCache`
    keys by op-node's message id;
-3. its extras that go-libp2p-pubsub does not have (per-topic publish rate limit, adaptive
+3. its per-peer outbound queues drop RPCs over 1 MiB -> :class:`OutboundQueues` allows op-node's
+   10 MiB (and keeps op-node's 256 queued RPCs per peer);
+4. its extras that go-libp2p-pubsub does not have (per-topic publish rate limit, adaptive
    heartbeat that slows to 30-60 s, IP-diversity grafting, equivocation and spam penalties) are
    turned off; its peer scorer is replaced by :class:`OpNodeScorer`, which reports op-node's
    score (:class:`pyop.p2p.scoring.ScoreBook`) to py-libp2p's gossip/publish/graylist gates.
@@ -78,6 +80,7 @@ from libp2p.pubsub import mcache as _mcache
 from libp2p.pubsub.gossipsub import PROTOCOL_ID, PROTOCOL_ID_V11, GossipSub
 from libp2p.pubsub.pb import rpc_pb2
 from libp2p.pubsub.pubsub import Pubsub
+from libp2p.pubsub.rpc_queue import PriorityQueue, RpcQueue
 from libp2p.pubsub.score import PeerScorer, ScoreParams
 from libp2p.security.noise.transport import PROTOCOL_ID as NOISE_PROTOCOL_ID
 from libp2p.security.noise.transport import Transport as NoiseTransport
@@ -204,6 +207,18 @@ class MessageIdCache(_mcache.MessageCache):
             return
         self.msgs[mid] = msg
         self.history[0].append(_mcache.CacheEntry(mid, msg.topicIDs))
+
+
+class OutboundQueues(dict[Any, RpcQueue]):
+    """Pubsub's per-peer outbound queues with op-node's limits: messages up to 10 MiB
+    (``WithMaxMessageSize``; py-libp2p's queues drop anything over 1 MiB, so a large block
+    would never leave) and 256 queued RPCs per peer (``WithPeerOutboundQueueSize``)."""
+
+    def __setitem__(self, peer: Any, queue: RpcQueue) -> None:
+        queue.max_message_size = MAX_GOSSIP_SIZE
+        if len(queue) == 0:
+            queue._queue = PriorityQueue(MAX_OUTBOUND_QUEUE)
+        super().__setitem__(peer, queue)
 
 
 class OpNodeScorer(PeerScorer):
@@ -512,6 +527,7 @@ class GossipHost:
             msg_id_constructor=lambda m: message_id(m.topicIDs[0] if m.topicIDs else "", m.data),
             max_inbound_rpc_size=MAX_GOSSIP_SIZE, allowed_topics=frozenset(self.validators),
         )  # fmt: skip
+        pubsub.peer_queues = OutboundQueues()
         for topic, fn in self.validators.items():
             pubsub.set_topic_validator(topic, self._make_validator(topic, fn), False)
         for proto, handler in self.stream_handlers.items():
@@ -715,6 +731,7 @@ class GossipHost:
         from libp2p.host.ping import PingService
 
         svc = PingService(self.host)
+        await trio.sleep(10.0)  # a first round once the static peers are connected
         while True:
             for pid in self.connected_peers():
                 with contextlib.suppress(Exception), trio.move_on_after(10):

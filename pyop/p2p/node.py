@@ -9,7 +9,8 @@
 - :meth:`P2PNode.publish_block` encodes a sealed block for the topic of its timestamp, signs it
   with the sequencer key (``--p2p.sequencer.key``), snappy-compresses it and publishes it; the
   local validator runs first, as in op-node, so a block our own key cannot sign for (not the
-  SystemConfig's unsafe block signer) is refused with the validator's reason.
+  SystemConfig's unsafe block signer) is refused with the validator's reason. The signature
+  comes from the key or from an op-signer service (``--signer.*``, :mod:`pyop.p2p.signer`).
 - The ``payload_by_number`` req-resp server (``--p2p.sync.req-resp``, on by default in op-node
   v1.19.6, which only serves it; the client side is gone): a peer sends a uint64 LE block number
   and gets a result byte, a uint32 LE version (1 from Ecotone: an envelope), and the SSZ block in
@@ -35,7 +36,14 @@ import cramjam
 from pyop.config import RollupConfig
 from pyop.config.forks import Fork
 from pyop.p2p.host import Delivery, GossipHost, HostConfig, P2PHostError
-from pyop.p2p.signing import address_of_key, sign_block
+from pyop.p2p.signer import (
+    BlockSigner,
+    LocalBlockSigner,
+    RemoteBlockSigner,
+    RemoteSignerConfig,
+    SignerError,
+)
+from pyop.p2p.signing import payload_hash
 from pyop.p2p.ssz import encode_block
 from pyop.p2p.topics import all_blocks_topics, block_version_at, blocks_topic, snappy_compress
 from pyop.p2p.validation import (
@@ -95,6 +103,7 @@ class P2PConfig:
     sync_req_resp: bool = True
     ping: bool = True
     sequencer_key: bytes | None = None
+    remote_signer: RemoteSignerConfig | None = None
     timeout_dial: float = 10.0
     timeout_accept: float = 10.0
     timeout_negotiation: float = 10.0
@@ -156,7 +165,13 @@ class P2PNode:
             topic: BlockValidator(cfg, version, signers, timestamp_threshold=p2p.timestamp_threshold, clock=clock)
             for topic, version in all_blocks_topics(cfg.l2_chain_id).items()
         }
-        self.sequencer_address = address_of_key(p2p.sequencer_key) if p2p.sequencer_key else None
+        self.signer: BlockSigner | None = None
+        if p2p.sequencer_key is not None and p2p.remote_signer is not None:
+            raise P2PError("cannot specify both a private key and a remote signer for sequencer p2p")
+        if p2p.sequencer_key is not None:
+            self.signer = LocalBlockSigner(p2p.sequencer_key)
+        elif p2p.remote_signer is not None:
+            self.signer = RemoteBlockSigner(p2p.remote_signer)
         handlers: dict[str, Callable[[Any], Any]] = {}
         if p2p.sync_req_resp and payload_by_number is not None:
             handlers[payload_by_number_protocol(cfg.l2_chain_id)] = self._serve_payload_by_number
@@ -174,6 +189,12 @@ class P2PNode:
 
     async def start(self) -> None:
         self._loop = asyncio.get_running_loop()
+        if isinstance(self.signer, RemoteBlockSigner):
+            try:
+                version = await self.signer.connect()
+            except SignerError as e:
+                raise P2PError(f"failed to connect to the remote signer: {e}") from None
+            log.info("Connected to op-signer server: version=%s", version)
         await asyncio.to_thread(self.host.start)
         self.started.set()
 
@@ -193,6 +214,8 @@ class P2PNode:
                     log.warning("failed to queue unsafe payload %d from p2p: %s", d.payload.block_number, e)
         finally:
             await asyncio.to_thread(self.host.stop)
+            if self.signer is not None:
+                await self.signer.close()
 
     def _deliver_threadsafe(self, d: Delivery) -> None:
         loop = self._loop
@@ -212,21 +235,24 @@ class P2PNode:
 
     # ------------------------------------------------------------------ publishing
 
-    def encode_signed(self, payload: ExecutionPayload) -> tuple[str, bytes]:
+    async def encode_signed(self, payload: ExecutionPayload) -> tuple[str, bytes]:
         """The topic and the snappy-compressed ``signature ++ ssz`` of ``payload``
         (``SignAndPublishL2Payload``)."""
-        if self.p2p.sequencer_key is None:
+        if self.signer is None:
             raise P2PError(f"node has no p2p signer, payload {to_hex(payload.block_hash)}:{payload.block_number} "
                            "cannot be published")  # fmt: skip
         version = block_version_at(self.cfg, payload.timestamp)
         ssz = encode_block(payload, version)
-        sig = sign_block(self.p2p.sequencer_key, self.cfg.l2_chain_id, ssz)
+        try:
+            sig = await self.signer.sign_block_v1(self.cfg.l2_chain_id, payload_hash(ssz))
+        except SignerError as e:
+            raise P2PError(f"failed to sign execution payload with signer: {e}") from None
         return blocks_topic(self.cfg.l2_chain_id, version), snappy_compress(sig + ssz)
 
     async def publish_block(self, payload: ExecutionPayload) -> Validation:
         """Sign and publish ``payload`` (see the module docstring); returns the local validation
         result (:class:`P2PError` if it was not ACCEPTed)."""
-        topic, data = self.encode_signed(payload)
+        topic, data = await self.encode_signed(payload)
         log.info("Publishing signed execution payload on p2p: id=%s:%d", to_hex(payload.block_hash),
                  payload.block_number)  # fmt: skip
         res: Validation = await asyncio.wrap_future(self.host.publish(topic, data))

@@ -62,8 +62,8 @@ def test_every_unsupported_op_node_env_var_is_refused_by_name(var: str) -> None:
 
 
 def test_refused_env_vars_cover_the_audit_list() -> None:
-    assert "OP_NODE_CONDUCTOR_ENABLED" in REFUSED_ENV and "OP_NODE_SIGNER_ENDPOINT" in REFUSED_ENV
-    assert "OP_NODE_P2P_STATIC" not in REFUSED_ENV  # implemented (pyop/p2p)
+    assert "OP_NODE_CONDUCTOR_ENABLED" in REFUSED_ENV and "OP_NODE_CONDUCTOR_RPC" in REFUSED_ENV
+    assert "OP_NODE_P2P_STATIC" not in REFUSED_ENV and "OP_NODE_SIGNER_ENDPOINT" not in REFUSED_ENV  # pyop/p2p
     assert not any(v.startswith("OP_NODE_OVERRIDE_") for v in REFUSED_ENV)  # implemented
     with pytest.raises(NodeConfigError, match=r"OP_NODE_TYPO \(not an op-node v1.19.6 variable either\)"):
         parse_node_args([], env={"OP_NODE_TYPO": "x", "PATH": os.environ.get("PATH", "")})

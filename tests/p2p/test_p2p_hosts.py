@@ -202,3 +202,24 @@ def test_message_cache_keys_by_message_id() -> None:
     ours.put(m2)
     assert ours.get(message_id(topic, m1.data)) == m1 and ours.get(message_id(topic, m2.data)) == m2
     assert set(ours.window(topic)) == {message_id(topic, m1.data), message_id(topic, m2.data)}
+
+
+def test_large_block_is_gossiped(nodes: list[Node]) -> None:
+    """A 3 MB block (incompressible tx data): op-node allows 10 MiB messages; py-libp2p's
+    outbound queues drop RPCs over 1 MiB unless pyop raises the limit."""
+    import dataclasses
+
+    from pyop.engine.payload_hash import payload_block_hash
+
+    a, b = pair(nodes)
+    d = vectors()
+    case = next(e for e in d["encodings"] if e["version"] == 3)
+    p = decode_block(bytes.fromhex(case["ssz"]), BlockVersion.V4)
+    p = dataclasses.replace(p, transactions=(*p.transactions, b"\x02" + os.urandom(3_000_000)))
+    p = dataclasses.replace(p, block_hash=payload_block_hash(p, p.parent_beacon_block_root))
+    ssz = encode_block(p, BlockVersion.V4)
+    data = snappy_compress(sign_block(bytes.fromhex(d["sequencerKey"]), CHAIN, ssz) + ssz)
+    assert len(data) > 3_000_000
+    assert a.publish(data) is Outcome.ACCEPT
+    wait_until(lambda: b.got, 20, "the large block at the receiver")
+    assert b.got[0].payload == p

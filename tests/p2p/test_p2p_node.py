@@ -221,3 +221,60 @@ def test_node_p2p_flags(tmp_path: Path) -> None:
 def test_node_p2p_flag_errors(args: tuple[str, ...], err: str, tmp_path: Path) -> None:
     with pytest.raises(NodeConfigError, match=err.replace(".", r"\.")):
         _flags(f"--p2p.priv.path={tmp_path / 'k.txt'}", *args)
+
+
+def test_remote_signer_request_and_publish() -> None:
+    """``--signer.endpoint`` / ``--signer.address``: op-node asks an op-signer
+    (``opsigner_signBlockPayload``) with Go's JSON encoding of ``BlockPayloadArgs`` (the request
+    op-node v1.19.6 builds for a block, from the vectors); the signature it returns is published."""
+    from aiohttp import web
+
+    from pyop.p2p.signer import RemoteSignerConfig, block_payload_args
+
+    d = vectors()
+    go_req = d["signerRequest"]
+    assert block_payload_args(d["chainId"], from_hex(go_req["payloadHash"]), d["sequencerAddress"]) == go_req["args"]
+    seq_key = bytes.fromhex(d["sequencerKey"])
+    seen: list[dict[str, Any]] = []
+
+    async def handle(request: web.Request) -> web.Response:
+        body = await request.json()
+        seen.append(body)
+        if body["method"] == "health_status":
+            return web.json_response({"jsonrpc": "2.0", "id": body["id"], "result": "ok"})
+        (args,) = body["params"]
+        import base64
+
+        from coincurve import PrivateKey
+
+        from pyop.p2p.signing import signing_hash
+
+        h = signing_hash(args["chainId"], base64.b64decode(args["payloadHash"]))
+        sig = PrivateKey(seq_key).sign_recoverable(h, hasher=None)
+        return web.json_response({"jsonrpc": "2.0", "id": body["id"], "result": "0x" + sig.hex()})
+
+    async def scenario() -> None:
+        app = web.Application()
+        app.router.add_post("/", handle)
+        runner = web.AppRunner(app)
+        await runner.setup()
+        site = web.TCPSite(runner, "127.0.0.1", 0)
+        await site.start()
+        port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
+        cfg = rollup_config(chain_id=d["chainId"], forks={f: 0 for f in Fork if f < Fork.JOVIAN})
+        p2p = P2PConfig(priv_key=os.urandom(32), listen_ip="127.0.0.1", listen_tcp=0, ping=False,
+                        remote_signer=RemoteSignerConfig(f"http://127.0.0.1:{port}/", d["sequencerAddress"],
+                                                         tls_enabled=False))  # fmt: skip
+        node = P2PNode(cfg, p2p, StaticSigner(from_hex(d["sequencerAddress"])), lambda p, _: None,
+                       clock=lambda: float(d["now"]))  # fmt: skip
+        await node.start()
+        try:
+            res = await node.publish_block(v4_payloads()[0])  # local validation: the signer's signature
+            assert res.outcome.value == "ACCEPT"
+            assert [b["method"] for b in seen] == ["health_status", "opsigner_signBlockPayload"]
+        finally:
+            node.host.stop()
+            await node.signer.close()  # type: ignore[union-attr]
+            await runner.cleanup()
+
+    asyncio.run(scenario())

@@ -12,11 +12,13 @@ package main
 //     REJECT outcome of each, in order (the validator remembers the blocks it saw);
 //   - messageIds: p2p.BuildMsgIdFn on data that is not valid snappy;
 //   - identity: the libp2p peer ID and discv5 node ID of a network key;
+//   - signerRequest: the JSON of the op-signer request (signer.BlockPayloadArgs) for a block;
 //   - scoring: op-node's "light" peer-score and application-score parameters for a block time.
 
 import (
 	"context"
 	"encoding/hex"
+	"encoding/json"
 	"fmt"
 	"math/big"
 	"math/rand"
@@ -393,8 +395,18 @@ func p2pVectors() any {
 	}
 	th := p2p.NewPeerScoreThresholds()
 
+	// --- the op-signer request op-node sends for a block (op-service signer.BlockPayloadArgs,
+	// Go's encoding/json: what RemoteSigner.SignBlockV1 puts on the wire)
+	sender := addrOf(p2pSeqKeyHex)
+	someSSZ, _ := hex.DecodeString(encs[len(encs)-1].SSZ)
+	signerArgs, err := json.Marshal(opsigner.NewBlockPayloadArgs(opsigner.SigningDomainBlocksV1, big.NewInt(p2pChainID), someSSZ, &sender))
+	if err != nil {
+		panic(err)
+	}
+
 	return map[string]any{
-		"chainId": p2pChainID, "now": p2pNow, "jovianTime": p2pJovianAt,
+		"signerRequest": map[string]any{"payloadHash": opsigner.PayloadHash(someSSZ).Hex(), "args": json.RawMessage(signerArgs)},
+		"chainId":       p2pChainID, "now": p2pNow, "jovianTime": p2pJovianAt,
 		"sequencerKey": p2pSeqKeyHex, "sequencerAddress": seq.Hex(), "otherKey": p2pBadKeyHex, "otherAddress": bad.Hex(),
 		"encodings": encs, "validation": vals, "messageIds": ids,
 		"identity": map[string]string{"privateKey": p2pNetKeyHex, "peerId": pid.String(),
