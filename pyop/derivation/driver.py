@@ -19,6 +19,7 @@ from collections.abc import Iterator
 from typing import Protocol
 
 from pyop.config import RollupConfig
+from pyop.derivation.altda_manager import DAManager
 from pyop.derivation.attributes import L1BlobSchedule
 from pyop.derivation.drops import Decision, DecisionKind, Drop, DropReason, Explainer, Observer
 from pyop.derivation.errors import (
@@ -78,6 +79,11 @@ class DerivationPipeline:
     def origin(self) -> L1BlockRef:
         """The current L1 block of the pipeline (the traversal's origin)."""
         return self.stages.traversal.origin
+
+    @property
+    def altda(self) -> DAManager | None:
+        """The DA manager of an alt-DA chain (its finality signal drives the node's finalizer)."""
+        return self.stages.retrieval.sources.altda_manager
 
     @property
     def drops(self) -> list[Drop]:

@@ -31,7 +31,9 @@ Flags follow the OP Stack getting-started deployment (the issue's seed), bound t
   ``python -m pyop.cli node``; the Go op-batcher and op-proposer then talk to pyop's rollup RPC.
 - alt-DA (``--altda``): ``pyop.devnet.da_server`` with generic commitments;
   ``--altda.enabled --altda.da-server=URL --altda.da-service --altda.verify-on-read=false`` on
-  op-node and op-batcher (the seed's flags).
+  op-node and op-batcher (the seed's flags). ``init_devnet(altda_commitment="keccak")`` deploys
+  the ``DataAvailabilityChallenge`` contract (:mod:`pyop.devnet.da_challenge`) and the batcher
+  computes keccak commitments itself (``--altda.da-service=false``).
 """
 
 from __future__ import annotations
@@ -51,6 +53,7 @@ from typing import Any
 from pyop.config import AltDAConfig, Fork
 from pyop.devnet.anvil import DEFAULT_L1_CHAIN_ID, start_anvil
 from pyop.devnet.beacon_shim import start_beacon_shim_process
+from pyop.devnet.da_challenge import altda_commitment_of, devnet_altda_config
 from pyop.devnet.da_server import start_da_server_process
 from pyop.devnet.geth import (
     HTTP_APIS,
@@ -93,6 +96,8 @@ STARTUP_GRACE = 2.0
 actions (op-batcher does on a missing op-geth API)."""
 
 Log = Callable[[str], None]
+ALTDA_DEFAULT_WINDOWS = (160, 160)
+"""Alt-DA challenge and resolve windows of ``pyop devnet init --altda`` (L1 blocks)."""
 
 OP_GETH_EXTRA_FLAGS = (f"--http.api={HTTP_APIS},miner",)
 """op-batcher's DA throttling (on by default since v1.10) calls ``miner_setMaxDASize`` on the
@@ -409,12 +414,20 @@ def init_devnet(
     l2_chain_id: int = 901,
     keys: DevKeys | None = None,
     l1_slots_per_epoch: int = 2,
+    altda_windows: tuple[int, int] = ALTDA_DEFAULT_WINDOWS,
+    altda_commitment: str = "generic",
+    seq_window_size: int | None = None,
     log: Log = _print,
 ) -> DevnetInfo:
     """Initialize the devnet in ``directory`` (which must be empty or absent); see the module
     docstring. The anvil it starts stays running (registered in ``DIR/pids.json``); on failure
     everything started is stopped again. ``l1_slots_per_epoch``: anvil's
-    ``--slots-in-an-epoch`` (L1 ``safe``/``finalized`` trail the head by 1x/2x it)."""
+    ``--slots-in-an-epoch`` (L1 ``safe``/``finalized`` trail the head by 1x/2x it).
+    ``altda_windows``: the alt-DA challenge and resolve windows in L1 blocks (L2 finality lags L1
+    finality by about the challenge window); ``altda_commitment``: ``generic`` or ``keccak``
+    (keccak also deploys the ``DataAvailabilityChallenge`` contract, see
+    :mod:`pyop.devnet.da_challenge`); ``seq_window_size``: the sequencing window (default
+    :data:`pyop.devnet.rollup_json.DEFAULT_SEQ_WINDOW_SIZE`)."""
     if l2_block_time <= 0:
         raise StackError("the L2 block time must be positive")
     directory = Path(directory).resolve()
@@ -465,8 +478,13 @@ def init_devnet(
         gcfg = l2_genesis_config_for(deployment, keys=keys, fork_offsets=offsets)
         genesis = build_l2_genesis(gcfg, workdir=directory / "logs")
         genesis.write(directory / "genesis.json")
-        alt = AltDAConfig("GenericCommitment", 160, 160) if altda else None
-        rollup = rollup_config_for(deployment, genesis, alt_da=alt)
+        alt: AltDAConfig | None = None
+        altda_addresses: dict[str, str] = {}
+        if altda:
+            alt, altda_addresses = devnet_altda_config(l1, keys.admin.private_key_hex, altda_commitment,
+                                                       altda_windows)  # fmt: skip
+        extra = {} if seq_window_size is None else {"seq_window_size": seq_window_size}
+        rollup = rollup_config_for(deployment, genesis, alt_da=alt, **extra)
         (directory / "rollup.json").write_text(json.dumps(rollup.to_json(), indent=2) + "\n")
         timings["l2_genesis"] = time.monotonic() - t0
         log(f"L2 genesis {'0x' + genesis.block_hash.hex()} at {gcfg.l2_genesis_time} "
@@ -497,7 +515,7 @@ def init_devnet(
         fork_times={f.value: gcfg.fork_time(f) for f in SUPPORTED_FORKS},
         altda=altda,
         ports=ports,
-        addresses=dict(deployment.artifact_json()),
+        addresses={**deployment.artifact_json(), **altda_addresses},
         keys=keys.to_json(),
         timings=timings,
     )
@@ -601,9 +619,10 @@ def pyop_node_argv(
 
 
 def op_batcher_argv(
-    binary: Path, info: DevnetInfo, *, da: str, da_server_url: str | None = None
+    binary: Path, info: DevnetInfo, *, da: str, da_server_url: str | None = None, da_service: bool = True
 ) -> list[str]:
-    """The op-batcher command line (module docstring)."""
+    """The op-batcher command line (module docstring); ``da_service=False``: keccak commitments
+    computed by the batcher (``POST /put/<commitment>``)."""
     argv = [
         str(binary),
         f"--l1-eth-rpc={info.l1_url}",
@@ -628,7 +647,7 @@ def op_batcher_argv(
         argv += [
             "--altda.enabled=true",
             f"--altda.da-server={da_server_url}",
-            "--altda.da-service=true",
+            f"--altda.da-service={'true' if da_service else 'false'}",
             "--altda.verify-on-read=false",
         ]
     return argv
@@ -779,8 +798,9 @@ def start_stack(
         if info.altda:
             t0 = time.monotonic()
             proc, da_url = start_da_server_process(
-                info.logs_dir, info.ports["daServer"], host=HOST, registry=registry
-            )
+                info.logs_dir, info.ports["daServer"], host=HOST, registry=registry,
+                commitment_type=altda_commitment_of(info.rollup_path) or "generic",
+            )  # fmt: skip
             st.processes["da-server"] = proc
             st.timings["da_server"] = time.monotonic() - t0
             log(f"alt-DA server pid {proc.pid}: {da_url}")
@@ -812,7 +832,7 @@ def start_stack(
             t0 = time.monotonic()
             b = _start(st, "op-batcher", op_batcher_argv(
                 bins["op-batcher"], info, da="calldata" if info.altda else da,
-                da_server_url=da_url,
+                da_server_url=da_url, da_service=altda_commitment_of(info.rollup_path) != "keccak",
             ))  # fmt: skip
             wait_for_http(info.url("batcherRpc"), timeout=30, process=b)
             st.timings["op_batcher"] = time.monotonic() - t0

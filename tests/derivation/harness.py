@@ -99,6 +99,10 @@ MALLORY = bytes.fromhex(Account.from_key(MALLORY_KEY).address[2:])
 BATCH_INBOX = bytes.fromhex("ff00000000000000000000000000000000000901")
 DEPOSIT_CONTRACT = bytes.fromhex("deaddeaddeaddeaddeaddeaddeaddeaddead0001")
 SYSTEM_CONFIG = bytes.fromhex("deaddeaddeaddeaddeaddeaddeaddeaddead0002")
+DA_CHALLENGE_CONTRACT = bytes.fromhex("deaddeaddeaddeaddeaddeaddeaddeaddead0003")
+#: The alt-DA windows of the test configs (L1 blocks).
+ALTDA_CHALLENGE_WINDOW = 16
+ALTDA_RESOLVE_WINDOW = 16
 DEPOSITOR = bytes.fromhex("1111111111111111111111111111111111111111")
 L1_GENESIS_HASH = keccak(b"pyop test L1 genesis")
 L2_GENESIS_HASH = keccak(b"pyop test L2 genesis")
@@ -145,11 +149,13 @@ def make_config(
     seq_window_size: int = 8,
     channel_timeout: int = 4,
     max_sequencer_drift: int = 600,
-    alt_da: bool = False,
+    alt_da: bool | str = False,
     genesis_system_config: SystemConfig | None = None,
 ) -> RollupConfig:
     """A small test rollup config. ``fork`` activates every fork up to it at genesis;
-    ``fork_times`` overrides single forks with a time *offset from genesis* (or ``None``)."""
+    ``fork_times`` overrides single forks with a time *offset from genesis* (or ``None``).
+    ``alt_da``: ``True`` / ``"keccak"`` (keccak commitments, challenge contract
+    :data:`DA_CHALLENGE_CONTRACT`) or ``"generic"``."""
     if fork not in FORKS:
         raise ValueError(f"unknown fork {fork!r}")
     times: dict[str, int | None] = {
@@ -182,16 +188,23 @@ def make_config(
         batch_inbox_address=BATCH_INBOX,
         deposit_contract_address=DEPOSIT_CONTRACT,
         l1_system_config_address=SYSTEM_CONFIG,
-        alt_da=(
-            AltDAConfig(da_commitment_type="GenericCommitment", da_challenge_window=16,
-                        da_resolve_window=16)
-            if alt_da
-            else None
-        ),
+        alt_da=_altda_config(alt_da),
         # the EL's EIP-1559 constants, which it writes into extraData for zero Holocene params
         chain_op_config=HARNESS_CHAIN_OP if abs_times["holocene_time"] is not None else None,
         **abs_times,  # type: ignore[arg-type]
     )
+
+
+def _altda_config(alt_da: bool | str) -> AltDAConfig | None:
+    if not alt_da:
+        return None
+    if alt_da is True or alt_da == "keccak":
+        return AltDAConfig(da_commitment_type="KeccakCommitment", da_challenge_window=ALTDA_CHALLENGE_WINDOW,
+                           da_resolve_window=ALTDA_RESOLVE_WINDOW, da_challenge_address=DA_CHALLENGE_CONTRACT)  # fmt: skip
+    if alt_da == "generic":
+        return AltDAConfig(da_commitment_type="GenericCommitment", da_challenge_window=ALTDA_CHALLENGE_WINDOW,
+                           da_resolve_window=ALTDA_RESOLVE_WINDOW)  # fmt: skip
+    raise ValueError(f"unknown alt_da {alt_da!r}")
 
 
 # ---------------------------------------------------------------------------------------------
@@ -681,7 +694,13 @@ class ChainBuilder:
         if post.da == "calldata":
             return sign_l1_tx(post.key, DYNAMIC_FEE_TX_TYPE, data=data, **common), []
         if post.da == "altda":
-            commitment = self.altda.put_keccak(data)
+            a = self.cfg.alt_da
+            if a is not None and a.da_commitment_type == "GenericCommitment":
+                # a DA-service commitment: 0x01 ++ da_layer_byte ++ payload (alt-da.md)
+                commitment = b"\x01\x7e" + keccak(b"generic" + data)
+                self.altda.put(commitment, data)
+            else:
+                commitment = self.altda.put_keccak(data)
             return sign_l1_tx(post.key, DYNAMIC_FEE_TX_TYPE, data=b"\x01" + commitment, **common), []
         chunks = [data[i : i + MAX_BLOB_DATA_SIZE] for i in range(0, len(data), MAX_BLOB_DATA_SIZE)]
         blobs = [encode_blob(c) for c in chunks]

@@ -1,5 +1,5 @@
-"""L1 retrieval data sources: batcher checks with real signatures (eth_account), blob indices,
-alt-DA commitments; and the L1 traversal (reorg detection, SystemConfig updates)."""
+"""L1 retrieval data sources: batcher checks with real signatures (eth_account), blob indices
+(alt-DA: tests/derivation/test_deriv_altda.py); and the L1 traversal (reorg detection, SystemConfig updates)."""
 
 from __future__ import annotations
 
@@ -8,12 +8,10 @@ from dataclasses import dataclass, field
 
 import pytest
 from eth_account import Account
-from eth_hash.auto import keccak
 
 from pyop.codec.blob import encode_blob
 from pyop.codec.tx import BLOB_TX_TYPE, DYNAMIC_FEE_TX_TYPE, decode_signed_tx, make_signed_tx
 from pyop.derivation.data_source import (
-    AltDADataSource,
     BlobDataSource,
     CalldataSource,
     recover_sender,
@@ -73,7 +71,7 @@ class FakeL1:
         raise NotFound("label")
 
 
-def drain(src: CalldataSource | BlobDataSource | AltDADataSource) -> list[bytes]:
+def drain(src: CalldataSource | BlobDataSource) -> list[bytes]:
     out = []
     while True:
         try:
@@ -136,29 +134,6 @@ def test_blob_source_indices_and_interleaved_calldata(monkeypatch: pytest.Monkey
     assert drain(src) == [b"\x00first", b"\x00calldata"]
     assert blobs.requests == [[IndexedBlobHash(1, h("b1")), IndexedBlobHash(2, h("b2"))]]
     assert [d.reason for d in ex.drops] == [DropReason.BLOB_DECODE_ERROR]
-
-
-def test_altda_keccak_commitments() -> None:
-    data = b"\x00frames"
-    good = b"\x01\x00" + keccak(data)
-    bad = b"\x01\x00" + keccak(b"other")
-
-    class Inner:
-        def __init__(self) -> None:
-            self.items = [good, b"\x00plain", bad]
-
-        def next(self) -> bytes:
-            if not self.items:
-                raise EndOfSource("done")
-            return self.items.pop(0)
-
-    class DA:
-        def get_input(self, commitment: bytes, l1_block: L1BlockRef) -> bytes:
-            return data
-
-    ex = Explainer()
-    assert drain(AltDADataSource(Inner(), DA(), l1(1), ex)) == [data, b"\x00plain"]
-    assert [d.reason for d in ex.drops] == [DropReason.ALTDA_INPUT_MISMATCH]
 
 
 # ------------------------------------------------------------------ L1 traversal
