@@ -20,9 +20,11 @@ Two exceptions, each with its reason:
   Its claims are not compared at that poll; the poll records it, and :attr:`Poll.stale`
   durations are bounded by :meth:`HeadComparator.watch` (``max_stale``);
 - the lag rule is checked only while both nodes are *caught up* with L1 (their ``current_l1`` at
-  most ``caught_up_l1`` blocks behind the L1 head): after a reset a node re-derives the
-  sequencing window at its own speed, and the gap then measures speed, not agreement. The
-  largest gap seen while catching up is kept in :attr:`HeadComparator.max_catchup_gap`.
+  most ``caught_up_l1`` blocks behind the L1 head) and neither is *recovering* from a fault the
+  scenario injected into one node (:meth:`HeadComparator.fault`, e.g. its op-geth killed; the
+  rule is back from the next settled poll): after a reset or an outage a node re-derives at its
+  own speed, and the gap then measures speed, not agreement. The largest gap seen while catching
+  up or recovering is kept in :attr:`HeadComparator.max_catchup_gap`.
 
 Finalized blocks have no exception for reorgs: they never reorg. A node whose own op-geth does
 not have the block it calls safe or finalized (op-geth restarted without it, before the node has
@@ -138,6 +140,14 @@ class HeadComparator:
     polls: list[Poll] = field(default_factory=list)
     max_catchup_gap: int = 0
     on_poll: Callable[[Poll], None] | None = None
+    faults: list[tuple[float, str]] = field(default_factory=list)
+    recovering: bool = False
+
+    def fault(self, what: str) -> None:
+        """A fault is being injected into one node: suspend the lag rule until the next settled
+        poll (agreement is still checked at every poll)."""
+        self.faults.append((time.time(), what))
+        self.recovering = True
 
     def _rpc(self, url: str) -> RpcClient:
         return RpcClient(url, timeout=self.timeout)
@@ -219,7 +229,8 @@ class HeadComparator:
                 else:
                     problems += safe_problems
         gap = abs(va.safe.number - vb.safe.number)
-        caught_up = all(not v.stale and l1_head - v.current_l1.number <= self.caught_up_l1 for v in (va, vb))
+        caught_up = not self.recovering and all(
+            not v.stale and l1_head - v.current_l1.number <= self.caught_up_l1 for v in (va, vb))
         lag_checked = False
         if caught_up and gap:
             lead_ep, lead, lag = (self.a, va, vb) if va.safe.number > vb.safe.number else (self.b, vb, va)
@@ -233,6 +244,8 @@ class HeadComparator:
         elif gap:
             self.max_catchup_gap = max(self.max_catchup_gap, gap)
         p = Poll(time.time(), va, vb, l1_head, checked, fin, lag_checked, gap)
+        if self.recovering and not problems and p.settled(compare_unsafe=self.compare_unsafe):
+            self.recovering = False
         self.polls.append(p)
         if self.on_poll is not None:
             self.on_poll(p)

@@ -133,6 +133,19 @@ def test_lag_rule_one_l1_block() -> None:
     assert not p.lag_checked and cmp.max_catchup_gap == 15
 
 
+def test_lag_rule_suspended_after_a_fault_until_settled() -> None:
+    lead = {45: 14, 47: 17, 49: 20}
+    cmp, fake = make(Node(20, 22, 10, 49, safedb=lead), Node(15, 15, 10, 48))
+    cmp.fault("op-geth of b killed")
+    p = cmp.poll()
+    assert not p.lag_checked and cmp.recovering
+    fake.nodes["b"] = Node(20, 20, 10, 49)  # caught up: settled, the rule is back
+    assert cmp.poll().settled(compare_unsafe=False) and not cmp.recovering
+    fake.nodes["b"] = Node(15, 15, 10, 48)
+    with pytest.raises(HeadsDiverged, match="one L1 block's worth"):
+        cmp.poll()
+
+
 def test_claims_the_nodes_op_geth_cannot_back_are_skipped() -> None:
     cmp, fake = make(Node(20, 22, 10, 49), Node(20, 20, 10, 49, missing={20}))
     with pytest.raises(ClaimNotBacked):

@@ -16,6 +16,7 @@ from typing import Any
 
 import pytest
 
+from pyop.derivation.attributes import build_payload_attributes
 from pyop.derivation.driver import InvalidPayload
 from pyop.derivation.types import AttributesWithParent
 from pyop.engine import EngineClient, EngineController, find_l2_heads
@@ -28,7 +29,8 @@ from pyop.engine.errors import (
 )
 from pyop.engine.start import duration_to_blocks, offset_block_num
 from pyop.errors import CriticalError, ResetError, TemporaryError
-from pyop.primitives import L1BlockRef
+from pyop.primitives import ExecutionPayload, L1BlockRef, PayloadAttributes
+from tests.derivation.deriv_fakes import SYSCFG, make_cfg
 from tests.engine.fake_engine import FakeEngine, RpcFail, status, valid
 from tests.engine.test_engine_consolidate import (
     ATTRS,
@@ -37,6 +39,7 @@ from tests.engine.test_engine_consolidate import (
     PARENT,
     FakeL2,
     block_for,
+    header,
     l2_chain,
 )
 from tests.engine.test_engine_controller import DERIVED_FROM, SECRET, MemL2, derived, engine, make
@@ -201,16 +204,28 @@ def test_new_payload_error_codes_are_temporary(code: int) -> None:
 # --------------------------------------------------------------------------- backup unsafe (D3)
 
 
-PRE_HOLOCENE = dataclasses.replace(CFG, holocene_time=10**12, isthmus_time=10**12 + 1,
-                                   jovian_time=10**12 + 2)  # fmt: skip
+PRE_HOLOCENE = dataclasses.replace(make_cfg(all_until="granite"), chain_op_config=CFG.chain_op_config)
+# attributes of a Granite chain: an Ecotone-format L1-info deposit, no EIP-1559 params
+ATTRS_G = build_payload_attributes(PRE_HOLOCENE, SYSCFG, header(0), PARENT, seq_number=5)
+
+
+def block_pre(a: PayloadAttributes, **kw: Any) -> ExecutionPayload:
+    """The block an engine builds from Granite attributes ``a`` (empty extraData)."""
+    base: dict[str, Any] = dict(
+        transactions=a.transactions, timestamp=a.timestamp, prev_randao=a.prev_randao,
+        gas_limit=a.gas_limit, extra_data=b"", withdrawals=a.withdrawals, withdrawals_root=None,
+        fee_recipient=a.suggested_fee_recipient, parent_beacon_block_root=a.parent_beacon_block_root,
+    )  # fmt: skip
+    base.update(kw)
+    return dataclasses.replace(block_for(ATTRS), **base)
 
 
 def test_backup_unsafe_head_restored_before_holocene() -> None:
     """D3: pre-Holocene, a derived block replaced unsafe block 5 (unsafe head was 7); the next
     derived block of the batch is refused; op-node restores the old unsafe head 7 with a
     forkchoice update and sets pending-safe back to safe (was: the unsafe chain was lost)."""
-    old5 = block_for(ATTRS, transactions=(*ATTRS.transactions, USER_TX))  # the sequencer's block
-    new5 = block_for(ATTRS)  # derived (no user tx): mismatches old5
+    old5 = block_pre(ATTRS_G, transactions=(*ATTRS_G.transactions, USER_TX))  # the sequencer's block
+    new5 = block_pre(ATTRS_G)  # derived (no user tx): mismatches old5
     old_head = dataclasses.replace(PARENT, number=7, hash=b"\x77" * 32)
 
     def fcu_h(p: list[Any]) -> Any:
@@ -226,10 +241,12 @@ def test_backup_unsafe_head_restored_before_holocene() -> None:
             for name in ("cross_unsafe", "pending_safe", "local_safe", "safe"):
                 setattr(ctl, name, PARENT)
             ctl.unsafe = ctl.cross_unsafe = old_head
-            ref5 = await ctl.process_derived(derived(last=False))  # mismatch: built, reorgs 5..7
+            ref5 = await ctl.process_derived(AttributesWithParent(ATTRS_G, PARENT, DERIVED_FROM, False))
+            # (a mismatch: the derived block is built, which reorgs out 5..7)
             assert ref5.hash == new5.block_hash and ctl.unsafe == ref5
             assert ctl.backup_unsafe == old_head
-            attrs6 = AttributesWithParent(dataclasses.replace(WITH_TX, timestamp=ATTRS.timestamp + 2), ref5,
+            with_tx = dataclasses.replace(ATTRS_G, transactions=(*ATTRS_G.transactions, USER_TX))
+            attrs6 = AttributesWithParent(dataclasses.replace(with_tx, timestamp=ATTRS.timestamp + 2), ref5,
                                           DERIVED_FROM, False)  # fmt: skip
             with pytest.raises(InvalidPayload, match="bad block 6"):
                 await ctl.process_derived(attrs6)

@@ -267,12 +267,14 @@ def _verifier_geth_restart(n: DiffNet) -> None:
     node_log = n.verifier.op_node.log_path
     since = node_log.stat().st_size
     n.log(f"SIGKILL {n.verifier.op_geth.process.name} at {before.line()}")
+    n.cmp.fault("verifier op-geth SIGKILL")
     kill_hard(n.verifier.op_geth.process)
     n.cmp.watch(4, what=f"{n.label}: op-geth down")
     n.verifier.op_geth = restart_op_geth(reg, n.verifier.op_geth, n.info.l2_chain_id)
     n.cmp.wait_settled(180, min_safe=before.a.safe.number + 3, what=f"{n.label}: after the op-geth restart")
     # the harder case: op-geth comes back without the blocks the node's heads name
     n.log("stop op-geth, wipe its datadir, restart it from genesis")
+    n.cmp.fault("verifier op-geth wiped")
     kill_hard(n.verifier.op_geth.process)
     shutil.rmtree(n.verifier.op_geth.datadir)
     geth_init(require_peers(["geth"])["geth"], n.verifier.op_geth.datadir, n.info.genesis_path,
