@@ -156,9 +156,6 @@ def startup_notices(ncfg: NodeConfig) -> None:
                  extra=kv(flags=",".join(ncfg.deprecated)))  # fmt: skip
     if ncfg.p2p_disable and ncfg.p2p_sequencer_key:
         log.warning("--p2p.sequencer.key given with --p2p.disable: blocks are not gossiped")
-    if not ncfg.p2p_disable and not ncfg.p2p_no_discovery:
-        log.warning("discv5 discovery is not implemented in pyop (no maintained Python discv5): "
-                    "only --p2p.static peers are dialled; pass --p2p.no-discovery to silence this")  # fmt: skip
     if ncfg.rpc_addr == "0.0.0.0":
         log.info("rollup RPC listens on all interfaces (0.0.0.0, op-node's default); use "
                  "--rpc.addr=127.0.0.1 to keep it local")  # fmt: skip
@@ -186,7 +183,6 @@ class NodeService:
 
     async def run(self) -> None:
         n, cfg = self.ncfg, self.cfg
-        startup_notices(n)
         if n.altda_enabled and cfg.alt_da is None:
             raise NodeConfigError("--altda.enabled but the rollup config has no alt_da section")
         if n.altda_enabled and cfg.alt_da is not None:  # op-node rollup.Config.GetOPAltDAConfig
@@ -198,7 +194,6 @@ class NodeService:
             raise NodeConfigError("missing L1 beacon endpoint: --l1.beacon is required once Ecotone is "
                                   "scheduled (or pass --l1.beacon.ignore)")  # fmt: skip
         blob_schedule = node_l1_blob_schedule(cfg, n.rollup_l1_chain_config)
-        p2p_cfg = p2p_config(n)
         if cfg.lagoon_time is not None:
             # op-node config.Check refuses a Lagoon schedule without an interop dependency set
             # (--interop.dependency-set or the registry's); pyop models none, and the Lagoon
@@ -207,6 +202,8 @@ class NodeService:
                 f"lagoon_time is set ({cfg.lagoon_time}): Lagoon needs an interop dependency set "
                 "(op-node --interop.dependency-set), which pyop node does not support"
             )
+        startup_notices(n)  # after the refusals above: a refused config is one log line
+        p2p_cfg = p2p_config(n)  # (may write a new --p2p.priv.path key file, as op-node does)
         loop = asyncio.get_running_loop()
         bridge = LoopBridge(loop)
         io_thread = LoopThread("pyop-node-io")
@@ -321,6 +318,9 @@ class NodeService:
         """Load the unsafe block signer, start the libp2p host, queue received blocks as unsafe
         payloads and gossip the sequencer's sealed blocks (module docstring)."""
         n, cfg = self.ncfg, self.cfg
+        if not n.p2p_no_discovery:  # said once P2P starts, not before a refusal of the config
+            log.warning("discv5 discovery is not implemented in pyop (no maintained Python discv5): "
+                        "only --p2p.static peers are dialled; pass --p2p.no-discovery to silence this")  # fmt: skip
         runtime = RuntimeConfig(l1_rpc, cfg.l1_system_config_address, conf_depth=n.verifier_l1_confs)
         await runtime.load_with_retries()
         background.append(asyncio.create_task(runtime.run(n.l1_runtime_config_reload_interval), name="runtime-config"))
