@@ -64,7 +64,7 @@ def block_payload_args(chain_id: int, payload_hash: bytes, sender: str) -> dict[
         "domain": list(SIGNING_DOMAIN_BLOCKS_V1),
         "chainId": chain_id,
         "payloadHash": base64.b64encode(payload_hash).decode(),
-        "senderAddress": sender,
+        "senderAddress": "0x" + from_hex(sender).hex(),  # common.Address MarshalText: lowercase hex
     }
 
 
