@@ -62,13 +62,15 @@ class BadPeer:
 
 def signed_block(p: ExecutionPayload, key: bytes, chain_id: int, version: BlockVersion, *, fix_hash: bool = True,
                  **changes: object) -> tuple[bytes, bytes]:
-    """``p`` with ``changes``, its block hash recomputed (unless ``fix_hash=False``), signed by
-    ``key`` for ``chain_id``: (block hash, snappy gossip data)."""
+    """``p`` with ``changes``, its block hash recomputed (unless ``fix_hash=False``: it keeps
+    ``p``'s), signed by ``key`` for ``chain_id``: (the hash the block really has, which is what
+    op-geth would know it by had it been inserted; snappy gossip data)."""
     q = dataclasses.replace(p, **changes)  # type: ignore[arg-type]
+    real = payload_block_hash(q, q.parent_beacon_block_root)
     if fix_hash:
-        q = dataclasses.replace(q, block_hash=payload_block_hash(q, q.parent_beacon_block_root))
+        q = dataclasses.replace(q, block_hash=real)
     ssz = encode_block(q, version)
-    return q.block_hash, snappy_compress(sign_block(key, chain_id, ssz) + ssz)
+    return real, snappy_compress(sign_block(key, chain_id, ssz) + ssz)
 
 
 def oversize_message() -> bytes:
