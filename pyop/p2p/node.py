@@ -288,8 +288,11 @@ class P2PNode:
                         raise P2PError("failed to read requested block number: EOF")
                     raw += chunk
             req = struct.unpack("<Q", raw)[0]
-            genesis = self.cfg.genesis.l2
-            max_number = genesis.number + max(0, int(self.clock()) - self.cfg.genesis.l2_time) // self.cfg.block_time
+            genesis, now = self.cfg.genesis.l2, int(self.clock())
+            if now < self.cfg.genesis.l2_time:  # rollup.Config.TargetBlockNumber: "did not reach genesis time yet"
+                code = RESULT_INVALID
+                raise P2PError("cannot determine max target block number to verify request: before L2 genesis time")
+            max_number = genesis.number + (now - self.cfg.genesis.l2_time) // self.cfg.block_time
             if req < genesis.number or req > max_number:
                 code = RESULT_INVALID
                 raise P2PError(f"cannot serve request for L2 block {req} (genesis {genesis.number}, max {max_number})")

@@ -11,6 +11,7 @@ Expected bytes are op-node's: the SSZ of the vector blocks as op-service marshal
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import os
 import struct
 import time
@@ -193,3 +194,18 @@ def test_peer_is_throttled_past_its_burst() -> None:
         assert time.monotonic() - t0 >= 0.25 * sum(range(1, extra + 1)) - 0.02
 
     _run(cfg, {payload.block_number: payload}, scenario)
+
+
+def test_invalid_before_genesis_time() -> None:
+    """``TargetBlockNumber`` errors before the L2 genesis time: every request is invalid
+    (result 2), even for the genesis block (was: served as block 0's target)."""
+    payload, _ = _vector(3)
+    base = rollup_config(chain_id=vectors()["chainId"], forks=_forks(Fork.ISTHMUS))
+    cfg = dataclasses.replace(base, genesis=dataclasses.replace(base.genesis, l2_time=int(vectors()["now"]) + 100))
+    zero = dataclasses.replace(payload, block_number=0)
+
+    async def scenario(p: _Pair) -> None:
+        assert await p.request(0) == b"\x02"
+        assert p.asked == []
+
+    _run(cfg, {0: zero}, scenario)
