@@ -125,3 +125,19 @@ def test_block_version_by_fork() -> None:
         BlockVersion.V3, BlockVersion.V4, BlockVersion.V4, BlockVersion.V4,
     ]  # fmt: skip
     assert dataclasses.is_dataclass(cfg)
+
+
+def test_gossipsub_params_match_go() -> None:
+    """op-node ``BuildGlobalGossipParams`` (on go-libp2p-pubsub's defaults): pyop's router has
+    the same mesh degrees, heartbeat, fanout TTL, message-cache windows, gossip factor and
+    backoffs (the flags' defaults, ``--p2p.gossip.mesh.*``)."""
+    from pyop.p2p.host import HostConfig, OpGossipSub
+
+    go = vectors()["gossipParams"]
+    r = OpGossipSub(HostConfig(chain_id=901, priv_key=b"\x01" * 32), None)
+    assert (r.degree, r.degree_low, r.degree_high, r.dlazy) == (go["D"], go["Dlo"], go["Dhi"], go["Dlazy"])
+    assert r.heartbeat_interval * 1000 == go["heartbeatIntervalMs"]
+    assert r.time_to_live == go["fanoutTTLSeconds"]
+    assert (r.mcache.history_size, r.mcache.window_size) == (go["historyLength"], go["historyGossip"])
+    assert r.gossip_factor == go["gossipFactor"]
+    assert (r.prune_back_off, r.unsubscribe_back_off) == (go["pruneBackoffSeconds"], go["unsubscribeBackoffSeconds"])

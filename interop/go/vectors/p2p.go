@@ -13,7 +13,8 @@ package main
 //   - messageIds: p2p.BuildMsgIdFn on data that is not valid snappy;
 //   - identity: the libp2p peer ID and discv5 node ID of a network key;
 //   - signerRequest: the JSON of the op-signer request (signer.BlockPayloadArgs) for a block;
-//   - scoring: op-node's "light" peer-score and application-score parameters for a block time.
+//   - scoring: op-node's "light" peer-score and application-score parameters for a block time;
+//   - gossipParams: p2p.BuildGlobalGossipParams (mesh degrees, heartbeat, fanout TTL, history).
 
 import (
 	"context"
@@ -394,6 +395,11 @@ func p2pVectors() any {
 		}
 	}
 	th := p2p.NewPeerScoreThresholds()
+	gp := p2p.BuildGlobalGossipParams(cfg)
+	gossipParams := map[string]any{"D": gp.D, "Dlo": gp.Dlo, "Dhi": gp.Dhi, "Dlazy": gp.Dlazy,
+		"heartbeatIntervalMs": gp.HeartbeatInterval.Milliseconds(), "fanoutTTLSeconds": gp.FanoutTTL.Seconds(),
+		"historyLength": gp.HistoryLength, "historyGossip": gp.HistoryGossip, "gossipFactor": gp.GossipFactor,
+		"pruneBackoffSeconds": gp.PruneBackoff.Seconds(), "unsubscribeBackoffSeconds": gp.UnsubscribeBackoff.Seconds()}
 
 	// --- the op-signer request op-node sends for a block (op-service signer.BlockPayloadArgs,
 	// Go's encoding/json: what RemoteSigner.SignBlockV1 puts on the wire)
@@ -411,7 +417,7 @@ func p2pVectors() any {
 		"encodings": encs, "validation": vals, "messageIds": ids,
 		"identity": map[string]string{"privateKey": p2pNetKeyHex, "peerId": pid.String(),
 			"nodeId": enode.PubkeyToIDV4(&ecKey.PublicKey).String()},
-		"scoring": scoring,
+		"scoring": scoring, "gossipParams": gossipParams,
 		"thresholds": map[string]float64{"gossip": th.GossipThreshold, "publish": th.PublishThreshold,
 			"graylist": th.GraylistThreshold, "acceptPX": th.AcceptPXThreshold, "opportunisticGraft": th.OpportunisticGraftThreshold},
 	}
