@@ -29,7 +29,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import dataclasses
 import logging
 import os
 import secrets
@@ -48,7 +47,7 @@ from pyop.config.l1_chains import (
 from pyop.derivation.attributes import AttributesBuilder
 from pyop.derivation.driver import DerivationPipeline
 from pyop.engine.client import EngineClient
-from pyop.engine.controller import EngineController, SealedBlock
+from pyop.engine.controller import EngineController
 from pyop.engine.jwt import load_jwt_secret
 from pyop.engine.sequencer import Sequencer
 from pyop.node.altda_finality import AltDAFinality
@@ -343,15 +342,14 @@ class NodeService:
                     log.warning("failed to publish newly created block", extra=kv(
                         id=f"{to_hex(payload.block_hash)}:{payload.block_number}", err=str(e)))  # fmt: skip
 
-            def gossip(sealed: SealedBlock, origin: object) -> None:
-                p = sealed.payload
-                if p.parent_beacon_block_root is None and sealed.envelope.parent_beacon_block_root is not None:
-                    p = dataclasses.replace(p, parent_beacon_block_root=sealed.envelope.parent_beacon_block_root)
+            def gossip(p: ExecutionPayload) -> None:
                 t = asyncio.create_task(publish(p))
                 pending.add(t)
                 t.add_done_callback(pending.discard)
 
-            seq.on_sealed(gossip)
+            # op-node Sequencer.onBuildSealed: gossip as soon as the block is sealed, while it is
+            # inserted into our own EL
+            seq.on_payload_sealed(gossip)
         elif seq is not None:
             log.warning("sequencer without --p2p.sequencer.key or --signer.*: its blocks are not gossiped")
         return node
