@@ -20,7 +20,9 @@ Two exceptions, each with its reason:
   Its claims are not compared at that poll; the poll records it, and :attr:`Poll.stale`
   durations are bounded by :meth:`HeadComparator.watch` (``max_stale``);
 - the lag rule is checked only while both nodes are *caught up* with L1 (their ``current_l1`` at
-  most ``caught_up_l1`` blocks behind the L1 head) and neither is *recovering* from a fault the
+  most ``caught_up_l1`` blocks behind the L1 head and at most one block apart: the rule compares
+  two nodes reading the same L1, give or take the block in flight; a node that just started is
+  still reading older L1 blocks) and neither is *recovering* from a fault the
   scenario injected into one node (:meth:`HeadComparator.fault`, e.g. its op-geth killed; the
   rule is back from the next settled poll): after a reset or an outage a node re-derives at its
   own speed, and the gap then measures speed, not agreement. The largest gap seen while catching
@@ -28,8 +30,9 @@ Two exceptions, each with its reason:
 
 Finalized blocks have no exception for reorgs: they never reorg. A node whose own op-geth does
 not have the block it calls safe or finalized (op-geth restarted without it, before the node has
-reset) has no backed claim at that poll: the poll is counted like an unreachable node (bounded
-by ``max_unreachable``), not as a divergence.
+reset), or a node that reports zero-hash heads (op-node answers ``optimism_syncStatus`` before it
+has read its engine's heads at start-up), has no backed claim at that poll: the poll is counted
+like an unreachable node (bounded by ``max_unreachable``), not as a divergence.
 
 Import it from scenario tests (``from pyop.devnet.compare import HeadComparator, NodeEndpoints``)
 or use :func:`side_by_side` for ``pyop devnet status``.
@@ -44,6 +47,8 @@ from typing import Any
 
 from pyop.devnet.rpc import RpcClient, RpcError, RpcTransportError
 from pyop.primitives import PyopError
+
+ZERO_HASH = "0x" + "00" * 32
 
 
 class ClaimNotBacked(PyopError):
@@ -194,6 +199,11 @@ class HeadComparator:
         l1_head = int(self._rpc(self.l1_url).call("eth_blockNumber"), 16)
         l1_hashes: dict[int, str | None] = {}
         va, vb = self._view(self.a, st_a, l1_hashes), self._view(self.b, st_b, l1_hashes)
+        for v in (va, vb):
+            if ZERO_HASH in (v.safe.hash, v.finalized.hash):
+                # op-node answers syncStatus before its engine heads are known (zero refs):
+                # the node makes no claim yet
+                raise ClaimNotBacked(f"{v.name} has no heads yet (zero safe/finalized hash)")
         problems: list[str] = []
         # finalized: no exception
         fin = min(va.finalized.number, vb.finalized.number)
@@ -229,7 +239,7 @@ class HeadComparator:
                 else:
                     problems += safe_problems
         gap = abs(va.safe.number - vb.safe.number)
-        caught_up = not self.recovering and all(
+        caught_up = not self.recovering and abs(va.current_l1.number - vb.current_l1.number) <= 1 and all(
             not v.stale and l1_head - v.current_l1.number <= self.caught_up_l1 for v in (va, vb))
         lag_checked = False
         if caught_up and gap:

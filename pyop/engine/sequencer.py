@@ -92,6 +92,15 @@ class SequencerNotRunning(SequencerError):
         super().__init__("sequencer not running")
 
 
+class SequencerStateListener(Protocol):
+    """op-node ``SequencerStateListener`` (``--rpc.admin-state`` persistence); raises
+    :class:`~pyop.primitives.PyopError` when the state cannot be recorded."""
+
+    def sequencer_started(self) -> None: ...
+
+    def sequencer_stopped(self) -> None: ...
+
+
 class SequencerNotEnabled(SequencerError):
     def __init__(self) -> None:
         super().__init__("sequencer is not enabled")
@@ -204,6 +213,8 @@ class Sequencer:
         self.log = log or logging.getLogger("pyop.engine.sequencer")
         self.recover_mode = recover_mode
         self.max_safe_lag = max_safe_lag
+        #: told of every start and stop before it happens (``--rpc.admin-state``)
+        self.state_listener: SequencerStateListener | None = None
         self.stalled_by_max_safe_lag = False
         self.sealed = 0
         self.errors: dict[str, int] = {}
@@ -265,6 +276,21 @@ class Sequencer:
 
     # ------------------------------------------------------------------ admin
 
+    def _notify(self, started: bool) -> None:
+        """Tell the state listener before the state changes (op-node ``forceStart`` / ``Stop``:
+        a listener error fails the call)."""
+        if self.state_listener is None:
+            return
+        try:
+            (self.state_listener.sequencer_started if started else self.state_listener.sequencer_stopped)()
+        except PyopError as e:
+            what = "start" if started else "stop"
+            raise SequencerError(f"failed to notify sequencer-state listener of {what}: {e}") from None
+
+    def init_state(self) -> None:
+        """op-node ``Sequencer.Init``: report the initial state to the listener."""
+        self._notify(self.active)
+
     async def start(self, head_hash: bytes) -> None:
         """``admin_startSequencer``: start on ``head_hash``, which must be the unsafe head."""
         if self.active:
@@ -273,6 +299,7 @@ class Sequencer:
         if head_hash != head.hash:
             raise SequencerError(f"block hash does not match: head {to_hex(head.hash)}, "
                                  f"received {to_hex(head_hash)}")  # fmt: skip
+        self._notify(True)
         self.active = True
         self._wake.set()
         self.log.info("sequencer has been started on %d %s", head.number, to_hex(head.hash))
@@ -282,6 +309,7 @@ class Sequencer:
         to restart from."""
         if not self.active:
             raise SequencerNotRunning()
+        self._notify(False)
         self.active = False
         self._wake.set()
         async with self._cycle:  # wait for a cycle in flight (it abandons unsealed work)

@@ -102,6 +102,13 @@ FLAGS: tuple[FlagSpec, ...] = (
     # --- L1 / L2 endpoints (op-node/flags/flags.go) -----------------------------------------
     _f("l1", "string", "http://127.0.0.1:8545", "L1_ETH_RPC", "L1 execution JSON-RPC endpoint"),
     _f("l1.beacon", "string", "", "L1_BEACON", "L1 beacon API (or anvil) for blobs"),
+    _f("l1.beacon-header", "string", "", "L1_BEACON_HEADER",
+       "HTTP header 'X-Key: Value' added to every request to --l1.beacon (not to the fallbacks)"),
+    _f("l1.beacon-fallbacks", "string", "", ("L1_BEACON_FALLBACKS", "L1_BEACON_ARCHIVER"),
+       "comma-separated beacon-API endpoints asked for blobs --l1.beacon does not serve, e.g. "
+       "expired blobs from an archiver (alias --l1.beacon-archiver)"),
+    _f("l1.beacon.slot-duration-override", "int", 0, "L1_BEACON_SLOT_DURATION_OVERRIDE",
+       "beacon slot duration in seconds; when set, /eth/v1/config/spec is not asked"),
     _f("l1.beacon.ignore", "bool", False, "L1_BEACON_IGNORE",
        "start without a beacon endpoint (blobs cannot be read)"),
     _f("l1.rpckind", "string", "standard", "L1_RPC_KIND",
@@ -113,6 +120,7 @@ FLAGS: tuple[FlagSpec, ...] = (
     _f("l1.epoch-poll-interval", "duration", 384.0, "L1_EPOCH_POLL_INTERVAL",
        "how often to poll the L1 safe and finalized blocks"),
     _f("l2", "string", "", "L2_ENGINE_RPC", "L2 engine API endpoint (op-geth authrpc)"),
+    _f("l2.engine-rpc-timeout", "duration", 10.0, "L2_ENGINE_RPC_TIMEOUT", "L2 engine client rpc timeout"),
     _f("l2.jwt-secret", "string", "", "L2_ENGINE_AUTH", "file with the engine API JWT secret (hex)"),
     _f("rollup.config", "string", "", "ROLLUP_CONFIG", "rollup.json"),
     _f("network", "string", "", "NETWORK", "network preset (see `pyop networks`)"),
@@ -133,6 +141,8 @@ FLAGS: tuple[FlagSpec, ...] = (
        "L1 blocks to wait before adopting an L1 block as sequencer origin"),
     _f("sequencer.recover", "bool", False, "SEQUENCER_RECOVER",
        "recover mode: no tx-pool transactions, origins as auto-derivation picks them"),
+    _f("sequencer.sealing-duration", "duration", 0.05, "SEQUENCER_SEALING_DURATION",
+       "the sequencer fetches the payload this long before the block's timestamp (<= 0: 50ms)"),
     _f("sequencer.max-safe-lag", "uint", 0, "SEQUENCER_MAX_SAFE_LAG",
        "stop sequencing while the unsafe head is this many blocks ahead of safe (0: off)"),
     _f("verifier.l1-confs", "int", 0, "VERIFIER_L1_CONFS",
@@ -141,6 +151,8 @@ FLAGS: tuple[FlagSpec, ...] = (
     _f("rpc.addr", "string", "0.0.0.0", "RPC_ADDR", "rollup RPC listening address"),
     _f("rpc.port", "int", 9545, "RPC_PORT", "rollup RPC listening port (0: any free port)"),
     _f("rpc.enable-admin", "bool", False, "RPC_ENABLE_ADMIN", "enable the admin_* API"),
+    _f("rpc.admin-state", "string", "", "RPC_ADMIN_STATE",
+       "file that keeps the sequencer's started/stopped state set through the admin API across restarts"),
     _f("safedb.path", "string", "", "SAFEDB_PATH",
        "directory of the safe head database (enables optimism_safeHeadAtL1Block)"),
     # --- alt-DA (op-alt-da/cli.go) ----------------------------------------------------------
@@ -163,8 +175,9 @@ FLAGS: tuple[FlagSpec, ...] = (
     # --- accepted for compatibility (no effect in pyop) -------------------------------------
     _f("l2.enginekind", "string", "reth", "L2_ENGINE_KIND", "EL kind (only used for EL sync)",
        effect="none"),
-    _f("l1.beacon.slot-duration-override", "int", 0, "L1_BEACON_SLOT_DURATION_OVERRIDE",
-       "beacon slot duration (pyop reads anvil blobs by block)", effect="none"),
+    _f("l1.beacon.fetch-all-sidecars", "bool", False, "L1_BEACON_FETCH_ALL_SIDECARS",
+       "no effect, as in op-node v1.19.6 (L1BeaconClientConfig.FetchAllSidecars is never read)",
+       effect="none"),
     # --- p2p (op-node/flags/p2p_flags.go; pyop/p2p) ----------------------------------------
     _f("p2p.disable", "bool", False, "P2P_DISABLE", "completely disable the P2P stack"),
     _f("p2p.no-discovery", "bool", False, "P2P_NO_DISCOVERY",
@@ -247,6 +260,9 @@ FLAGS: tuple[FlagSpec, ...] = (
 IGNORED_FLAGS = frozenset(f.name for f in FLAGS if f.ignored)
 DEPRECATED_FLAGS = frozenset(f.name for f in FLAGS if f.effect == "deprecated")
 _BY_NAME = {f.name: f for f in FLAGS}
+#: op-node flag aliases (urfave/cli ``Aliases``)
+FLAG_ALIASES = {"l1.beacon-archiver": "l1.beacon-fallbacks"}
+_BY_NAME.update({alias: _BY_NAME[name] for alias, name in FLAG_ALIASES.items()})
 _OVERRIDE_PREFIX = "override."
 #: every ``OP_NODE_*`` variable pyop reads
 PYOP_ENV_VARS = frozenset(ENV_PREFIX + e for f in FLAGS for e in f.envs)
@@ -261,12 +277,16 @@ class NodeConfig:
     l1: str = "http://127.0.0.1:8545"
     l1_beacon: str = ""
     l1_beacon_ignore: bool = False
+    l1_beacon_header: str = ""
+    l1_beacon_fallbacks: str = ""
+    l1_beacon_slot_duration_override: int = 0
     l1_rpckind: str = "standard"
     l1_trustrpc: bool = False
     l1_http_poll_interval: float = 12.0
     l1_epoch_poll_interval: float = 384.0
     l2: str = ""
     l2_jwt_secret: str = ""
+    l2_engine_rpc_timeout: float = 10.0
     rollup_config: str = ""
     network: str = ""
     rollup_l1_chain_config: str = ""
@@ -277,6 +297,7 @@ class NodeConfig:
     sequencer_l1_confs: int = 4
     sequencer_recover: bool = False
     sequencer_max_safe_lag: int = 0
+    sequencer_sealing_duration: float = 0.05
     verifier_l1_confs: int = 0
     p2p_disable: bool = False
     p2p_no_discovery: bool = False
@@ -320,6 +341,7 @@ class NodeConfig:
     rpc_addr: str = "0.0.0.0"
     rpc_port: int = 9545
     rpc_enable_admin: bool = False
+    rpc_admin_state: str = ""
     safedb_path: str = ""
     altda_enabled: bool = False
     altda_da_server: str = ""
@@ -371,6 +393,13 @@ class NodeConfig:
             if not url.lower().startswith(("http://", "https://")):
                 raise NodeConfigError(f"flag --{name} {url!r}: pyop node speaks JSON-RPC over http(s) only "
                                       "(op-node also takes ws:// and wss://)")  # fmt: skip
+        if self.l1_beacon_header:
+            beacon_header(self.l1_beacon_header)
+        for url in self.beacon_fallbacks():
+            if not url.lower().startswith(("http://", "https://")):
+                raise NodeConfigError(f"flag --l1.beacon-fallbacks: {url!r} is not an http(s) URL")
+        if self.l1_beacon_slot_duration_override < 0:
+            raise NodeConfigError("flag --l1.beacon.slot-duration-override must not be negative")
         if self.altda_enabled and not self.altda_da_server:
             raise NodeConfigError("--altda.enabled needs --altda.da-server")
         for name in ("sequencer_l1_confs", "verifier_l1_confs", "rpc_port", "metrics_port"):
@@ -378,10 +407,31 @@ class NodeConfig:
                 raise NodeConfigError(f"flag --{name.replace('_', '.', 1)} must not be negative")
         if self.syncmode_offset_el_safe < 0:
             raise NodeConfigError("flag --syncmode.offset-el-safe must be >= 0")
-        for what, v in (("l1.http-poll-interval", self.l1_http_poll_interval),
+        for what, v in (("l2.engine-rpc-timeout", self.l2_engine_rpc_timeout),
+                        ("l1.http-poll-interval", self.l1_http_poll_interval),
                         ("l1.epoch-poll-interval", self.l1_epoch_poll_interval)):  # fmt: skip
             if v <= 0:
                 raise NodeConfigError(f"flag --{what} must be positive")
+
+
+    def sealing_duration(self) -> float:
+        """``--sequencer.sealing-duration``; op-node: "If this is <= 0 it is automatically
+        adjusted to 50ms"."""
+        return self.sequencer_sealing_duration if self.sequencer_sealing_duration > 0 else 0.05
+
+    def beacon_fallbacks(self) -> list[str]:
+        """``--l1.beacon-fallbacks`` as a list (urfave/cli ``StringSliceFlag``: comma-separated)."""
+        return [u.strip() for u in self.l1_beacon_fallbacks.split(",") if u.strip()]
+
+
+def beacon_header(text: str) -> dict[str, str]:
+    """op-node ``parseHTTPHeader`` (op-node/config/beacon.go): ``Key: Value``, split at the first
+    ``": "``."""
+    key, sep, value = text.partition(": ")
+    if not sep:
+        raise NodeConfigError(f"flag --l1.beacon-header {text!r}: parsing beacon header: invalid header format "
+                              "(want 'X-Key: Value')")  # fmt: skip
+    return {key: value}
 
 
 _BOOL_TRUE = {"1", "t", "T", "TRUE", "true", "True"}

@@ -135,6 +135,26 @@ class SafeDB:
             raise SafeDBNotFound()
         return BlockID(bytes(row[1]), int(row[0])), BlockID(bytes(row[2]), int(row[3]))
 
+    def l1_at_safe_head(self, target: int) -> tuple[BlockID, BlockID]:
+        """op-node ``SafeDB.L1AtSafeHead`` (the walk of :func:`pyop.node.superroot.l1_at_safe_head`
+        as two indexed queries): the entry after the newest one whose safe head is below
+        ``target``; raises ``SafeDBError`` with op-node's messages."""
+        q = "SELECT l1_number, l1_hash, l2_hash, l2_number FROM safe_by_l1"
+        with self._lock:
+            self._check_open()
+            last = self._db.execute(f"{q} ORDER BY l1_number DESC LIMIT 1").fetchone()
+            if last is None or target > int(last[3]):
+                raise SafeDBError("l1 at safe head not found")
+            below = self._db.execute(f"{q} WHERE l2_number < ? ORDER BY l1_number DESC LIMIT 1", (target,)).fetchone()
+            if below is None:
+                row = self._db.execute(f"{q} ORDER BY l1_number ASC LIMIT 1").fetchone()
+                if int(row[3]) != target:
+                    raise SafeDBError("l1 at safe head history unavailable")
+            else:
+                row = self._db.execute(f"{q} WHERE l1_number > ? ORDER BY l1_number ASC LIMIT 1",
+                                       (int(below[0]),)).fetchone()  # fmt: skip
+        return BlockID(bytes(row[1]), int(row[0])), BlockID(bytes(row[2]), int(row[3]))
+
     def entries(self) -> list[tuple[BlockID, BlockID]]:
         with self._lock:
             self._check_open()
@@ -166,6 +186,9 @@ class DisabledSafeDB:
         return None
 
     def safe_head_at_l1(self, l1_number: int) -> tuple[BlockID, BlockID]:
+        raise SafeDBNotEnabled()
+
+    def l1_at_safe_head(self, target: int) -> tuple[BlockID, BlockID]:
         raise SafeDBNotEnabled()
 
     def entries(self) -> list[tuple[BlockID, BlockID]]:

@@ -50,6 +50,7 @@ from pyop.engine.client import EngineClient
 from pyop.engine.controller import EngineController
 from pyop.engine.jwt import load_jwt_secret
 from pyop.engine.sequencer import Sequencer
+from pyop.node.admin_state import AdminState
 from pyop.node.altda_finality import AltDAFinality
 from pyop.node.api import VERSION, RollupAPI
 from pyop.node.bridge import BridgedL1Source, BridgedL2Source, LoopBridge
@@ -58,6 +59,7 @@ from pyop.node.config import (
     NodeConfig,
     NodeConfigError,
     apply_overrides,
+    beacon_header,
     parse_node_args,
 )
 from pyop.node.driver import Driver, DriverObserver
@@ -145,6 +147,23 @@ def describe_error(e: BaseException) -> dict[str, object]:
     return out
 
 
+def load_persisted_sequencer_state(n: NodeConfig) -> tuple[AdminState | None, bool]:
+    """op-node ``Config.LoadPersisted``: with ``--rpc.admin-state``, a persisted sequencer state
+    wins over ``--sequencer.stopped`` (a warning when they differ). Returns the state store
+    (``None`` without the flag) and whether the sequencer starts stopped."""
+    if not n.rpc_admin_state:
+        return None, n.sequencer_stopped
+    store = AdminState(n.rpc_admin_state)
+    state = store.sequencer_state()
+    if state is None:
+        log.info("No persisted sequencer state loaded")
+        return store, n.sequencer_stopped
+    stopped = not state
+    if stopped != n.sequencer_stopped:
+        log.warning("Overriding --sequencer.stopped with persisted state", extra=kv(stopped=stopped))
+    return store, stopped
+
+
 def startup_notices(ncfg: NodeConfig) -> None:
     """The start-up lines about flags pyop accepts but does not act on (module docstring)."""
     effectless = [f for f in ncfg.ignored if f not in ncfg.deprecated]
@@ -208,9 +227,14 @@ class NodeService:
         io_thread = LoopThread("pyop-node-io")
         m = self.metrics
         l1_client = MeteredL1Client(MeteredRPCClient(n.l1, m, "l1"), m, verify=not n.l1_trustrpc)
-        engine_client = EngineClient(n.l2, load_jwt(n.l2_jwt_secret), on_call=m.record_engine_call)
+        engine_client = EngineClient(n.l2, load_jwt(n.l2_jwt_secret), timeout=n.l2_engine_rpc_timeout,
+                                     on_call=m.record_engine_call)  # fmt: skip
         safedb = open_safedb(n.safedb_path)
-        blobs = BeaconBlobSource.connect(n.l1_beacon, loop=io_thread) if n.l1_beacon else None
+        blobs = BeaconBlobSource.connect(
+            n.l1_beacon, loop=io_thread, fallbacks=n.beacon_fallbacks(),
+            headers=beacon_header(n.l1_beacon_header) if n.l1_beacon_header else None,
+            seconds_per_slot=n.l1_beacon_slot_duration_override or None,
+        ) if n.l1_beacon else None  # fmt: skip
         altda = None
         if n.altda_enabled:
             altda = AltDAHTTPSource(AltDAClient(AsyncHTTPClient(n.altda_da_server), verify=n.altda_verify_on_read),
@@ -241,10 +265,12 @@ class NodeService:
                     m.sequencer_resets.record()
                     await driver.request_reset(reason, stage="sequencer")
 
+                admin_state, stopped = load_persisted_sequencer_state(n)
                 seq = Sequencer(cfg, engine, l1_client, builder, l1_confs=n.sequencer_l1_confs,
                                 l1_head=lambda: watcher.head, engine_lock=lock, request_reset=reset,
-                                active=not n.sequencer_stopped, recover_mode=n.sequencer_recover,
-                                max_safe_lag=n.sequencer_max_safe_lag)  # fmt: skip
+                                active=not stopped, recover_mode=n.sequencer_recover,
+                                max_safe_lag=n.sequencer_max_safe_lag,
+                                seal_margin=n.sealing_duration())  # fmt: skip
                 if n.sequencer_recover:
                     log.warning("sequencer is in recover mode")
                 def seq_error(kind: str) -> None:
@@ -253,8 +279,11 @@ class NodeService:
 
                 seq.on_sealed(lambda s, o: m.sequenced_blocks.inc())
                 seq.on_error(seq_error)
+                if admin_state is not None:
+                    seq.state_listener = admin_state
+                    seq.init_state()
                 driver.sequencer = seq
-                m.sequencer_active.set(0 if n.sequencer_stopped else 1)
+                m.sequencer_active.set(1 if seq.active else 0)
 
             def sealed(seal_s: float, build_s: float, txs: int, last_deposit: int) -> None:
                 m.record_sequencer_sealing(seal_s, build_s, cfg.block_time)

@@ -127,6 +127,10 @@ def test_lag_rule_one_l1_block() -> None:
     cmp, _ = make(Node(20, 22, 10, 49, safedb={45: 14, 47: 17, 49: 20}), Node(15, 15, 10, 48))
     with pytest.raises(HeadsDiverged, match="one L1 block's worth"):
         cmp.poll()
+    # a node that just started reads L1 two blocks behind the other (both near the L1 head):
+    # catching up, not checked (it was, and failed at bring-up)
+    cmp, _ = make(Node(9, 9, 0, 10, safedb={9: 8, 10: 9}), Node(6, 6, 0, 8), l1_head=10)
+    assert not cmp.poll().lag_checked and cmp.max_catchup_gap == 3
     # catching up (far behind the L1 head): the gap is recorded, not checked
     cmp, _ = make(Node(20, 22, 10, 49, safedb={49: 20}), Node(5, 5, 5, 30))
     p = cmp.poll()
@@ -164,3 +168,14 @@ def test_side_by_side_marks_differences(monkeypatch: pytest.MonkeyPatch) -> None
     assert len(lines) == 4
     assert lines[1].startswith("unsafe") and lines[1].endswith("<-- differs")
     assert not lines[2].endswith("<-- differs") and not lines[3].endswith("<-- differs")
+
+
+def test_a_node_without_heads_yet_makes_no_claim() -> None:
+    """op-node at start-up answers syncStatus with zero refs: not a divergence, no claim."""
+    cmp, fake = make(Node(20, 22, 10, 49), Node(0, 0, 0, 0))
+    zero = {"number": 0, "hash": "0x" + "00" * 32}
+    fake.nodes["b"].status = lambda: {"unsafe_l2": zero, "safe_l2": zero, "finalized_l2": zero,  # type: ignore[method-assign]
+                                      "current_l1": zero}  # fmt: skip
+    with pytest.raises(ClaimNotBacked, match="no heads yet"):
+        cmp.poll()
+    assert cmp.polls == []

@@ -17,7 +17,8 @@ Scenarios, each ending in equal heads: idle agreement (with the L1-call figures 
 ``/metrics`` family diff); the verifier's op-geth killed (SIGKILL) and restarted, then restarted
 on a wiped datadir (the node sees ``SYNCING`` and must reset, not wedge); an ``anvil_reorg``
 deeper than the safe head's L1 origin; the batcher stopped past the sequencing window and
-restarted (forced empty blocks, an unsafe reorg on the sequencer).
+restarted (a user transfer in an unsafe block whose window expires: the forced empty block
+replaces it, an unsafe reorg on the sequencer).
 
 Expected values are the Go op-node's (its heads, block hashes and metrics) and op-geth's blocks.
 """
@@ -25,9 +26,11 @@ Expected values are the Go op-node's (its heads, block hashes and metrics) and o
 from __future__ import annotations
 
 import dataclasses
+import json
 import re
 import shutil
 import time
+import urllib.error
 import urllib.request
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
@@ -36,7 +39,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from eth_account import Account
 
+from pyop.cli import main as cli_main
 from pyop.devnet.compare import HeadComparator, NodeEndpoints
 from pyop.devnet.faults import (
     kill_hard,
@@ -47,11 +52,11 @@ from pyop.devnet.faults import (
 )
 from pyop.devnet.geth import geth_init
 from pyop.devnet.process import PidRegistry, free_port
-from pyop.devnet.rpc import RpcClient
+from pyop.devnet.rpc import RpcClient, RpcError
 from pyop.devnet.rpc_proxy import read_counts, reset_counts, start_rpc_proxy_process
 from pyop.devnet.stack import DevnetInfo, Stack, init_devnet, require_peers, start_stack
 from pyop.devnet.verifier import Verifier, start_verifier
-from pyop.primitives import from_hex
+from pyop.primitives import from_hex, to_hex
 from pyop.sources.blockjson import payload_from_block_json
 from tests.node.node_e2e_harness import require_go_peers
 
@@ -210,6 +215,112 @@ def test_idle_agreement_l1_calls_and_metrics(nets: list[DiffNet]) -> None:
         assert must in fams[("pyop", "sequencer")], must
 
 
+# --------------------------------------------------------------------------- pyop devnet status
+
+
+def test_devnet_status_shows_both_nodes_side_by_side(nets: list[DiffNet], capsys: pytest.CaptureFixture[str]) -> None:
+    """``pyop devnet status DIR`` on the differential devnets: the sequencer's and the
+    verifier's unsafe / safe / finalized heads side by side (the verifier found through
+    ``devnet.json`` ``urls``), agreeing safe and finalized rows unmarked."""
+    for n in nets:
+        urls = json.loads((n.info.directory / "devnet.json").read_text())["urls"]
+        assert (urls["verifierRollup"], urls["verifierL2"]) == (n.verifier.rollup_rpc_url, n.verifier.l2_rpc_url)
+        rows: dict[str, str] = {}
+        for _ in range(10):  # heads move between the two nodes' answers: look again
+            capsys.readouterr()
+            assert cli_main(["devnet", "status", str(n.info.directory)]) == 0
+            out = capsys.readouterr().out
+            rows = {ln.split()[0]: ln for ln in out.splitlines() if ln.split()[:1] in (["unsafe"], ["safe"], ["finalized"])}
+            assert set(rows) == {"unsafe", "safe", "finalized"}, out
+            assert f"verifier ({n.verifier.kind})" in out and "sequencer" in out
+            if "differs" not in rows["safe"] + rows["finalized"]:
+                break
+            time.sleep(0.3)
+        assert "differs" not in rows["safe"] + rows["finalized"], rows
+        assert all(len(re.findall(r"0x[0-9a-f]{8}\.\.[0-9a-f]{4}", ln)) == 2 for ln in rows.values()), rows
+        n.log("status: " + " | ".join(rows[k].strip() for k in ("unsafe", "safe", "finalized")))
+
+
+# --------------------------------------------------------------------------- RPC transport
+
+
+def _http(url: str, method: str, headers: dict[str, str], body: bytes | None = None) -> tuple[int, dict[str, str]]:
+    req = urllib.request.Request(url, data=body, method=method, headers=headers)
+    try:
+        with urllib.request.urlopen(req, timeout=10) as r:
+            return r.status, dict(r.headers.items())
+    except urllib.error.HTTPError as e:
+        return e.code, dict(e.headers.items())
+
+
+CORS_HEADERS = ("Access-Control-Allow-Origin", "Access-Control-Allow-Methods", "Access-Control-Allow-Headers",
+                "Access-Control-Max-Age", "Vary")  # fmt: skip
+
+
+def test_rpc_cors_and_health_status_as_the_go_op_node(nets: list[DiffNet]) -> None:
+    """The rollup RPC port answers a browser's CORS preflight and a cross-origin call with the
+    same CORS headers as the Go op-node beside it (op-node: WithCORSHosts("*")), and both serve
+    ``health_status`` (op-service's ``health`` namespace); ``optimism_dependencySet`` fails alike
+    without an interop dependency set. Was: no CORS, no health_status, method not found."""
+    a = nets[0]
+    nodes = {"go": a.info.rollup_rpc_url, "pyop": a.verifier.rollup_rpc_url}
+    assert (a.seq_kind, a.verifier.kind) == ("go", "pyop")
+    seen: dict[str, list[Any]] = {}
+    body = json.dumps({"jsonrpc": "2.0", "id": 1, "method": "optimism_version", "params": []}).encode()
+    for kind, url in nodes.items():
+        out: list[Any] = []
+        for method, hdrs in (
+            ("OPTIONS", {"Origin": "http://x.test", "Access-Control-Request-Method": "POST",
+                         "Access-Control-Request-Headers": "content-type"}),
+            ("OPTIONS", {"Origin": "http://x.test", "Access-Control-Request-Method": "PUT"}),
+            ("OPTIONS", {"Access-Control-Request-Method": "POST"}),
+        ):  # fmt: skip
+            st, h = _http(url, method, hdrs)
+            out.append((st, {k: h.get(k) for k in CORS_HEADERS}))
+        st, h = _http(url, "POST", {"Origin": "http://x.test", "Content-Type": "application/json"}, body)
+        out.append((st, {k: h.get(k) for k in ("Access-Control-Allow-Origin", "Vary")}))
+        try:
+            RpcClient(url).call("optimism_dependencySet")
+        except RpcError as e:  # no interop dependency set on either
+            out.append((e.code, str(e.message)))
+        seen[kind] = out
+        assert str(RpcClient(url).call("health_status"))
+    assert seen["pyop"] == seen["go"], seen
+
+
+# --------------------------------------------------------------------------- superroot_atTimestamp
+
+
+def test_superroot_at_timestamp_equals_the_go_op_node(nets: list[DiffNet]) -> None:
+    """``superroot_atTimestamp`` (op-node v1.19.6 superroot_api.go) on the pyop verifier and the
+    Go reference verifier of the same devnet: for a safe block, the L2 genesis and a time past
+    the unsafe head, the chain's output, output root, required L1 block and super root are the
+    Go op-node's. Was: method not found."""
+    a = nets[0]
+    assert a.reference is not None and a.verifier.kind == "pyop"
+    ver = RpcClient(a.verifier.rollup_rpc_url, timeout=10.0)
+    ref = RpcClient(a.reference.rollup_rpc_url, timeout=10.0)
+    st = ver.call("optimism_syncStatus")
+    safe = int(st["safe_l2"]["number"])
+    t_safe = int(st["safe_l2"]["timestamp"]) - 6 * a.info.l2_block_time  # 6 blocks below the safe head
+    deadline = time.monotonic() + 60
+    while int(ref.call("optimism_syncStatus")["safe_l2"]["number"]) < safe and time.monotonic() < deadline:
+        time.sleep(0.5)
+    keys = ("optimistic_at_timestamp", "chain_ids", "data")
+    for t in (t_safe, a.info.l2_genesis_time, a.info.l2_genesis_time + 1):
+        got, want = ver.call("superroot_atTimestamp", hex(t)), ref.call("superroot_atTimestamp", hex(t))
+        assert {k: got.get(k) for k in keys} == {k: want.get(k) for k in keys}, (t, got, want)
+        assert set(got) == set(want)
+        assert got["data"] is not None
+    far = int(st["unsafe_l2"]["timestamp"]) + 3600
+    got, want = ver.call("superroot_atTimestamp", hex(far)), ref.call("superroot_atTimestamp", hex(far))
+    assert got["optimistic_at_timestamp"] == want["optimistic_at_timestamp"] == {}
+    assert "data" not in got and "data" not in want and set(got) == set(want)
+    for rpc in (ver, ref):
+        with pytest.raises(RpcError, match=r"did not reach genesis time"):
+            rpc.call("superroot_atTimestamp", hex(a.info.l2_genesis_time - 1))
+
+
 # --------------------------------------------------------------------------- unsafe payloads
 
 
@@ -311,23 +422,52 @@ def test_l1_reorg_deeper_than_the_safe_head_origin(nets: list[DiffNet]) -> None:
 # --------------------------------------------------------------------------- batcher outage
 
 
+def _send_l2_transfer(n: DiffNet) -> tuple[str, int, str]:
+    """A user transfer on the sequencer's op-geth; returns (tx hash, L2 block it landed in, that
+    block's hash)."""
+    c = RpcClient(n.info.l2_rpc_url, timeout=10.0)
+    acct = Account.from_key(n.info.key("user"))
+    tx = {"chainId": n.info.l2_chain_id, "nonce": int(c.call("eth_getTransactionCount", acct.address, "pending"), 16),
+          "to": "0x" + "11" * 20, "value": 1, "gas": 21000, "maxFeePerGas": 10**10, "maxPriorityFeePerGas": 10**6,
+          "type": 2}  # fmt: skip
+    h = str(c.call("eth_sendRawTransaction", to_hex(bytes(Account.sign_transaction(tx, acct.key).raw_transaction))))
+    deadline = time.monotonic() + 30
+    while (r := c.call("eth_getTransactionReceipt", h)) is None:
+        assert time.monotonic() < deadline, f"{n.label}: transfer {h} not included"
+        time.sleep(0.2)
+    return h, int(r["blockNumber"], 16), str(r["blockHash"])
+
+
 def _batcher_outage(n: DiffNet) -> None:
+    """The batcher stops; a user transfer lands in an unsafe block; once L1 is past that block's
+    sequencing window, derivation must force an empty (deposit-only) block there (specs
+    derivation.md "Sequencing window": an epoch without batches gets empty batches), which
+    replaces the sequencer's block (an unsafe reorg on the sequencer); both nodes agree at every
+    poll and settle on equal heads after the batcher restarts."""
     reg = n.registry
     p = n.cmp.wait_settled(120, what=f"{n.label}: before the batcher stop")
-    window = int(RpcClient(n.info.rollup_rpc_url).call("optimism_rollupConfig")["seq_window_size"])
-    safe_origin = int(RpcClient(n.info.rollup_rpc_url).call("optimism_syncStatus")["safe_l2"]["l1origin"]["number"])
+    rollup = RpcClient(n.info.rollup_rpc_url)
+    window = int(rollup.call("optimism_rollupConfig")["seq_window_size"])
     batcher = stop_registered(reg, "op-batcher")
-    n.log(f"op-batcher stopped at {p.line()}; sequencing window {window}, safe origin {safe_origin}")
-    n.cmp.watch(240, until=lambda q: q.l1_head > safe_origin + window + 4, what=f"{n.label}: window expiry")
-    unsafe = int(RpcClient(n.info.rollup_rpc_url).call("optimism_syncStatus")["unsafe_l2"]["number"])
-    seen = _block_hashes(n.info.l2_rpc_url, p.a.safe.number + 1, unsafe)
+    n.cmp.watch(6, what=f"{n.label}: batches in flight land")
+    tx, blk, sequenced = _send_l2_transfer(n)
+    origin = int(rollup.call("optimism_outputAtBlock", hex(blk))["blockRef"]["l1origin"]["number"])
+    n.log(f"op-batcher stopped at {p.line()}; sequencing window {window}; transfer in L2 {blk} (origin {origin})")
+    n.cmp.watch(240, until=lambda q: q.l1_head > origin + window + 4 and q.b.safe.number >= blk,
+                what=f"{n.label}: window expiry forces an empty block at {blk}")  # fmt: skip
+    unsafe = int(rollup.call("optimism_syncStatus")["unsafe_l2"]["number"])
     restart_registered(reg, batcher)
     n.log(f"op-batcher restarted; sequencer unsafe {unsafe}")
     n.cmp.wait_settled(300, min_safe=unsafe, what=f"{n.label}: after the batcher restart")
-    now = _block_hashes(n.info.l2_rpc_url, p.a.safe.number + 1, unsafe)
-    replaced = [k for k in seen if seen[k] != now[k]]
-    n.log(f"settled: {n.cmp.polls[-1].line()}; sequencer blocks replaced by derivation: {len(replaced)}")
-    assert replaced, "the sequencing window expired but no unsafe block was replaced"
+    now = RpcClient(n.info.l2_rpc_url).call("eth_getBlockByNumber", hex(blk), False)
+    n.log(f"settled: {n.cmp.polls[-1].line()}; block {blk}: {sequenced[:10]} -> {str(now['hash'])[:10]}")
+    assert now["hash"] != sequenced, f"block {blk} with the transfer was not replaced after the window expired"
+    assert len(now["transactions"]) == 1 and tx not in now["transactions"]  # the L1-info deposit only
+    if n.seq_kind == "pyop":  # the replacement is counted (audit 14: unsafe reorgs were not)
+        with urllib.request.urlopen(f"http://127.0.0.1:{n.metrics['sequencer']}/metrics", timeout=10) as r:
+            text = r.read().decode()
+        m = re.search(r"^op_node_default_unsafe_reorgs_total (\d+)", text, re.M)
+        assert m is not None and int(m.group(1)) >= 1, "unsafe reorg not counted"
 
 
 def test_batcher_down_past_the_sequencing_window(nets: list[DiffNet]) -> None:

@@ -26,6 +26,7 @@ from pyop.node.config import (
     PYOP_ENV_VARS,
     NodeConfigError,
     apply_overrides,
+    beacon_header,
     parse_node_args,
 )
 from pyop.node.go_flags import (
@@ -136,6 +137,45 @@ def test_rpc_addr_default_and_notice(caplog: pytest.LogCaptureFixture) -> None:
     with caplog.at_level(logging.INFO, logger="pyop.node.service"):
         startup_notices(c)
     assert any("0.0.0.0" in r.getMessage() for r in caplog.records)
+
+
+def test_beacon_fallbacks_header_and_slot_override_flags() -> None:
+    """--l1.beacon-fallbacks (alias --l1.beacon-archiver, env OP_NODE_L1_BEACON_FALLBACKS or
+    OP_NODE_L1_BEACON_ARCHIVER), --l1.beacon-header ('Key: Value' as op-node parseHTTPHeader),
+    --l1.beacon.slot-duration-override (was: refused, or accepted without effect)."""
+    base = ["--l2=http://x", "--l2.jwt-secret=j", "--network=op-sepolia"]
+    c = parse_node_args([*base, "--l1.beacon-archiver=http://a, http://b", "--l1.beacon-header=X-Key: v: w",
+                         "--l1.beacon.slot-duration-override=12"], env={})  # fmt: skip
+    c.check()
+    assert c.beacon_fallbacks() == ["http://a", "http://b"] and c.l1_beacon_slot_duration_override == 12
+    assert beacon_header(c.l1_beacon_header) == {"X-Key": "v: w"}
+    assert "l1.beacon.slot-duration-override" not in c.ignored
+    for var in ("OP_NODE_L1_BEACON_FALLBACKS", "OP_NODE_L1_BEACON_ARCHIVER"):
+        assert parse_node_args(base, env={var: "http://c"}).beacon_fallbacks() == ["http://c"]
+    # op-node v1.19.6 reads --l1.beacon.fetch-all-sidecars but never uses it: accepted, named
+    c = parse_node_args([*base, "--l1.beacon.fetch-all-sidecars"], env={})
+    assert c.ignored == ("l1.beacon.fetch-all-sidecars",)
+    with pytest.raises(NodeConfigError, match="invalid header format"):
+        parse_node_args([*base, "--l1.beacon-header=X-Key:v"], env={}).check()
+    with pytest.raises(NodeConfigError, match="not an http"):
+        parse_node_args([*base, "--l1.beacon-fallbacks=ws://a"], env={}).check()
+
+
+def test_sequencer_sealing_duration() -> None:
+    """--sequencer.sealing-duration (op-node default 50ms; <= 0 means 50ms; was refused)."""
+    assert parse_node_args([], env={}).sealing_duration() == 0.05
+    assert parse_node_args(["--sequencer.sealing-duration=200ms"], env={}).sealing_duration() == 0.2
+    assert parse_node_args([], env={"OP_NODE_SEQUENCER_SEALING_DURATION": "0s"}).sealing_duration() == 0.05
+
+
+def test_engine_rpc_timeout() -> None:
+    """--l2.engine-rpc-timeout (op-node default 10s; was refused)."""
+    assert parse_node_args([], env={}).l2_engine_rpc_timeout == 10.0
+    assert parse_node_args(["--l2.engine-rpc-timeout=1m30s"], env={}).l2_engine_rpc_timeout == 90.0
+    assert parse_node_args([], env={"OP_NODE_L2_ENGINE_RPC_TIMEOUT": "500ms"}).l2_engine_rpc_timeout == 0.5
+    with pytest.raises(NodeConfigError, match=r"l2\.engine-rpc-timeout must be positive"):
+        parse_node_args(["--l2=http://x", "--l2.jwt-secret=j", "--network=op-sepolia",
+                         "--l2.engine-rpc-timeout=0s"], env={}).check()  # fmt: skip
 
 
 def test_flags_without_effect_are_named(caplog: pytest.LogCaptureFixture) -> None:

@@ -60,9 +60,27 @@ def test_admin_set_log_level_and_recover_mode(tmp_path: Path) -> None:
     run_server(tmp_path, True, sc)
 
 
+def test_admin_conductor_methods_as_op_node_without_a_conductor(tmp_path: Path) -> None:
+    """op-conductor queries admin_conductorEnabled: false (op-node NoOpConductor /
+    DisabledSequencer); admin_overrideLeader: "sequencer is not enabled" on a verifier
+    (DisabledSequencer.OverrideLeader), null on a sequencer (NoOpConductor.OverrideLeader).
+    Was: -32601 method not found."""
+
+    async def sc(url: str, api: RollupAPI, driver: Driver, db: SafeDB, client: FakeClient) -> None:
+        assert (await post(url, call("admin_conductorEnabled")))["result"] is False
+        err = (await post(url, call("admin_overrideLeader")))["error"]
+        assert err["code"] == -32000 and err["message"] == "sequencer is not enabled"
+        driver.sequencer = SimpleNamespace()  # type: ignore[assignment]
+        assert (await post(url, call("admin_overrideLeader"))) == {"jsonrpc": "2.0", "id": 1, "result": None}
+        assert (await post(url, call("admin_conductorEnabled")))["result"] is False
+
+    run_server(tmp_path, True, sc)
+
+
 def test_admin_methods_need_the_admin_flag(tmp_path: Path) -> None:
     async def sc(url: str, api: RollupAPI, driver: Driver, db: SafeDB, client: FakeClient) -> None:
-        for m in ("admin_setLogLevel", "admin_setRecoverMode", "admin_postUnsafePayload"):
+        for m in ("admin_setLogLevel", "admin_setRecoverMode", "admin_postUnsafePayload", "admin_conductorEnabled",
+                  "admin_overrideLeader"):
             assert (await post(url, call(m, "x")))["error"]["code"] == -32601
 
     run_server(tmp_path, False, sc)
