@@ -22,6 +22,7 @@ FLOORS: dict[str, int] = {
     "pyop.engine": 3,
     "pyop.batcher": 3,
     "pyop.proposer": 3,
+    "pyop.p2p": 3,
     "pyop.node": 4,
     "pyop.tools": 4,
     "pyop.devnet": 5,

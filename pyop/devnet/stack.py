@@ -18,7 +18,8 @@ Flags follow the OP Stack getting-started deployment (the issue's seed), bound t
   configs of public L1s; see :mod:`pyop.devnet.l1_chain_config`), ``--l2`` + ``--l2.jwt-secret``,
   ``--l2.enginekind=geth`` (v1.19 defaults to reth), ``--sequencer.enabled``,
   ``--sequencer.l1-confs=0``, ``--verifier.l1-confs=0``, ``--p2p.no-discovery`` +
-  ``--p2p.sequencer.key`` (or ``--p2p.disable`` for a verifier), ``--rpc.enable-admin``,
+  ``--p2p.sequencer.key`` (a verifier: ``--p2p.static`` = the sequencer, or ``--p2p.disable``;
+  :mod:`pyop.devnet.p2p_peers`), ``--rpc.enable-admin``,
   ``--safedb.path``, and short L1 poll intervals so safe/finalized follow anvil quickly.
 - op-batcher: ``--data-availability-type calldata|blobs``, ``--poll-interval=1s``,
   ``--max-channel-duration=2`` (L1 blocks), ``--sub-safety-margin=6``, ``--num-confirmations=1``.
@@ -73,6 +74,7 @@ from pyop.devnet.l1_deploy import (
     write_deployment_json,
 )
 from pyop.devnet.l2_genesis import DEFAULT_FORK_OFFSETS, SUPPORTED_FORKS, build_l2_genesis
+from pyop.devnet.p2p_peers import ensure_network_key, p2p_flags
 from pyop.devnet.process import (
     ManagedProcess,
     PidRegistry,
@@ -212,6 +214,7 @@ PORT_NAMES = (
     "verifierOpNodeRpc",
     "beaconShim",
     "proposerMetrics",
+    "verifierOpNodeP2p",
 )
 
 
@@ -592,10 +595,13 @@ def op_node_argv(
     da_server_url: str | None = None,
     metrics_port: int | None = None,
     l1_url: str | None = None,
+    p2p_static: Sequence[str] | None = None,
 ) -> list[str]:
-    """The Go op-node command line (module docstring); ``sequencer=False`` makes a verifier with
-    p2p off, so it derives from L1 only. ``metrics_port``: serve Prometheus metrics on
-    127.0.0.1:port; ``l1_url``: an L1 endpoint other than the devnet's (a counting proxy)."""
+    """The Go op-node command line (module docstring); ``sequencer=False`` makes a verifier:
+    with ``p2p_static`` (the sequencer's multiaddr, :mod:`pyop.devnet.p2p_peers`) it gossips
+    with those peers, without it p2p is off and it derives from L1 only. ``metrics_port``: serve
+    Prometheus metrics on 127.0.0.1:port; ``l1_url``: an L1 endpoint other than the devnet's (a
+    counting proxy)."""
     bt = info.l1_block_time or 2
     if bt <= 0:
         raise StackError("the L1 block time must be positive")
@@ -626,18 +632,11 @@ def op_node_argv(
         argv += [
             "--sequencer.enabled",
             "--sequencer.l1-confs=0",
-            "--p2p.no-discovery",
-            f"--p2p.listen.ip={HOST}",
-            f"--p2p.listen.tcp={p2p_port or free_port(HOST)}",
-            "--p2p.listen.udp=0",
-            f"--p2p.priv.path={data_dir / 'p2p_priv.txt'}",
-            f"--p2p.peerstore.path={data_dir / 'peerstore_db'}",
-            "--p2p.discovery.path=memory",
-            # An empty (but given) bootnode list: the default list names public hosts that
-            # op-node resolves even with discovery off.
-            "--p2p.bootnodes=,",
+            *p2p_flags(data_dir, p2p_port or free_port(HOST), static=p2p_static or ()),
             f"--p2p.sequencer.key={seq_key}",
         ]
+    elif p2p_static is not None:
+        argv += p2p_flags(data_dir, p2p_port or free_port(HOST), static=p2p_static)
     else:
         argv += ["--p2p.disable"]
     if da_server_url is not None:
@@ -662,13 +661,15 @@ def pyop_node_argv(
     python: str = sys.executable,
     metrics_port: int | None = None,
     l1_url: str | None = None,
+    p2p_port: int | None = None,
+    p2p_static: Sequence[str] | None = None,
 ) -> list[str]:
     """``pyop node`` with the Go op-node's command line (:func:`op_node_argv`; pyop node takes
-    op-node's flag names, the p2p ones are accepted without effect), plus ``extra`` flags (a
-    later flag wins)."""
+    op-node's flag names, the p2p ones included), plus ``extra`` flags (a later flag wins)."""
     go = op_node_argv(
         Path("op-node"), info, engine_url=engine_url, rpc_port=rpc_port, data_dir=data_dir,
         sequencer=sequencer, da_server_url=da_server_url, metrics_port=metrics_port, l1_url=l1_url,
+        p2p_port=p2p_port, p2p_static=p2p_static,
     )  # fmt: skip
     return [python, "-m", "pyop.cli", "node", *go[1:], *extra]
 
@@ -889,11 +890,12 @@ def start_stack(
         write_roles(info.directory, roles)
         node_dir = info.directory / roles.process_name("node")
         node_dir.mkdir(exist_ok=True)
+        ensure_network_key(node_dir)  # its peer ID is then known to the verifier's --p2p.static
         if roles.node == "pyop":
             node = _start(st, "pyop-node", pyop_node_argv(
                 info, engine_url=geth.authrpc_url, rpc_port=info.ports["opNodeRpc"],
                 data_dir=node_dir, sequencer=True, da_server_url=da_url, metrics_port=node_metrics_port,
-                l1_url=node_l1_url,
+                l1_url=node_l1_url, p2p_port=info.ports["opNodeP2p"],
             ), cwd=node_dir)  # fmt: skip
         else:
             node = _start(st, "op-node", op_node_argv(

@@ -1,6 +1,7 @@
 """The differential devnet's second node: a verifier (a second op-geth from the same genesis plus
-a rollup node without a sequencer, the Go op-node with p2p off or ``pyop node``) that follows
-the chain from L1 only, beside the devnet's sequencer.
+a rollup node without a sequencer, the Go op-node or ``pyop node``) beside the devnet's
+sequencer. By default it peers with the sequencer over libp2p (a static peer) and follows the
+unsafe chain by gossip, as a real verifier does; ``p2p=False`` makes it follow L1 only.
 
 ``pyop devnet up DIR --verifier pyop|go`` starts it on the devnet's ``verifier*`` ports; its URLs
 are in ``devnet.json`` under ``urls`` (``verifierL2``, ``verifierL2Auth``, ``verifierRollup``), and
@@ -16,6 +17,7 @@ from dataclasses import dataclass
 
 from pyop.devnet.compare import NodeEndpoints
 from pyop.devnet.geth import OpGethProcess, geth_init, start_op_geth
+from pyop.devnet.p2p_peers import ensure_network_key, multiaddr
 from pyop.devnet.process import ManagedProcess, PidRegistry, free_port, start_process, wait_for_rpc
 from pyop.devnet.stack import (
     HOST,
@@ -34,13 +36,16 @@ VERIFIER_NAME = "verifier"
 
 @dataclass
 class Verifier:
-    """A second op-geth plus a rollup node without a sequencer (the Go op-node with p2p off, or
-    ``pyop node``): it derives from L1 only."""
+    """A second op-geth plus a rollup node without a sequencer (the Go op-node or ``pyop
+    node``): unsafe blocks by gossip from the sequencer (unless started with ``p2p=False``),
+    safe blocks derived from L1."""
 
     op_geth: OpGethProcess
     op_node: ManagedProcess
     rollup_rpc_url: str
     kind: str = "go"
+    p2p_addr: str | None = None
+    """its libp2p multiaddr (``None``: p2p off)"""
 
     @property
     def l2_rpc_url(self) -> str:
@@ -65,22 +70,26 @@ def start_verifier(
     extra: Sequence[str] = (),
     metrics_port: int | None = None,
     l1_url: str | None = None,
+    p2p: bool = True,
 ) -> Verifier:
     """Initialize ``DIR/<name>-geth`` from the same genesis and start op-geth + a verifier
     rollup node (``kind="go"``: the Go op-node, process ``<name>-op-node``; ``kind="pyop"``:
     ``pyop node``, process ``<name>-pyop-node``, with ``extra`` flags). ``ports`` (``http``,
     ``auth``, ``rpc``): the ``verifier*`` ports of the devnet for ``name="verifier"``, free
     ones otherwise. ``metrics_port``: Prometheus metrics on 127.0.0.1; ``l1_url``: another L1
-    endpoint (a counting proxy)."""
+    endpoint (a counting proxy). ``p2p``: peer with the devnet's sequencer over libp2p (a
+    static peer, :mod:`pyop.devnet.p2p_peers`), so unsafe blocks arrive by gossip; ``False``:
+    p2p off, the verifier follows L1 only."""
     if kind not in VERIFIER_KINDS:
         raise StackError(f"unknown verifier kind {kind!r} (choose from {', '.join(VERIFIER_KINDS)})")
     bins = require_peers(["geth", "op-node"] if kind == "go" else ["geth"])
     if ports is None:
         if name == "verifier":
             ports = {"http": info.ports["verifierGethHttp"], "auth": info.ports["verifierGethAuth"],
-                     "rpc": info.ports["verifierOpNodeRpc"]}  # fmt: skip
+                     "rpc": info.ports["verifierOpNodeRpc"],
+                     "p2p": info.ports.get("verifierOpNodeP2p") or free_port(HOST)}  # fmt: skip
         else:
-            ports = {k: free_port(HOST) for k in ("http", "auth", "rpc")}
+            ports = {k: free_port(HOST) for k in ("http", "auth", "rpc", "p2p")}
     registry = PidRegistry(info.directory)
     ensure_beacon_shim(info, registry)
     datadir = info.directory / f"{name}-geth"
@@ -97,18 +106,21 @@ def start_verifier(
     node_dir = info.directory / node_name
     node_dir.mkdir(exist_ok=True)
     da_url = info.url("daServer") if info.altda else None
+    static = [sequencer_multiaddr(info)] if p2p else None
+    own_id = ensure_network_key(node_dir) if p2p else None
+    p2p_port = ports.get("p2p") or free_port(HOST)
     try:
         if kind == "go":
             argv = op_node_argv(
                 bins["op-node"], info, engine_url=geth.authrpc_url, rpc_port=ports["rpc"],
                 data_dir=node_dir, sequencer=False, da_server_url=da_url, metrics_port=metrics_port,
-                l1_url=l1_url,
+                l1_url=l1_url, p2p_port=p2p_port, p2p_static=static,
             )  # fmt: skip
         else:
             argv = pyop_node_argv(
                 info, engine_url=geth.authrpc_url, rpc_port=ports["rpc"], data_dir=node_dir,
                 sequencer=False, da_server_url=da_url, extra=extra, metrics_port=metrics_port,
-                l1_url=l1_url,
+                l1_url=l1_url, p2p_port=p2p_port, p2p_static=static,
             )  # fmt: skip
         node = start_process(
             node_name,
@@ -121,7 +133,16 @@ def start_verifier(
         geth.stop()
         registry.remove(geth.process.name)
         raise
-    return Verifier(op_geth=geth, op_node=node, rollup_rpc_url=url, kind=kind)
+    addr = multiaddr(p2p_port, own_id) if own_id else None
+    return Verifier(op_geth=geth, op_node=node, rollup_rpc_url=url, kind=kind, p2p_addr=addr)
+
+
+def sequencer_multiaddr(info: DevnetInfo) -> str:
+    """The devnet sequencer's libp2p multiaddr (its key file is written before it starts:
+    ``pyop-node/`` for ``--stack pyop``, ``op-node/`` for the Go op-node)."""
+    reg = PidRegistry(info.directory)
+    node_dir = info.directory / ("pyop-node" if reg.get("pyop-node") is not None else "op-node")
+    return multiaddr(info.ports["opNodeP2p"], ensure_network_key(node_dir))
 
 
 def devnet_verifier_kind(info: DevnetInfo) -> str | None:
@@ -148,6 +169,7 @@ __all__ = [
     "Verifier",
     "devnet_verifier_kind",
     "sequencer_endpoints",
+    "sequencer_multiaddr",
     "start_verifier",
     "verifier_endpoints",
 ]

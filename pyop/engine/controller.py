@@ -539,11 +539,14 @@ class EngineController:
             raise EngineTemporaryError(f"forkchoiceUpdated with attributes on {parent.number}: no payload id")
         return BuildJob(res.payload_id, parent, attrs, started)
 
-    async def seal(self, job: BuildJob, *, safe: bool = False, derived: bool = False) -> SealedBlock:
+    async def seal(self, job: BuildJob, *, safe: bool = False, derived: bool = False,
+                   before_insert: Callable[[ExecutionPayload], None] | None = None) -> SealedBlock:  # fmt: skip
         """getPayload -> sanity check -> newPayload -> forkchoiceUpdated(head = new block; and
         safe = new block if ``safe``) (op-node ``onBuildSeal`` + ``onPayloadProcess`` +
         ``TryUpdateEngine``). ``derived``: the block was derived from L1 and becomes the
-        pending-safe head."""
+        pending-safe head. ``before_insert(payload)`` runs once the payload is sealed and
+        checked, before newPayload (op-node ``Sequencer.onBuildSealed``: "Begin gossiping as soon
+        as possible", then ``ProcessPayload``)."""
         ts = job.attributes.timestamp
         sealing_start = time.monotonic()
         try:
@@ -578,6 +581,9 @@ class EngineController:
                 f"engine built block {payload.block_number} on {to_hex(payload.parent_hash)} at "
                 f"{payload.timestamp}, asked for {to_hex(job.parent.hash)} at {ts}"
             )
+        if before_insert is not None:
+            before_insert(payload if payload.parent_beacon_block_root is not None or root is None
+                          else _with_root(payload, root))  # fmt: skip
         await self._new_payload(payload, root)
         reason = "derived block from L1" if derived else "new block built"
         await self._fcu_head(ref, reason, safe=ref if safe else None, pending_safe=derived)

@@ -63,7 +63,15 @@ from pyop.derivation.attributes import AttributesBuilder
 from pyop.engine.controller import EngineController, SealedBlock
 from pyop.engine.errors import BuildInvalid, EngineSyncingError, PayloadRejected, SealExpiredError
 from pyop.errors import CriticalError, ResetError, TemporaryError
-from pyop.primitives import L1BlockRef, L1Header, L2BlockRef, PayloadAttributes, PyopError, to_hex
+from pyop.primitives import (
+    ExecutionPayload,
+    L1BlockRef,
+    L1Header,
+    L2BlockRef,
+    PayloadAttributes,
+    PyopError,
+    to_hex,
+)
 from pyop.sources.interfaces import BlockLabel, NotFound
 
 NO_TX_POOL_FORKS = (Fork.ECOTONE, Fork.FJORD, Fork.ISTHMUS, Fork.JOVIAN, Fork.KARST, Fork.LAGOON)
@@ -214,11 +222,24 @@ class Sequencer:
         self._cycle = asyncio.Lock()
         self._wake = asyncio.Event()
         self._on_sealed: list[SealedListener] = []
+        self._on_payload_sealed: list[Callable[[ExecutionPayload], None]] = []
         self._current: L1BlockRef | None = None
         self._next: L1BlockRef | None = None
 
     def on_sealed(self, cb: SealedListener) -> None:
         self._on_sealed.append(cb)
+
+    def on_payload_sealed(self, cb: Callable[[ExecutionPayload], None]) -> None:
+        """``cb(payload)`` as soon as a block is sealed, before it is inserted into our own EL
+        (op-node gossips it there: ``asyncGossip.Gossip`` before ``ProcessPayload``)."""
+        self._on_payload_sealed.append(cb)
+
+    def _payload_sealed(self, payload: ExecutionPayload) -> None:
+        for cb in self._on_payload_sealed:
+            try:
+                cb(payload)
+            except Exception as e:  # a listener must not keep the block out of our own chain
+                self.log.warning("sealed-payload listener failed for block %d: %s", payload.block_number, e)
 
     def on_error(self, cb: Callable[[str], None]) -> None:
         """``cb(kind)`` for every sequencing error (metrics)."""
@@ -392,7 +413,7 @@ class Sequencer:
                     self.log.warning("unsafe head moved from %d while building; abandoning block %d",
                                      parent.number, parent.number + 1)  # fmt: skip
                     return None
-                sealed = await self.engine.seal(job)
+                sealed = await self.engine.seal(job, before_insert=self._payload_sealed)
             self.sealed += 1
             self.log.info(
                 "sequenced block %d %s: %d txs, L1 origin %d (%s), noTxPool=%s",

@@ -42,6 +42,7 @@ from pyop.node.superroot import (
     super_root_v1,
     target_block_number,
 )
+from pyop.p2p.rpc_api import P2PRPCError
 from pyop.primitives import (
     ZERO_HASH,
     BlockID,
@@ -194,6 +195,7 @@ class RollupAPI:
         *,
         admin: bool = False,
         on_call: Callable[[str, float, int | None], None] | None = None,
+        extra_methods: dict[str, Callable[[list[Any]], Awaitable[object]]] | None = None,
     ) -> None:
         self.cfg = cfg
         self.driver = driver
@@ -224,6 +226,9 @@ class RollupAPI:
                 "admin_conductorEnabled": self.conductor_enabled,
                 "admin_overrideLeader": self.override_leader,
             })  # fmt: skip
+        if extra_methods:
+            # opp2p_* (pyop.p2p.rpc_api), registered when p2p is on, as op-node does
+            self.methods.update(extra_methods)
 
     async def dispatch(self, method: str, params: list[Any]) -> object:
         fn = self.methods.get(method)
@@ -236,6 +241,9 @@ class RollupAPI:
         except RPCMethodError as e:
             code = e.code
             raise
+        except P2PRPCError as e:
+            code = e.code
+            raise RPCMethodError(e.code, e.message) from None
         except (SequencerError, SafeDBError) as e:
             code = SERVER_ERROR
             raise RPCMethodError(SERVER_ERROR, str(e)) from None

@@ -41,7 +41,7 @@ from pyop.config.errors import RollupConfigError
 from pyop.node.go_flags import GO_ENV_TO_FLAG, GO_OVERRIDABLE_FORKS
 from pyop.primitives import PyopError
 
-Kind = Literal["string", "int", "uint", "bool", "duration"]
+Kind = Literal["string", "int", "uint", "bool", "duration", "float"]
 Effect = Literal["", "none", "deprecated"]
 ENV_PREFIX = "OP_NODE_"
 
@@ -147,9 +147,6 @@ FLAGS: tuple[FlagSpec, ...] = (
        "stop sequencing while the unsafe head is this many blocks ahead of safe (0: off)"),
     _f("verifier.l1-confs", "int", 0, "VERIFIER_L1_CONFS",
        "L1 blocks to wait before deriving from an L1 block"),
-    _f("p2p.sequencer.key", "string", "", "P2P_SEQUENCER_KEY",
-       "hex key that signs gossiped blocks (pyop has no p2p: blocks are not signed or gossiped)",
-       effect="none"),
     # --- RPC / safe db ----------------------------------------------------------------------
     _f("rpc.addr", "string", "0.0.0.0", "RPC_ADDR", "rollup RPC listening address"),
     _f("rpc.port", "int", 9545, "RPC_PORT", "rollup RPC listening port (0: any free port)"),
@@ -181,15 +178,70 @@ FLAGS: tuple[FlagSpec, ...] = (
     _f("l1.beacon.fetch-all-sidecars", "bool", False, "L1_BEACON_FETCH_ALL_SIDECARS",
        "no effect, as in op-node v1.19.6 (L1BeaconClientConfig.FetchAllSidecars is never read)",
        effect="none"),
-    _f("p2p.disable", "bool", False, "P2P_DISABLE", "no p2p (pyop has none)", effect="none"),
-    _f("p2p.no-discovery", "bool", False, "P2P_NO_DISCOVERY", "no discovery", effect="none"),
-    _f("p2p.listen.ip", "string", "0.0.0.0", "P2P_LISTEN_IP", "p2p", effect="none"),
-    _f("p2p.listen.tcp", "int", 9222, "P2P_LISTEN_TCP_PORT", "p2p", effect="none"),
-    _f("p2p.listen.udp", "int", 0, "P2P_LISTEN_UDP_PORT", "p2p", effect="none"),
-    _f("p2p.priv.path", "string", "", "P2P_PRIV_PATH", "p2p", effect="none"),
-    _f("p2p.peerstore.path", "string", "", "P2P_PEERSTORE_PATH", "p2p", effect="none"),
-    _f("p2p.discovery.path", "string", "", "P2P_DISCOVERY_PATH", "p2p", effect="none"),
-    _f("p2p.bootnodes", "string", "", "P2P_BOOTNODES", "p2p", effect="none"),
+    # --- p2p (op-node/flags/p2p_flags.go; pyop/p2p) ----------------------------------------
+    _f("p2p.disable", "bool", False, "P2P_DISABLE", "completely disable the P2P stack"),
+    _f("p2p.no-discovery", "bool", False, "P2P_NO_DISCOVERY",
+       "disable discv5 (pyop has no discv5: it only dials --p2p.static peers either way)"),
+    _f("p2p.listen.ip", "string", "0.0.0.0", "P2P_LISTEN_IP", "IP to bind libp2p to"),
+    _f("p2p.listen.tcp", "uint", 9222, "P2P_LISTEN_TCP_PORT", "TCP port to bind libp2p to (0: any free port)"),
+    _f("p2p.listen.udp", "uint", 0, "P2P_LISTEN_UDP_PORT", "UDP port of discv5 (no discv5 in pyop)",
+       effect="none"),
+    _f("p2p.priv.path", "string", "opnode_p2p_priv.txt", "P2P_PRIV_PATH",
+       "file with the hex secp256k1 network key (created if missing)"),
+    _f("p2p.priv.raw", "string", "", "P2P_PRIV_RAW", "the hex secp256k1 network key"),
+    _f("p2p.static", "string", "", "P2P_STATIC",
+       "comma-separated multiaddrs of static peers (dialled and kept connected, never pruned or banned)"),
+    _f("p2p.bootnodes", "string", "", "P2P_BOOTNODES", "discv5 bootnodes (no discv5 in pyop)", effect="none"),
+    _f("p2p.advertise.ip", "string", "", "P2P_ADVERTISE_IP", "IP in the ENR (no discv5 in pyop)", effect="none"),
+    _f("p2p.advertise.tcp", "uint", 0, "P2P_ADVERTISE_TCP", "TCP port in the ENR (no discv5 in pyop)",
+       effect="none"),
+    _f("p2p.advertise.udp", "uint", 0, "P2P_ADVERTISE_UDP", "UDP port in the ENR (no discv5 in pyop)",
+       effect="none"),
+    _f("p2p.discovery.path", "string", "opnode_discovery_db", "P2P_DISCOVERY_PATH",
+       "discv5 database (no discv5 in pyop)", effect="none"),
+    _f("p2p.peerstore.path", "string", "opnode_peerstore_db", "P2P_PEERSTORE_PATH",
+       "peerstore database (pyop keeps peers and bans in memory)", effect="none"),
+    _f("p2p.netrestrict", "string", "", "P2P_NETRESTRICT", "CIDRs discv5 may dial (no discv5 in pyop)",
+       effect="none"),
+    _f("p2p.nat", "bool", False, "P2P_NAT", "NAT traversal with PMP/UPNP (not in pyop)", effect="none"),
+    _f("p2p.peers.lo", "uint", 20, "P2P_PEERS_LO", "low-tide peer count: trim down to this many"),
+    _f("p2p.peers.hi", "uint", 30, "P2P_PEERS_HI", "high-tide peer count: trim when above"),
+    _f("p2p.peers.grace", "duration", 30.0, "P2P_PEERS_GRACE", "new peers are not trimmed for this long"),
+    _f("p2p.scoring", "string", "light", "P2P_PEER_SCORING", "peer scoring: light or none"),
+    _f("p2p.scoring.peers", "string", "", (), "deprecated alias of --p2p.scoring"),
+    _f("p2p.scoring.topics", "string", "", (), "deprecated alias of --p2p.scoring"),
+    _f("p2p.ban.peers", "bool", True, "P2P_PEER_BANNING", "ban peers whose score falls below the threshold"),
+    _f("p2p.ban.threshold", "float", -100.0, "P2P_PEER_BANNING_THRESHOLD", "ban below this score"),
+    _f("p2p.ban.duration", "duration", 3600.0, "P2P_PEER_BANNING_DURATION", "how long a ban lasts"),
+    _f("p2p.mux", "string", "yamux,mplex", "P2P_MUX", "stream multiplexers in order of preference"),
+    _f("p2p.security", "string", "noise", "P2P_SECURITY", "transport security (pyop: noise only)"),
+    _f("p2p.useragent", "string", "optimism", "P2P_AGENT", "user agent sent with libp2p identify"),
+    _f("p2p.timeout.negotiation", "duration", 10.0, "P2P_TIMEOUT_NEGOTIATION",
+       "security/muxer and stream protocol negotiation timeout"),
+    _f("p2p.timeout.accept", "duration", 10.0, "P2P_TIMEOUT_ACCEPT", "timeout to upgrade an inbound connection"),
+    _f("p2p.timeout.dial", "duration", 10.0, "P2P_TIMEOUT_DIAL", "dial timeout of outgoing connections"),
+    _f("p2p.gossip.mesh.d", "uint", 8, "P2P_GOSSIP_MESH_D", "gossipsub D"),
+    _f("p2p.gossip.mesh.lo", "uint", 6, "P2P_GOSSIP_MESH_DLO", "gossipsub Dlo"),
+    _f("p2p.gossip.mesh.dhi", "uint", 12, "P2P_GOSSIP_MESH_DHI", "gossipsub Dhi"),
+    _f("p2p.gossip.mesh.dlazy", "uint", 6, "P2P_GOSSIP_MESH_DLAZY", "gossipsub Dlazy"),
+    _f("p2p.gossip.mesh.floodpublish", "bool", False, "P2P_GOSSIP_FLOOD_PUBLISH",
+       "publish our blocks to every topic peer, not only the mesh"),
+    _f("p2p.gossip.timestamp.threshold", "duration", 60.0, "P2P_GOSSIP_TIMESTAMP_THRESHOLD",
+       "reject gossiped blocks older than this"),
+    _f("p2p.sync.req-resp", "bool", True, "P2P_SYNC_REQ_RESP", "serve payload_by_number to peers"),
+    _f("p2p.ping", "bool", True, "P2P_PING", "ping peers every 3 minutes (latency in opp2p_peers)"),
+    _f("p2p.sequencer.key", "string", "", "P2P_SEQUENCER_KEY",
+       "hex key that signs the blocks the sequencer gossips"),
+    _f("signer.endpoint", "string", "", "SIGNER_ENDPOINT", "op-signer endpoint that signs gossiped blocks"),
+    _f("signer.address", "string", "", "SIGNER_ADDRESS", "the address the op-signer signs for"),
+    _f("signer.header", "string", "", "SIGNER_HEADER",
+       "HTTP headers for the op-signer, key=value (comma-separated for several)"),
+    _f("signer.tls.enabled", "bool", True, "SIGNER_TLS_ENABLED", "TLS client authentication to the op-signer"),
+    _f("signer.tls.ca", "string", "tls/ca.crt", "SIGNER_TLS_CA", "CA certificate of the op-signer"),
+    _f("signer.tls.cert", "string", "tls/tls.crt", "SIGNER_TLS_CERT", "client certificate for the op-signer"),
+    _f("signer.tls.key", "string", "tls/tls.key", "SIGNER_TLS_KEY", "client key for the op-signer"),
+    _f("l1.runtime-config-reload-interval", "duration", 600.0, "L1_RUNTIME_CONFIG_RELOAD_INTERVAL",
+       "reload the unsafe block signer from the L1 SystemConfig this often (0: never)"),
     # --- op-node's deprecated no-op flags (no-ops there too) --------------------------------
     _f("snapshotlog.file", "string", "", "SNAPSHOT_LOG", "deprecated no-op", effect="deprecated"),
     _f("heartbeat.enabled", "bool", False, "HEARTBEAT_ENABLED", "deprecated no-op",
@@ -247,7 +299,45 @@ class NodeConfig:
     sequencer_max_safe_lag: int = 0
     sequencer_sealing_duration: float = 0.05
     verifier_l1_confs: int = 0
+    p2p_disable: bool = False
+    p2p_no_discovery: bool = False
+    p2p_listen_ip: str = "0.0.0.0"
+    p2p_listen_tcp: int = 9222
+    p2p_priv_path: str = "opnode_p2p_priv.txt"
+    p2p_priv_raw: str = ""
+    p2p_static: str = ""
+    p2p_peers_lo: int = 20
+    p2p_peers_hi: int = 30
+    p2p_peers_grace: float = 30.0
+    p2p_scoring: str = "light"
+    p2p_scoring_peers: str = ""
+    p2p_scoring_topics: str = ""
+    p2p_ban_peers: bool = True
+    p2p_ban_threshold: float = -100.0
+    p2p_ban_duration: float = 3600.0
+    p2p_mux: str = "yamux,mplex"
+    p2p_security: str = "noise"
+    p2p_useragent: str = "optimism"
+    p2p_gossip_mesh_d: int = 8
+    p2p_gossip_mesh_lo: int = 6
+    p2p_gossip_mesh_dhi: int = 12
+    p2p_gossip_mesh_dlazy: int = 6
+    p2p_gossip_mesh_floodpublish: bool = False
+    p2p_gossip_timestamp_threshold: float = 60.0
+    p2p_sync_req_resp: bool = True
+    p2p_ping: bool = True
     p2p_sequencer_key: str = ""
+    signer_endpoint: str = ""
+    signer_address: str = ""
+    signer_header: str = ""
+    signer_tls_enabled: bool = True
+    signer_tls_ca: str = "tls/ca.crt"
+    signer_tls_cert: str = "tls/tls.crt"
+    signer_tls_key: str = "tls/tls.key"
+    p2p_timeout_negotiation: float = 10.0
+    p2p_timeout_accept: float = 10.0
+    p2p_timeout_dial: float = 10.0
+    l1_runtime_config_reload_interval: float = 600.0
     rpc_addr: str = "0.0.0.0"
     rpc_port: int = 9545
     rpc_enable_admin: bool = False
@@ -389,6 +479,11 @@ def _convert(spec: FlagSpec, text: str, what: str) -> object:
         return n
     if spec.kind == "duration":
         return parse_duration(text, what)
+    if spec.kind == "float":
+        try:
+            return float(text)
+        except ValueError:
+            raise NodeConfigError(f"{what}: invalid float value {text!r}") from None
     return text
 
 

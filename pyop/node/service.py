@@ -12,9 +12,17 @@ exits with status 1: never a Python traceback, also not the ``ExceptionGroup`` o
 task group.
 
 Start-up lines name everything given that pyop does not do: op-node flags accepted without
-effect (and op-node's deprecated no-op flags), ``--p2p.sequencer.key`` (blocks are neither
-signed nor gossiped), and the rollup RPC address when it is op-node's default ``0.0.0.0``
-(reachable from other hosts, as with op-node, admin API included if enabled).
+effect (and op-node's deprecated no-op flags), discv5 (pyop has none: only ``--p2p.static``
+peers), ``--p2p.sequencer.key`` with ``--p2p.disable`` (blocks are then not gossiped), and the
+rollup RPC address when it is op-node's default ``0.0.0.0`` (reachable from other hosts, as with
+op-node, admin API included if enabled).
+
+P2P (:mod:`pyop.p2p`, unless ``--p2p.disable``): the unsafe block signer is loaded from the L1
+SystemConfig before the node starts (:class:`pyop.p2p.runtime_config.RuntimeConfig`) and
+reloaded every ``--l1.runtime-config-reload-interval``; blocks ACCEPTed from gossip join the
+engine's unsafe-payload queue (as ``admin_postUnsafePayload``'s do); the sequencer signs and
+publishes every block it seals, without waiting for the publish (op-node's async gossiper);
+``opp2p_*`` is served on the rollup RPC.
 """
 
 from __future__ import annotations
@@ -59,12 +67,16 @@ from pyop.node.instrument import MeteredL1Client, MeteredRPCClient
 from pyop.node.l1_watcher import ConfDepthL1Source, L1Watcher
 from pyop.node.logs import kv, setup_logging
 from pyop.node.metrics import NodeMetrics
+from pyop.node.p2p import p2p_config
 from pyop.node.rpc_server import HTTPServer, metrics_app, rpc_app
 from pyop.node.safedb import open_safedb
-from pyop.primitives import PyopError
+from pyop.p2p.node import P2PConfig, P2PError, P2PNode
+from pyop.p2p.rpc_api import P2PAPI
+from pyop.p2p.runtime_config import RuntimeConfig
+from pyop.primitives import ExecutionPayload, PyopError, to_hex
 from pyop.sources.altda import AltDAClient, AltDAHTTPSource
 from pyop.sources.beacon import BeaconBlobSource
-from pyop.sources.rpc import AsyncHTTPClient, LoopThread
+from pyop.sources.rpc import AsyncHTTPClient, AsyncRPCClient, LoopThread
 
 log = logging.getLogger("pyop.node.service")
 
@@ -160,8 +172,8 @@ def startup_notices(ncfg: NodeConfig) -> None:
     if ncfg.deprecated:
         log.info("accepted deprecated op-node flags (no-ops in op-node too)",
                  extra=kv(flags=",".join(ncfg.deprecated)))  # fmt: skip
-    if ncfg.p2p_sequencer_key:
-        log.warning("--p2p.sequencer.key given but pyop has no p2p: blocks are neither signed nor gossiped")
+    if ncfg.p2p_disable and ncfg.p2p_sequencer_key:
+        log.warning("--p2p.sequencer.key given with --p2p.disable: blocks are not gossiped")
     if ncfg.rpc_addr == "0.0.0.0":
         log.info("rollup RPC listens on all interfaces (0.0.0.0, op-node's default); use "
                  "--rpc.addr=127.0.0.1 to keep it local")  # fmt: skip
@@ -179,6 +191,7 @@ class NodeService:
         self.metrics_server: HTTPServer | None = None
         self.driver: Driver | None = None
         self.engine: EngineController | None = None
+        self.p2p: P2PNode | None = None
 
     @property
     def rpc_url(self) -> str:
@@ -188,7 +201,6 @@ class NodeService:
 
     async def run(self) -> None:
         n, cfg = self.ncfg, self.cfg
-        startup_notices(n)
         if n.altda_enabled and cfg.alt_da is None:
             raise NodeConfigError("--altda.enabled but the rollup config has no alt_da section")
         if n.altda_enabled and cfg.alt_da is not None:  # op-node rollup.Config.GetOPAltDAConfig
@@ -208,6 +220,8 @@ class NodeService:
                 f"lagoon_time is set ({cfg.lagoon_time}): Lagoon needs an interop dependency set "
                 "(op-node --interop.dependency-set), which pyop node does not support"
             )
+        startup_notices(n)  # after the refusals above: a refused config is one log line
+        p2p_cfg = p2p_config(n)  # (may write a new --p2p.priv.path key file, as op-node does)
         loop = asyncio.get_running_loop()
         bridge = LoopBridge(loop)
         io_thread = LoopThread("pyop-node-io")
@@ -226,6 +240,7 @@ class NodeService:
             altda = AltDAHTTPSource(AltDAClient(AsyncHTTPClient(n.altda_da_server), verify=n.altda_verify_on_read),
                                     io_thread)  # fmt: skip
         lock = asyncio.Lock()
+        background: list[asyncio.Task[None]] = []
         try:
             engine = EngineController(cfg, engine_client, l1=l1_client, offset_el_safe=n.syncmode_offset_el_safe)
             self.engine = engine
@@ -275,8 +290,12 @@ class NodeService:
                 m.record_sequenced_txs(txs, last_deposit)
 
             engine.on_sealed(sealed)
+            p2p_api = None
+            if p2p_cfg is not None:
+                p2p_node = await self.start_p2p(p2p_cfg, l1_client.rpc, driver, engine, background)
+                p2p_api = P2PAPI(p2p_node)
             api = RollupAPI(cfg, driver, engine_client, engine.l2, safedb, admin=n.rpc_enable_admin,
-                            on_call=m.record_rpc_server)  # fmt: skip
+                            on_call=m.record_rpc_server, extra_methods=p2p_api.methods if p2p_api else None)  # fmt: skip
             self.rpc = HTTPServer(rpc_app(api), n.rpc_addr, n.rpc_port)
             await self.rpc.start()
             if n.metrics_enabled:
@@ -300,6 +319,11 @@ class NodeService:
                 log.error("Critical error", extra=kv(**describe_error(err)))
                 raise NodeFailed(str(err)) from None
         finally:
+            for t in background:
+                t.cancel()
+            for t in background:
+                with contextlib.suppress(BaseException):
+                    await t
             bridge.close()
             if self.rpc is not None:
                 await self.rpc.close()
@@ -315,6 +339,49 @@ class NodeService:
                 await asyncio.to_thread(io_thread.close)
             safedb.close()
             log.info("pyop node stopped")
+
+
+    async def start_p2p(self, p2p_cfg: P2PConfig, l1_rpc: AsyncRPCClient, driver: Driver,
+                        engine: EngineController, background: list[asyncio.Task[None]]) -> P2PNode:  # fmt: skip
+        """Load the unsafe block signer, start the libp2p host, queue received blocks as unsafe
+        payloads and gossip the sequencer's sealed blocks (module docstring)."""
+        n, cfg = self.ncfg, self.cfg
+        if not n.p2p_no_discovery:  # said once P2P starts, not before a refusal of the config
+            log.warning("discv5 discovery is not implemented in pyop (no maintained Python discv5): "
+                        "only --p2p.static peers are dialled; pass --p2p.no-discovery to silence this")  # fmt: skip
+        runtime = RuntimeConfig(l1_rpc, cfg.l1_system_config_address, conf_depth=n.verifier_l1_confs)
+        await runtime.load_with_retries()
+        background.append(asyncio.create_task(runtime.run(n.l1_runtime_config_reload_interval), name="runtime-config"))
+
+        def on_block(payload: ExecutionPayload, peer: str) -> None:
+            driver.add_unsafe_payload(payload, payload.parent_beacon_block_root)
+
+        node = P2PNode(cfg, p2p_cfg, runtime, on_block, payload_by_number=engine.l2.payload_by_number)
+        await node.start()
+        self.p2p = node
+        background.append(asyncio.create_task(node.run(), name="p2p"))
+        seq = driver.sequencer
+        if seq is not None and node.signer is not None:
+            pending: set[asyncio.Task[object]] = set()
+
+            async def publish(payload: ExecutionPayload) -> None:
+                try:
+                    await node.publish_block(payload)
+                except P2PError as e:
+                    log.warning("failed to publish newly created block", extra=kv(
+                        id=f"{to_hex(payload.block_hash)}:{payload.block_number}", err=str(e)))  # fmt: skip
+
+            def gossip(p: ExecutionPayload) -> None:
+                t = asyncio.create_task(publish(p))
+                pending.add(t)
+                t.add_done_callback(pending.discard)
+
+            # op-node Sequencer.onBuildSealed: gossip as soon as the block is sealed, while it is
+            # inserted into our own EL
+            seq.on_payload_sealed(gossip)
+        elif seq is not None:
+            log.warning("sequencer without --p2p.sequencer.key or --signer.*: its blocks are not gossiped")
+        return node
 
 
 async def run_node(ncfg: NodeConfig) -> int:

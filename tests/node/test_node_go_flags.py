@@ -63,7 +63,8 @@ def test_every_unsupported_op_node_env_var_is_refused_by_name(var: str) -> None:
 
 
 def test_refused_env_vars_cover_the_audit_list() -> None:
-    assert "OP_NODE_CONDUCTOR_ENABLED" in REFUSED_ENV and "OP_NODE_P2P_STATIC" in REFUSED_ENV
+    assert "OP_NODE_CONDUCTOR_ENABLED" in REFUSED_ENV and "OP_NODE_CONDUCTOR_RPC" in REFUSED_ENV
+    assert "OP_NODE_P2P_STATIC" not in REFUSED_ENV and "OP_NODE_SIGNER_ENDPOINT" not in REFUSED_ENV  # pyop/p2p
     assert not any(v.startswith("OP_NODE_OVERRIDE_") for v in REFUSED_ENV)  # implemented
     with pytest.raises(NodeConfigError, match=r"OP_NODE_TYPO \(not an op-node v1.19.6 variable either\)"):
         parse_node_args([], env={"OP_NODE_TYPO": "x", "PATH": os.environ.get("PATH", "")})
@@ -178,12 +179,16 @@ def test_engine_rpc_timeout() -> None:
 
 
 def test_flags_without_effect_are_named(caplog: pytest.LogCaptureFixture) -> None:
-    """Were accepted silently: --p2p.sequencer.key, --l1.rpckind, --altda.da-service."""
-    c = parse_node_args(["--p2p.sequencer.key=0xabc", "--l1.rpckind=alchemy", "--altda.da-service"], env={})
+    """Were accepted silently: --l1.rpckind, --altda.da-service (and --p2p.sequencer.key, until
+    pyop/p2p: now it signs gossiped blocks; with --p2p.disable a warning says they are not
+    gossiped)."""
+    c = parse_node_args(["--p2p.sequencer.key=0xabc", "--l1.rpckind=alchemy", "--altda.da-service",
+                         "--p2p.disable", "--p2p.bootnodes=enr:x"], env={})  # fmt: skip
     with caplog.at_level(logging.INFO, logger="pyop.node.service"):
         startup_notices(c)
     named = [str(r.__dict__.get("pyop_kv")) for r in caplog.records if "without effect" in r.getMessage()]
-    assert len(named) == 1 and all(f in named[0] for f in ("p2p.sequencer.key", "l1.rpckind", "altda.da-service"))
+    assert len(named) == 1 and all(f in named[0] for f in ("p2p.bootnodes", "l1.rpckind", "altda.da-service"))
+    assert "p2p.sequencer.key" not in named[0]
     assert any(r.levelno == logging.WARNING and "p2p.sequencer.key" in r.getMessage() for r in caplog.records)
     with pytest.raises(NodeConfigError, match=r"--l1\.rpckind: unknown RPC kind"):
         parse_node_args(["--l2=x", "--l2.jwt-secret=j", "--network=op-sepolia", "--l1.rpckind=bogus"], env={}).check()

@@ -314,7 +314,8 @@ def test_critical_error_is_one_log_line(exc: Exception, tmp_path: Path, capsys: 
 
     monkeypatch.setattr(service.Driver, "run", failing_run)
     rc = service.main([f"--rollup.config={ROLLUP}", "--l2=http://127.0.0.1:1", f"--l2.jwt-secret={tmp_path / 'jwt'}",
-                       "--l1.beacon.ignore", "--rpc.addr=127.0.0.1", "--rpc.port=0"], env={})  # fmt: skip
+                       "--l1.beacon.ignore", "--rpc.addr=127.0.0.1", "--rpc.port=0",
+                       "--p2p.disable"], env={})  # fmt: skip  (p2p would first load the runtime config from L1)
     err = capsys.readouterr().err
     assert rc == 1
     assert "Traceback" not in err and "ExceptionGroup" not in err

@@ -3,6 +3,7 @@
 //
 //	go run ./vectors blobfees ../../spec_vectors/config/rollup-configs > ../../spec_vectors/l1info/go-v1.19.6-blob-fees.json
 //	go run ./vectors upgrades > ../../spec_vectors/upgrades/go-v1.19.6-nut-upgrades.json
+//	go run ./vectors p2p > ../../spec_vectors/p2p/go-v1.19.6-gossip.json
 //
 // blobfees: the L1 blob base fee (op-geth eip4844.CalcBlobFee with op-node's built-in L1 chain
 // configs, eth.L1ChainConfigByChainID) for every L1 fork boundary of Ethereum mainnet, Sepolia,
@@ -278,7 +279,7 @@ func upgrades() map[string]any {
 
 func main() {
 	if len(os.Args) < 2 {
-		fmt.Fprintln(os.Stderr, "usage: vectors blobfees ROLLUP_CONFIG_DIR | vectors upgrades")
+		fmt.Fprintln(os.Stderr, "usage: vectors blobfees ROLLUP_CONFIG_DIR | vectors upgrades | vectors p2p")
 		os.Exit(2)
 	}
 	var out any
@@ -291,6 +292,8 @@ func main() {
 		out = blobFees(os.Args[2])
 	case "upgrades":
 		out = upgrades()
+	case "p2p":
+		out = p2pVectors()
 	default:
 		fmt.Fprintln(os.Stderr, "unknown vector set", os.Args[1])
 		os.Exit(2)
