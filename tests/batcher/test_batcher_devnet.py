@@ -208,20 +208,24 @@ def test_phase6_stopped_past_the_sequencing_window_then_continued(bd: BatcherDev
     pid = bd.batcher.pid
     os.kill(pid, signal.SIGSTOP)
     try:
-        st = dn.sync_status()
-        origin = int(st["safe_l2"]["l1origin"]["number"])
-        stopped_unsafe = int(st["unsafe_l2"]["number"])
-        before = dn.l2.call("eth_getBlockByNumber", hex(stopped_unsafe), False)["hash"]
-        # the window of the first unbatched epoch expires: verifiers (and the sequencer's own
-        # derivation) fill it with deposit-only blocks and the sequencer's unsafe chain reorgs
-        wait_for(lambda: bd.l1_head() > origin + SEQ_WINDOW + 2, 120, "the sequencing window to pass")
-        wait_for(lambda: dn.l2.call("eth_getBlockByNumber", hex(stopped_unsafe), False)["hash"] != before,
-                 120, "the sequencer's unbatched blocks to be replaced by deposit-only blocks")  # fmt: skip
-        replaced = dn.l2.call("eth_getBlockByNumber", hex(stopped_unsafe), True)
-        assert all(hex_to_int(tx["type"]) == 0x7E for tx in replaced["transactions"])
+        stopped_unsafe = bd.unsafe()
+
+        def deposit_only_safe_block() -> int | None:
+            # blocks the frozen batcher never posted become deposit-only once their epoch's
+            # window expires (the sender puts user txs into every sequenced block)
+            safe = int(dn.sync_status()["safe_l2"]["number"])
+            for n in range(stopped_unsafe + 1, min(safe, stopped_unsafe + 30) + 1):
+                b = dn.l2.call("eth_getBlockByNumber", hex(n), True)
+                if b and all(hex_to_int(tx["type"]) == 0x7E for tx in b["transactions"]):
+                    return n
+            return None
+
+        replaced = wait_for(deposit_only_safe_block, 180,
+                            "a deposit-only safe block where the sequencer had user txs")  # fmt: skip
         since = bd.batcher_log_size()
     finally:
         os.kill(pid, signal.SIGCONT)
+    assert replaced > stopped_unsafe
     target = bd.unsafe() + 3
     bd.wait_verified(target, 240, "(after the sequencing window passed)")
     log = bd.batcher_log(since)
