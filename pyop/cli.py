@@ -106,6 +106,10 @@ def _add_endpoint_args(p: argparse.ArgumentParser, *, required: bool) -> None:
     g = p.add_mutually_exclusive_group()
     g.add_argument("--network", help="network preset (see `pyop networks`)")
     g.add_argument("--rollup-config", metavar="FILE", help="rollup.json")
+    p.add_argument("--rollup.l1-chain-config", dest="l1_chain_config", metavar="FILE",
+                   help="L1 chain config (go-ethereum ChainConfig JSON with a blobSchedule); "
+                        "required for an L1 other than mainnet, Sepolia, Holesky, Hoodi, as for "
+                        "op-node")  # fmt: skip
     p.add_argument("--from-l2", type=int, metavar="A", help="first L2 block to derive")
     p.add_argument("--to-l2", type=int, metavar="B", help="last L2 block to derive")
     p.add_argument("--l1-margin", type=int, metavar="N",
@@ -120,6 +124,7 @@ def _add_endpoint_args(p: argparse.ArgumentParser, *, required: bool) -> None:
 def _capture(args: argparse.Namespace) -> Any:
     import asyncio
 
+    from pyop.config.l1_chains import l1_blob_schedule_from_json, resolve_l1_blob_schedule
     from pyop.sources.beacon import AsyncBeaconClient
     from pyop.sources.l1 import AsyncL1Client
     from pyop.sources.l2 import AsyncL2Client
@@ -131,6 +136,12 @@ def _capture(args: argparse.Namespace) -> Any:
         raise PyopError("give --network or --rollup-config")
     if args.from_l2 is None or args.to_l2 is None:
         raise PyopError("give --from-l2 and --to-l2")
+    l1_chain_config = _l1_chain_config(args)
+    # op-node NewL1ChainConfig: refuse an unknown L1 without a blob schedule before any work.
+    resolve_l1_blob_schedule(
+        cfg.l1_chain_id,
+        None if l1_chain_config is None else l1_blob_schedule_from_json(l1_chain_config, args.l1_chain_config),
+    )  # fmt: skip
 
     def progress(msg: str) -> None:
         print(f"pyop {args.command}: {msg}", file=sys.stderr, flush=True)
@@ -149,7 +160,27 @@ def _capture(args: argparse.Namespace) -> Any:
             if beacon is not None:
                 await beacon.close()
 
-    return asyncio.run(run())
+    fx = asyncio.run(run())
+    fx.l1_chain_config = l1_chain_config
+    return fx
+
+
+def _l1_chain_config(args: argparse.Namespace) -> dict[str, object] | None:
+    """The ``--rollup.l1-chain-config`` file as a chain config object (a genesis file's
+    ``config``), kept verbatim in the fixture (``pyopL1ChainConfig``)."""
+    from pathlib import Path
+
+    if not getattr(args, "l1_chain_config", None):
+        return None
+    try:
+        obj = json.loads(Path(args.l1_chain_config).read_text(encoding="utf-8"))
+    except (OSError, ValueError) as e:
+        raise PyopError(f"--rollup.l1-chain-config {args.l1_chain_config}: {e}") from None
+    if isinstance(obj, dict) and isinstance(obj.get("config"), dict) and "chainId" not in obj:
+        obj = obj["config"]
+    if not isinstance(obj, dict):
+        raise PyopError(f"--rollup.l1-chain-config {args.l1_chain_config}: not a chain config object")
+    return obj
 
 
 def _cmd_capture(args: argparse.Namespace) -> int:
@@ -183,6 +214,9 @@ def _cmd_derive(args: argparse.Namespace) -> int:
         if args.l1 or args.l2:
             raise PyopError("give either --fixture or --l1/--l2 endpoints, not both")
         fx = load_fixture(args.fixture)
+        l1cc = _l1_chain_config(args)
+        if l1cc is not None:
+            fx.l1_chain_config = l1cc
     else:
         if not (args.l1 and args.l2):
             raise PyopError("give --fixture FILE, or --l1 and --l2 endpoints")

@@ -26,6 +26,7 @@ What it does (issue 3, "Differential"):
    blobs + singular + zlib from 300, blobs + span + brotli from 420.
 5. When the Go safe head passes ``--blocks``: ``pyop capture --from-l2 1 --to-l2 BLOCKS``
    (L1 from anvil, blobs through the beacon shim), then ``pyop derive --fixture --check``.
+   With ``--karst SECONDS`` Karst activates mid-run too (the second fixture, README there).
 6. The fixture is written gzip-compressed to ``-o`` and a JSON summary to stdout; every process
    started is stopped by PID (``PidRegistry.stop_all``) unless ``--keep``.
 """
@@ -214,6 +215,7 @@ def run(args: argparse.Namespace) -> int:
     offsets = dict(DEFAULT_FORK_OFFSETS)
     offsets[Fork.ISTHMUS] = args.isthmus
     offsets[Fork.JOVIAN] = args.jovian
+    offsets[Fork.KARST] = args.karst
     registry = PidRegistry(directory)
     events: list[str] = []
     t_start = time.monotonic()
@@ -297,6 +299,7 @@ def run(args: argparse.Namespace) -> int:
         raw_path = directory / "fixture.json"
         capture = [PYOP, "capture", f"--l1={info.l1_url}", f"--l1.beacon={info.l1_beacon_url}",
                    f"--l2={info.l2_rpc_url}", f"--rollup-config={info.rollup_path}",
+                   f"--rollup.l1-chain-config={info.l1_chain_config_path}",
                    "--from-l2=1", f"--to-l2={args.blocks}", "-o", str(raw_path)]  # fmt: skip
         log(" ".join(capture))
         subprocess.run(capture, check=True)
@@ -347,6 +350,8 @@ def main() -> int:
     p.add_argument("--l2-block-time", type=int, default=1)
     p.add_argument("--isthmus", type=int, default=150, help="Isthmus, seconds after genesis")
     p.add_argument("--jovian", type=int, default=450, help="Jovian, seconds after genesis")
+    p.add_argument("--karst", type=int, default=None,
+                   help="Karst, seconds after genesis (default: not scheduled)")
     p.add_argument("--tx-every", type=int, default=3, help="an L2 user tx every N L2 blocks")
     p.add_argument("--keep", action="store_true", help="leave the devnet running")
     return run(p.parse_args())

@@ -371,6 +371,8 @@ class BatchSubmitter:
                 if pi is None:
                     break
                 await self._publish_state_to_l1(queue, pi)
+                if not self.running:  # stop(): the round in progress is done
+                    break
         except asyncio.CancelledError:
             raise
         except Exception as e:

@@ -26,6 +26,7 @@ at decode time, like kona: either way the batch cannot be derived.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -371,39 +372,54 @@ class SpanBatchTxs:
         gases: list[int] = []
         types: list[int] = []
         for i, raw in enumerate(txs):
-            if raw[:1] == bytes([DEPOSIT_TX_TYPE]):
-                raise SpanBatchError(f"tx {i}: deposit transactions cannot be in a batch")
             try:
-                tx = decode_signed_tx(raw)
-            except TxError as e:
+                tx_type, protected, to, y, r, s, nonce, gas, data = _span_tx_parts(bytes(raw), chain_id)
+            except SpanBatchError as e:
                 raise SpanBatchError(f"tx {i}: {e.message}", e.offset) from None
-            if tx.tx_type not in SPAN_BATCH_TX_TYPES:
-                raise SpanBatchError(f"tx {i}: type {tx.tx_type} cannot be in a span batch")
-            if tx.protected and tx.chain_id != chain_id:
-                raise SpanBatchError(
-                    f"tx {i}: protected tx has chain ID {tx.chain_id}, expected {chain_id}"
-                )
-            if tx.tx_type == LEGACY_TX_TYPE:
-                if tx.protected:
+            if tx_type == LEGACY_TX_TYPE:
+                if protected:
                     prot_bits |= 1 << legacy
                 legacy += 1
-            if tx.to is None:
+            if to is None:
                 cc_bits |= 1 << i
             else:
-                tos.append(tx.to)
-            if tx.y_parity:
+                tos.append(to)
+            if y:
                 y_bits |= 1 << i
-            sigs.append((tx.r, tx.s))
-            nonces.append(tx.nonce)
-            gases.append(tx.gas)
-            datas.append(span_tx_data(tx))
-            types.append(tx.tx_type)
+            sigs.append((r, s))
+            nonces.append(nonce)
+            gases.append(gas)
+            datas.append(data)
+            types.append(tx_type)
         return cls(
             total_block_tx_count=len(txs), contract_creation_bits=cc_bits, y_parity_bits=y_bits,
             tx_sigs=tuple(sigs), tx_tos=tuple(tos), tx_datas=tuple(datas),
             tx_nonces=tuple(nonces), tx_gases=tuple(gases), protected_bits=prot_bits,
             tx_types=tuple(types),
         )  # fmt: skip
+
+
+_SpanParts = tuple[int, bool, "bytes | None", int, int, int, int, int, bytes]
+
+
+@functools.lru_cache(maxsize=1 << 16)
+def _span_tx_parts(raw: bytes, chain_id: int) -> _SpanParts:
+    """One signed tx's span-batch fields: ``(type, protected, to, y_parity, r, s, nonce, gas,
+    tx_data)`` (op-node ``spanBatchTxs.AddTxs``). Cached by the tx bytes: a batcher re-encodes
+    its open span batch on every added block (as op-node's ``SpanChannelOut`` does), and
+    decoding each tx again would make that quadratic in tx decoding."""
+    if raw[:1] == bytes([DEPOSIT_TX_TYPE]):
+        raise SpanBatchError("deposit transactions cannot be in a batch")
+    try:
+        tx = decode_signed_tx(raw)
+    except TxError as e:
+        raise SpanBatchError(e.message, e.offset) from None
+    if tx.tx_type not in SPAN_BATCH_TX_TYPES:
+        raise SpanBatchError(f"type {tx.tx_type} cannot be in a span batch")
+    if tx.protected and tx.chain_id != chain_id:
+        raise SpanBatchError(f"protected tx has chain ID {tx.chain_id}, expected {chain_id}")
+    return (tx.tx_type, tx.protected, tx.to, tx.y_parity, tx.r, tx.s, tx.nonce, tx.gas,
+            span_tx_data(tx))  # fmt: skip
 
 
 def decode_span_batch_txs(

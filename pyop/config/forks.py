@@ -17,8 +17,10 @@ from enum import StrEnum
 class Fork(StrEnum):
     """The timestamp-activated OP Stack upgrades after Bedrock, in activation order.
 
-    ``Interop`` is the experimental feature set; op-node lists it after the mainline forks. The
-    value is the fork name used in ``rollup.json`` keys (``<value>_time``).
+    ``Lagoon`` is the fork that carries the interop feature set (op-node v1.19 renamed the
+    "interop" fork to Lagoon: ``rollup.Config.LagoonTime``, ``IsInterop = IsLagoon`` in
+    op-node/rollup/toggles.go); op-node's ``forks.All`` lists it last. The value is the fork name
+    used in ``rollup.json`` keys (``<value>_time``).
     """
 
     REGOLITH = "regolith"
@@ -31,7 +33,7 @@ class Fork(StrEnum):
     ISTHMUS = "isthmus"
     JOVIAN = "jovian"
     KARST = "karst"
-    INTEROP = "interop"
+    LAGOON = "lagoon"
 
     @property
     def json_key(self) -> str:
@@ -58,10 +60,11 @@ MAINLINE_FORKS: tuple[Fork, ...] = (
     Fork.KARST,
 )
 
-#: The fork that must precede Interop. Interop is experimental and sits outside the mainline
-#: chain; the superchain registry's interop rehearsal chains activate it on top of Isthmus
-#: without Jovian, so only Isthmus is required before it.
-INTEROP_PREREQUISITE: Fork = Fork.ISTHMUS
+#: The fork pyop requires before Lagoon. op-node v1.19.6 ``forks.All`` lists Lagoon after Karst,
+#: but its ``Config.Check`` orders only Regolith..Isthmus, and the superchain registry's interop
+#: rehearsal chains (``interop_time``, the fork's pre-v1.19 name) activate it on top of Isthmus
+#: without Jovian: only Isthmus is required before it.
+LAGOON_PREREQUISITE: Fork = Fork.ISTHMUS
 
 # --- protocol constants -------------------------------------------------------------------
 

@@ -41,6 +41,10 @@ DEFAULT_VECTORS = Path(__file__).resolve().parents[2] / ".." / "shared" / "vecto
 LEGACY_ALIASES = {"mainnet": "op-mainnet", "sepolia": "op-sepolia"}
 
 _FORK_KEYS = {f.json_key for f in Fork} | {"pectra_blob_schedule_time"}
+#: Hardfork keys the registry dump spells by an older name: op-node v1.19 renamed the "interop"
+#: fork to Lagoon (``lagoon_time``; op-geth's ``superchain.HardforkConfig`` has only
+#: ``lagoon_time``). The dump (kona @ cdb9be24) predates the rename.
+_RENAMED_FORK_KEYS = {"interop_time": "lagoon_time"}
 _SYSCFG_EXTRAS = (
     "baseFeeScalar",
     "blobBaseFeeScalar",
@@ -112,7 +116,12 @@ def rollup_config_from_registry(chain: JSONObject, superchain: JSONObject) -> Ro
             gas_limit=_int(sc, "gasLimit", where),
         ),
     )
-    hf = _obj(chain, "hardfork_configuration", where)
+    hf = dict(_obj(chain, "hardfork_configuration", where))
+    for old, new in _RENAMED_FORK_KEYS.items():
+        if old in hf:
+            if hf.get(new) is not None:
+                raise RegistryError(f"{where}: both {old} and {new} set")
+            hf[new] = hf.pop(old)
     unknown = set(hf) - _FORK_KEYS
     if unknown:
         raise RegistryError(f"{where}: unknown hardfork keys {sorted(unknown)}")
@@ -168,7 +177,7 @@ def rollup_config_from_registry(chain: JSONObject, superchain: JSONObject) -> Ro
         isthmus_time=times["isthmus_time"],
         jovian_time=times["jovian_time"],
         karst_time=times["karst_time"],
-        interop_time=times["interop_time"],
+        lagoon_time=times["lagoon_time"],
         batch_inbox_address=_hex(chain, "batch_inbox_address", where, 20),
         deposit_contract_address=_hex(addrs, "OptimismPortalProxy", where, 20),
         l1_system_config_address=_hex(addrs, "SystemConfigProxy", where, 20),

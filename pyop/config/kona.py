@@ -27,7 +27,7 @@ from pyop.primitives import ZERO_ADDRESS, ZERO_HASH, BlockID, SystemConfig
 
 KONA_DEFAULT_INTEROP_MESSAGE_EXPIRY_WINDOW = 3600
 
-_KONA_FORK_ORDER: tuple[Fork, ...] = (*MAINLINE_FORKS, Fork.INTEROP)
+_KONA_FORK_ORDER: tuple[Fork, ...] = (*MAINLINE_FORKS, Fork.LAGOON)
 
 
 def _quantity(r: ObjectReader, key: str) -> int | None:
@@ -153,6 +153,12 @@ def rollup_config_from_kona_json(obj: object) -> RollupConfig:
         window = None
 
     times: dict[Fork, int | None] = {f: top.opt_uint(f.json_key) for f in Fork}
+    # kona spells the Lagoon fork by its pre-rename name (op-node v1.19: interop -> lagoon).
+    interop = top.opt_uint("interop_time")
+    if interop is not None:
+        if times[Fork.LAGOON] is not None:
+            raise RollupConfigError("both interop_time and lagoon_time set", "interop_time")
+        times[Fork.LAGOON] = interop
     earliest: int | None = None
     for f in reversed(_KONA_FORK_ORDER):
         t = times[f]
@@ -196,7 +202,7 @@ def rollup_config_from_kona_json(obj: object) -> RollupConfig:
         isthmus_time=times[Fork.ISTHMUS],
         jovian_time=times[Fork.JOVIAN],
         karst_time=times[Fork.KARST],
-        interop_time=times[Fork.INTEROP],
+        lagoon_time=times[Fork.LAGOON],
         batch_inbox_address=top.hex("batch_inbox_address", 20),
         deposit_contract_address=top.hex("deposit_contract_address", 20),
         l1_system_config_address=top.hex("l1_system_config_address", 20),

@@ -3,7 +3,8 @@
 JSON field names, order and omitempty behaviour follow op-node ``rollup.Config``
 (``op-node/rollup/types.go``; v1.9.4 plus the later ``isthmus_time``, ``jovian_time``,
 ``karst_time``, ``chain_op_config``, ``pectra_blob_schedule_time`` fields as found in
-superchain-registry generated configs) and ``eth.SystemConfig`` (``op-service/eth/types.go``).
+superchain-registry generated configs, and v1.19.6's ``keep_karst_upgrade_gas`` and
+``lagoon_time``) and ``eth.SystemConfig`` (``op-service/eth/types.go``).
 Spec: specs/protocol/derivation.md (parameters), specs/protocol/system-config.md,
 specs/protocol/superchain-upgrades.md (fork activation by timestamp).
 
@@ -24,7 +25,7 @@ from pathlib import Path
 from pyop.config.errors import RollupConfigError
 from pyop.config.forks import (
     CHANNEL_TIMEOUT_GRANITE,
-    INTEROP_PREREQUISITE,
+    LAGOON_PREREQUISITE,
     MAINLINE_FORKS,
     MAX_CHANNEL_BANK_SIZE_BEDROCK,
     MAX_CHANNEL_BANK_SIZE_FJORD,
@@ -66,6 +67,8 @@ _TOP_LEVEL_HINTS = {
     "granite_channel_timeout": "kona field; Granite's channel timeout is the constant 50 "
     "(use pyop.config.kona.rollup_config_from_kona_json for kona-format configs)",
     "superchain_config_address": "kona field, not part of op-node's rollup.json",
+    "interop_time": "the interop fork's pre-v1.19 name: op-node v1.19.6 reads 'lagoon_time' "
+    "(IsInterop = IsLagoon) and silently ignores 'interop_time'; rename the key",
     "base_fee_params": "kona field; op-node uses 'chain_op_config'",
     "canyon_base_fee_params": "kona field; op-node uses 'chain_op_config'",
 }
@@ -157,7 +160,7 @@ class RollupConfig:
     isthmus_time: int | None = None
     jovian_time: int | None = None
     karst_time: int | None = None
-    interop_time: int | None = None
+    lagoon_time: int | None = None
     batch_inbox_address: bytes
     deposit_contract_address: bytes
     l1_system_config_address: bytes
@@ -238,7 +241,7 @@ class RollupConfig:
             isthmus_time=fork_times[Fork.ISTHMUS],
             jovian_time=fork_times[Fork.JOVIAN],
             karst_time=fork_times[Fork.KARST],
-            interop_time=fork_times[Fork.INTEROP],
+            lagoon_time=fork_times[Fork.LAGOON],
             batch_inbox_address=top.hex("batch_inbox_address", 20),
             deposit_contract_address=top.hex("deposit_contract_address", 20),
             l1_system_config_address=top.hex("l1_system_config_address", 20),
@@ -293,6 +296,8 @@ class RollupConfig:
             t = self.fork_time(fork)
             if t is not None:
                 out[fork.json_key] = t
+            if fork is Fork.KARST and self._emit(P_KEEP_KARST_GAS, not self.keep_karst_upgrade_gas):
+                out["keep_karst_upgrade_gas"] = self.keep_karst_upgrade_gas  # op-node field order
         out["batch_inbox_address"] = to_hex(self.batch_inbox_address)
         out["deposit_contract_address"] = to_hex(self.deposit_contract_address)
         out["l1_system_config_address"] = to_hex(self.l1_system_config_address)
@@ -320,8 +325,6 @@ class RollupConfig:
             out["pectra_blob_schedule_time"] = self.pectra_blob_schedule_time
         if self.interop_message_expiry_window is not None:
             out["interop_message_expiry_window"] = self.interop_message_expiry_window
-        if self._emit(P_KEEP_KARST_GAS, not self.keep_karst_upgrade_gas):
-            out["keep_karst_upgrade_gas"] = self.keep_karst_upgrade_gas
         return out
 
     # ------------------------------------------------------------------ validation
@@ -335,7 +338,9 @@ class RollupConfig:
         genesis hashes set and different; genesis L2 time, batcher address, scalar and gas
         limit set; inbox and deposit contract set; chain ids positive and different; alt-DA
         commitment type and challenge address consistent; forks in order (a set fork requires
-        the previous mainline fork set and not later; Interop requires Isthmus).
+        the previous mainline fork set and not later, through Karst; Lagoon requires Isthmus).
+        op-node v1.19.6's ``Check`` orders only Regolith..Isthmus: pyop is stricter for Jovian
+        and Karst (a chain that skips one of them is not a chain op-node was tested on).
         """
         if self.block_time == 0:
             raise RollupConfigError("block time cannot be 0", "block_time")
@@ -407,7 +412,7 @@ class RollupConfig:
 
     def _check_fork_order(self) -> None:
         pairs = list(pairwise(MAINLINE_FORKS))
-        pairs.append((INTEROP_PREREQUISITE, Fork.INTEROP))
+        pairs.append((LAGOON_PREREQUISITE, Fork.LAGOON))
         for prev, nxt in pairs:
             a, b = self.fork_time(prev), self.fork_time(nxt)
             if b is None:
@@ -490,9 +495,19 @@ class RollupConfig:
         """Karst active at L2 timestamp ``ts`` (specs/protocol/karst/overview.md)."""
         return self.is_active(Fork.KARST, ts)
 
+    def is_lagoon(self, ts: int) -> bool:
+        """Lagoon active at L2 timestamp ``ts`` (op-node ``IsLagoon``)."""
+        return self.is_active(Fork.LAGOON, ts)
+
     def is_interop(self, ts: int) -> bool:
-        """Interop active at L2 timestamp ``ts`` (specs/interop/overview.md)."""
-        return self.is_active(Fork.INTEROP, ts)
+        """The interop feature is active (op-node/rollup/toggles.go ``IsInterop`` = ``IsLagoon``;
+        specs/interop/overview.md)."""
+        return self.is_lagoon(ts)
+
+    def is_sdm(self, ts: int) -> bool:
+        """Sequencer-Defined Metering is active: PostExec (``0x7D``) txs may appear in batches
+        (op-node/rollup/toggles.go ``IsSDM`` = ``IsLagoon``)."""
+        return self.is_lagoon(ts)
 
     def is_pectra_blob_schedule(self, l1_origin_ts: int) -> bool:
         """The Pectra blob schedule fix is active for an L1 origin timestamp.
@@ -545,9 +560,15 @@ class RollupConfig:
         """First Karst block (see ``is_activation_block``)."""
         return self.is_activation_block(Fork.KARST, l2_ts)
 
+    def is_lagoon_activation_block(self, l2_ts: int) -> bool:
+        """First Lagoon block: the Lagoon NUT-bundle upgrade txs, no user txs (op-node
+        ``IsLagoonActivationBlock``)."""
+        return self.is_activation_block(Fork.LAGOON, l2_ts)
+
     def is_interop_activation_block(self, l2_ts: int) -> bool:
-        """First Interop block: gets the Interop upgrade txs (specs/interop/derivation.md)."""
-        return self.is_activation_block(Fork.INTEROP, l2_ts)
+        """First block of the interop feature = the Lagoon activation block (op-node
+        toggles.go ``IsInteropActivationBlock``)."""
+        return self.is_interop(l2_ts) and self.is_lagoon_activation_block(l2_ts)
 
     # ``is_first_<fork>_block`` aliases (ARCHITECTURE.md / kona naming).
     def is_first_regolith_block(self, l2_ts: int) -> bool:
@@ -590,9 +611,13 @@ class RollupConfig:
         """Alias of ``is_karst_activation_block``."""
         return self.is_activation_block(Fork.KARST, l2_ts)
 
+    def is_first_lagoon_block(self, l2_ts: int) -> bool:
+        """Alias of ``is_lagoon_activation_block``."""
+        return self.is_activation_block(Fork.LAGOON, l2_ts)
+
     def is_first_interop_block(self, l2_ts: int) -> bool:
         """Alias of ``is_interop_activation_block``."""
-        return self.is_activation_block(Fork.INTEROP, l2_ts)
+        return self.is_interop_activation_block(l2_ts)
 
     # ------------------------------------------------------------------ protocol parameters
 

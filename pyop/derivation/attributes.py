@@ -16,11 +16,10 @@ the ``ConfigUpdate`` logs of a new epoch's L1 origin, as op-node does.
 
 from __future__ import annotations
 
-from bisect import bisect_right
 from collections.abc import Sequence
-from dataclasses import dataclass
 
 from pyop.config import RollupConfig
+from pyop.config.l1_chains import L1BlobSchedule, L1ChainConfigError, builtin_l1_blob_schedule
 from pyop.derivation.drops import DropReason, Explainer
 from pyop.derivation.errors import CriticalError, ResetError, TemporaryError
 from pyop.derivation.interfaces import L1Source, L2Source, NotFound
@@ -36,40 +35,26 @@ from pyop.primitives import (
 from pyop.protocol.deposit_log import UserDepositsError, user_deposits_from_receipts
 from pyop.protocol.l1_info import (
     BLOB_BASE_FEE_UPDATE_FRACTION_CANCUN,
-    BLOB_BASE_FEE_UPDATE_FRACTION_PRAGUE,
+    MIN_BLOB_GASPRICE,
     L1OriginInfo,
     blob_base_fee,
     l1_info_deposit_tx,
 )
 from pyop.protocol.predeploys import SEQUENCER_FEE_VAULT
 from pyop.protocol.system_config import update_system_config_from_receipts
-from pyop.protocol.upgrades import upgrade_txs_at
+from pyop.protocol.upgrades import upgrade_gas_at, upgrade_txs_at
 
 STAGE = "attributes"
 
-
-@dataclass(frozen=True, slots=True)
-class L1BlobSchedule:
-    """The L1 chain's blob base fee update fractions by L1 timestamp (op-node takes these from
-    the L1 chain config; EIP-4844 Cancun, EIP-7691 Prague, EIP-7892 BPO forks).
-
-    ``entries``: ``(activation timestamp, update fraction)`` pairs; before the first entry the
-    Cancun fraction applies. Without a schedule, :func:`blob_base_fee_update_fraction` detects
-    Prague from the origin header (``requests_hash`` is present from Prague on, EIP-7685), which
-    is exact for Cancun and Prague but cannot see BPO forks: pass a schedule for L1 blocks after
-    the first BPO fork.
-    """
-
-    entries: tuple[tuple[int, int], ...] = ()
-
-    def fraction_at(self, l1_timestamp: int) -> int:
-        times = [t for t, _ in self.entries]
-        i = bisect_right(times, l1_timestamp)
-        return BLOB_BASE_FEE_UPDATE_FRACTION_CANCUN if i == 0 else self.entries[i - 1][1]
-
-    @classmethod
-    def with_prague(cls, prague_time: int) -> L1BlobSchedule:
-        return cls(((prague_time, BLOB_BASE_FEE_UPDATE_FRACTION_PRAGUE),))
+__all__ = [
+    "AttributesBuilder",
+    "L1BlobSchedule",
+    "blob_base_fee_update_fraction",
+    "build_payload_attributes",
+    "eip1559_params_for",
+    "l1_origin_info",
+    "prepare_payload_attributes",
+]
 
 
 def blob_base_fee_update_fraction(
@@ -78,16 +63,25 @@ def blob_base_fee_update_fraction(
     """The ``BLOB_BASE_FEE_UPDATE_FRACTION`` for the L1-info deposit of an L1 origin.
 
     pectra-blob-schedule/derivation.md: if ``pectra_blob_schedule_time`` is set, origins before
-    it use the Cancun fraction (the Sepolia/Holesky op-node bug, kept for consensus); otherwise
-    the fraction active on L1 at the origin (``schedule``, or Prague detected from the header).
+    it use the Cancun fraction (the Sepolia/Holesky op-node bug, kept for consensus; op-node
+    ``L1InfoDeposit`` ``eth.CalcBlobFeeCancun``). Otherwise the fraction the L1 chain config
+    gives at the origin's timestamp (op-geth ``eip4844.CalcBlobFee``): ``schedule``, or the
+    built-in one of ``cfg.l1_chain_id`` (:mod:`pyop.config.l1_chains`). An L1 without either is
+    a :class:`CriticalError`: guessing the fork from the header cannot see BPO forks, and
+    op-node refuses to run without the L1 chain config.
     """
     if cfg.pectra_blob_schedule_time is not None and not cfg.is_pectra_blob_schedule(header.timestamp):
         return BLOB_BASE_FEE_UPDATE_FRACTION_CANCUN
-    if schedule is not None:
-        return schedule.fraction_at(header.timestamp)
-    if header.requests_hash is not None:
-        return BLOB_BASE_FEE_UPDATE_FRACTION_PRAGUE
-    return BLOB_BASE_FEE_UPDATE_FRACTION_CANCUN
+    sched = schedule if schedule is not None else builtin_l1_blob_schedule(cfg.l1_chain_id)
+    if sched is None:
+        raise CriticalError(
+            f"L1 origin {header.number} has excess blob gas but L1 chain {cfg.l1_chain_id} has no "
+            "blob schedule: give the L1 chain config (--rollup.l1-chain-config)"
+        )
+    try:
+        return sched.fraction_at(header.timestamp)
+    except L1ChainConfigError as e:
+        raise CriticalError(f"blob base fee of L1 origin {header.number}: {e}") from None
 
 
 def l1_origin_info(
@@ -96,7 +90,9 @@ def l1_origin_info(
     """The L1 origin fields of the L1-info deposit; ``blob_base_fee`` is ``None`` before Cancun
     on L1 (the deposit then carries 1, ecotone/l1-attributes.md)."""
     fee = None
-    if header.excess_blob_gas is not None:
+    if header.excess_blob_gas == 0:
+        fee = MIN_BLOB_GASPRICE  # fake_exponential(1, 0, any fraction) = 1: no schedule needed
+    elif header.excess_blob_gas is not None:
         fee = blob_base_fee(header.excess_blob_gas, blob_base_fee_update_fraction(cfg, header, schedule))
     return L1OriginInfo(header.hash, header.number, header.timestamp, header.base_fee, fee)
 
@@ -130,7 +126,11 @@ def build_payload_attributes(
 
     Transactions: L1-info deposit, ``user_deposits`` (first block of an epoch), upgrade txs of
     the forks activating at this block (Ecotone, Fjord, Isthmus, Jovian; derivation.md
-    "Network upgrade automation transactions"). Raises :class:`ResetError` if the L2 time would
+    "Network upgrade automation transactions"; the NUT bundles of Karst and Lagoon, op-node
+    v1.19.6). Gas limit: the SystemConfig's, plus the NUT bundles' upgrade gas at the Karst /
+    Lagoon activation block (:func:`~pyop.protocol.upgrades.upgrade_gas_at`). Lagoon's interop
+    wrapper deposits need a dependency set of two or more chains, which pyop does not model:
+    it derives the single-chain activation block. Raises :class:`ResetError` if the L2 time would
     be before the L1 origin's time (derivation.md: ``l2 time >= l1 origin time``).
     ``blob_base_fee_override`` replaces the blob base fee computed from the header (for tools
     and fixtures that know the fee but not the L1 chain's blob schedule).
@@ -146,6 +146,8 @@ def build_payload_attributes(
         info = L1OriginInfo(info.hash, info.number, info.timestamp, info.base_fee, blob_base_fee_override)
     l1_info_tx = l1_info_deposit_tx(cfg, sys_cfg, info, seq_number, next_time).encode()
     txs = (l1_info_tx, *user_deposits, *upgrade_txs_at(cfg, next_time))
+    # [New in Karst] NUT-bundle upgrade gas on top of the SystemConfig's gas limit (op-node).
+    gas_limit = sys_cfg.gas_limit + upgrade_gas_at(cfg, next_time)
     parent_beacon_root = None
     if cfg.is_ecotone(next_time):  # [New in Ecotone]
         parent_beacon_root = l1_header.parent_beacon_root or ZERO_HASH
@@ -155,7 +157,7 @@ def build_payload_attributes(
         suggested_fee_recipient=SEQUENCER_FEE_VAULT,
         transactions=txs,
         no_tx_pool=True,
-        gas_limit=sys_cfg.gas_limit,
+        gas_limit=gas_limit,
         withdrawals=() if cfg.is_canyon(next_time) else None,  # [New in Canyon]
         parent_beacon_block_root=parent_beacon_root,
         eip1559_params=eip1559_params_for(cfg, sys_cfg, l2_parent.timestamp, next_time),

@@ -57,7 +57,9 @@ class BatchStage(BaseBatchStage):
         try:
             batch = self._next_singular_batch_candidate(parent, origin)
         except EndOfSource:
-            return self._derive_next_empty_batch(True, parent), False
+            # op-node batch_stage.go NextBatch: "An empty batch always advances the (local) safe
+            # head" -- it is its own span
+            return self._derive_next_empty_batch(True, parent), True
         v = check_singular_batch(self.cfg, self.l1_blocks, parent, batch, origin)
         if v.validity is BatchValidity.ACCEPT:
             if v.note:

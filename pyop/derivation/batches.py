@@ -29,7 +29,7 @@ from pyop.codec.tx import SET_CODE_TX_TYPE
 from pyop.config import RollupConfig
 from pyop.derivation.drops import Drop, DropReason, Number
 from pyop.derivation.interfaces import NotFound
-from pyop.derivation.types import DEPOSIT_TX_TYPE_BYTE, Batch
+from pyop.derivation.types import DEPOSIT_TX_TYPE_BYTE, POST_EXEC_TX_TYPE_BYTE, Batch
 from pyop.primitives import ExecutionPayload, L1BlockRef, L2BlockRef, to_hex
 from pyop.protocol.l1_info import L1InfoError, decode_l1_info_tx
 
@@ -104,6 +104,12 @@ def check_batch_txs(
                          f"transaction {i} is a SetCode tx, Isthmus not active at {timestamp}",
                          inclusion, tx_index=i, timestamp=timestamp,
                          isthmus_time=str(cfg.isthmus_time))  # fmt: skip
+        # [New in Lagoon] PostExec txs only with Sequencer-Defined Metering (op-node IsSDM).
+        if tx[0] == POST_EXEC_TX_TYPE_BYTE and not cfg.is_sdm(timestamp):
+            return _drop(DropReason.POST_EXEC_TX_BEFORE_SDM,
+                         f"transaction {i} is a PostExec (0x7d) tx, SDM (Lagoon) not active at "
+                         f"{timestamp}", inclusion, tx_index=i, timestamp=timestamp,
+                         lagoon_time=str(cfg.lagoon_time))  # fmt: skip
     return None
 
 
@@ -186,11 +192,17 @@ def check_singular_batch(
                              timestamp=batch.timestamp, max_timestamp=max_ts,
                              next_origin_time=nxt.timestamp)  # fmt: skip
             note = "drift allowance: empty batch before a late L1 block keeps L2 time >= L1 time"
-    # [New in Jovian] (and Interop): the activation block carries no user transactions.
-    if (cfg.is_jovian_activation_block(batch.timestamp) or cfg.is_interop_activation_block(batch.timestamp)) and batch.transactions:
+    # [New in Jovian] the activation block carries no user transactions.
+    if cfg.is_jovian_activation_block(batch.timestamp) and batch.transactions:
         return _drop(DropReason.JOVIAN_ACTIVATION_BLOCK_USER_TXS,
                      f"activation block at {batch.timestamp} has {len(batch.transactions)} user txs",
                      inclusion, timestamp=batch.timestamp, txs=len(batch.transactions))  # fmt: skip
+    # [New in Karst] [New in Lagoon] likewise (op-node checkSingularBatch; no spec text yet).
+    if (cfg.is_karst_activation_block(batch.timestamp) or cfg.is_interop_activation_block(batch.timestamp)) and batch.transactions:
+        return _drop(DropReason.UPGRADE_ACTIVATION_BLOCK_USER_TXS,
+                     f"Karst/Lagoon activation block at {batch.timestamp} has "
+                     f"{len(batch.transactions)} user txs", inclusion, timestamp=batch.timestamp,
+                     txs=len(batch.transactions))  # fmt: skip
     bad = check_batch_txs(cfg, batch.transactions, batch.timestamp, inclusion)
     if bad is not None:
         return bad

@@ -240,8 +240,13 @@ class AltDADataSource:
 
     def __init__(self, inner: DataIter, altda: AltDASource | None, ref: L1BlockRef, ex: Explainer) -> None:
         self.inner, self.altda, self.ref, self.ex = inner, altda, ref, ex
+        #: the commitment being resolved: kept across a temporary failure so the next step
+        #: fetches the same input again (op-node ``AltDADataSource.comm``)
+        self._comm: bytes | None = None
 
     def next(self) -> bytes:
+        if self._comm is not None:
+            return self._resolve(self._comm)
         data = self.inner.next()
         if not data:
             raise NotEnoughData("empty batcher data")
@@ -256,10 +261,18 @@ class AltDADataSource:
             raise NotEnoughData("invalid alt-DA commitment")
         if self.altda is None:
             raise CriticalError("alt-DA commitment found but no alt-DA source is configured")
+        self._comm = comm
+        return self._resolve(comm)
+
+    def _resolve(self, comm: bytes) -> bytes:
+        """The input of ``comm``; any failure to get it leaves ``comm`` pending (retried)."""
+        if self.altda is None:
+            raise CriticalError("alt-DA commitment found but no alt-DA source is configured")
         try:
             inp = self.altda.get_input(comm, self.ref)
         except NotFound as e:
             raise TemporaryError(f"alt-DA input for commitment 0x{comm.hex()[:80]} not available: {e}") from None
+        self._comm = None
         if comm[0] == KECCAK_COMMITMENT_TYPE:
             if len(inp) > ALTDA_MAX_INPUT_SIZE:
                 self.ex.drop(STAGE, DropReason.ALTDA_INPUT_TOO_LARGE, "keccak input too large",

@@ -85,6 +85,10 @@ class DropReason(enum.Enum):
                                   "batch contains a SetCode (type 4) tx before Isthmus")  # fmt: skip
     JOVIAN_ACTIVATION_BLOCK_USER_TXS = ("jovian/derivation.md#activation-block-rules",
                                         "Jovian activation block batch has user transactions")  # fmt: skip
+    UPGRADE_ACTIVATION_BLOCK_USER_TXS = ("op-node v1.19.6 batches.go checkSingularBatch",
+                                         "Karst / Lagoon activation block batch has user transactions")  # fmt: skip
+    POST_EXEC_TX_BEFORE_SDM = ("op-node v1.19.6 batches.go checkSequencerTxData",
+                               "batch contains a PostExec (0x7D) tx before SDM (Lagoon)")  # fmt: skip
     SPAN_BATCH_NO_NEW_BLOCKS = (_SPAN, "span batch has no new blocks after the safe head")
     TIMESTAMP_NOT_ALIGNED = (_SPAN, "span batch start timestamp between the safe head and the next block")
     SPAN_NOT_OVERLAPPED_EXACTLY = (_SPAN, "span batch does not overlap the safe chain at a block boundary")

@@ -19,6 +19,9 @@ from pyop.primitives import BlockID, L1BlockRef, L2BlockRef, PayloadAttributes
 Batch = SingularBatch | SpanBatch
 
 DEPOSIT_TX_TYPE_BYTE = 0x7E
+#: op-geth ``types.PostExecTxType``: the Sequencer-Defined Metering tx, allowed in batches only
+#: from Lagoon (op-node ``checkSequencerTxData``).
+POST_EXEC_TX_TYPE_BYTE = 0x7D
 
 
 @dataclass(frozen=True, slots=True)

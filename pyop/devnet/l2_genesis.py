@@ -11,6 +11,13 @@ Facts followed (read, not copied):
   extraData ``0x01 ‖ ... ‖ u64 minBaseFee`` (specs/protocol/jovian/exec-engine.md); with Isthmus
   at genesis the EIP-2935 contract is preinstalled. No ``blobSchedule`` (op-geth rejects one on
   OP chains). The Delta fork has no chain-config field (it does not touch the EL).
+- Karst (only after genesis): ``karstTime`` and ``osakaTime = karst``. op-chain-ops v1.19.6 sets
+  no ``osakaTime`` on L2, but op-node v1.19.6 calls ``engine_getPayloadV5`` from Karst
+  (``GetPayloadVersion``, "Osaka") and op-geth v1.101702.3-rc.7 answers V5 only when its chain
+  config's latest fork at the payload time is Osaka or a BPO fork (eth/catalyst ``checkFork``):
+  without ``osakaTime`` the Go sequencer stops at the block before Karst with "Unsupported fork"
+  (seen on this devnet). Osaka on L2 is what Karst brings to the EL (op-node's
+  ``osaka_on_l2`` acceptance tests); op-geth runs the Karst NUT bundle's 31 deposits with it.
 - Header hash: op-geth ``Genesis.toBlockWithRoot``: withdrawals root = empty trie from Shanghai,
   parent beacon root 0 from Cancun, ``requestsHash = sha256("")`` from Prague, and from Isthmus the
   withdrawals root is the L2ToL1MessagePasser storage root (specs/protocol/isthmus/exec-engine.md).
@@ -104,9 +111,11 @@ _CHAIN_CONFIG_FORKS: tuple[Fork, ...] = (
     Fork.HOLOCENE,
     Fork.ISTHMUS,
     Fork.JOVIAN,
+    Fork.KARST,
 )
-# The mainline forks this op-geth genesis knows: Regolith through Jovian (no Karst).
-SUPPORTED_FORKS: tuple[Fork, ...] = MAINLINE_FORKS[: MAINLINE_FORKS.index(Fork.JOVIAN) + 1]
+# The mainline forks this op-geth genesis knows: Regolith through Karst (Karst only after
+# genesis: the alloc holds pre-Karst predeploys, which the Karst NUT bundle upgrades).
+SUPPORTED_FORKS: tuple[Fork, ...] = MAINLINE_FORKS[: MAINLINE_FORKS.index(Fork.KARST) + 1]
 
 DEFAULT_FORK_OFFSETS: dict[Fork, int | None] = {
     Fork.REGOLITH: 0,
@@ -118,9 +127,10 @@ DEFAULT_FORK_OFFSETS: dict[Fork, int | None] = {
     Fork.HOLOCENE: 0,
     Fork.ISTHMUS: 180,
     Fork.JOVIAN: 300,
+    Fork.KARST: None,
 }
 """Devnet default: every fork through Holocene at genesis, Isthmus 3 min and Jovian 5 min in
-(seconds after the L2 genesis time; ``None`` = not scheduled)."""
+(seconds after the L2 genesis time; ``None`` = not scheduled; Karst: ``--fork-offsets karst=N``)."""
 
 
 class L2GenesisError(PyopError):
@@ -263,6 +273,10 @@ class L2GenesisConfig:
             raise L2GenesisError(f"forks not supported by the devnet genesis: {unknown}")
         if not self.active_at_genesis(Fork.ECOTONE):
             raise L2GenesisError("the devnet genesis needs Ecotone (and earlier forks) at genesis")
+        if self.active_at_genesis(Fork.KARST):
+            raise L2GenesisError("Karst at genesis is not supported: the devnet alloc has pre-Karst "
+                                 "predeploys; schedule Karst after genesis (karst=N, N > 0) so its "
+                                 "NUT bundle upgrades them")  # fmt: skip
 
 
 def chain_config(cfg: L2GenesisConfig) -> dict[str, object]:
@@ -274,6 +288,7 @@ def chain_config(cfg: L2GenesisConfig) -> dict[str, object]:
         ("shanghaiTime", Fork.CANYON),
         ("cancunTime", Fork.ECOTONE),
         ("pragueTime", Fork.ISTHMUS),
+        ("osakaTime", Fork.KARST),
     ):
         t = cfg.fork_time(fork)
         if t is not None:

@@ -80,7 +80,11 @@ from pyop.devnet.process import (
 )
 from pyop.devnet.proposer_role import go_dgf_proposer_argv, pyop_proposer_argv
 from pyop.devnet.roles import Roles, write_roles
-from pyop.devnet.rollup_json import l2_genesis_config_for, rollup_config_for
+from pyop.devnet.rollup_json import (
+    DEFAULT_SEQ_WINDOW_SIZE,
+    l2_genesis_config_for,
+    rollup_config_for,
+)
 from pyop.devnet.rpc import RpcClient, RpcError, RpcTransportError
 from pyop.primitives import PyopError, hex_to_int
 from pyop.protocol.output_root import output_root
@@ -427,6 +431,7 @@ def init_devnet(
     keys: DevKeys | None = None,
     l1_slots_per_epoch: int = 2,
     fault_proofs: bool = False,
+    seq_window_size: int | None = None,
     log: Log = _print,
 ) -> DevnetInfo:
     """Initialize the devnet in ``directory`` (which must be empty or absent); see the module
@@ -434,7 +439,8 @@ def init_devnet(
     everything started is stopped again. ``l1_slots_per_epoch``: anvil's
     ``--slots-in-an-epoch`` (L1 ``safe``/``finalized`` trail the head by 1x/2x it).
     ``fault_proofs``: OptimismPortal2 with a permissioned dispute game
-    (:mod:`pyop.devnet.fault_proofs`) instead of the L2OutputOracle portal."""
+    (:mod:`pyop.devnet.fault_proofs`) instead of the L2OutputOracle portal.
+    ``seq_window_size``: the rollup's sequencing window in L1 blocks (default 20)."""
     if l2_block_time <= 0:
         raise StackError("the L2 block time must be positive")
     directory = Path(directory).resolve()
@@ -494,7 +500,8 @@ def init_devnet(
         genesis = build_l2_genesis(gcfg, workdir=directory / "logs")
         genesis.write(directory / "genesis.json")
         alt = AltDAConfig("GenericCommitment", 160, 160) if altda else None
-        rollup = rollup_config_for(deployment, genesis, alt_da=alt)
+        rollup = rollup_config_for(deployment, genesis, alt_da=alt,
+                                   seq_window_size=seq_window_size or DEFAULT_SEQ_WINDOW_SIZE)  # fmt: skip
         (directory / "rollup.json").write_text(json.dumps(rollup.to_json(), indent=2) + "\n")
         timings["l2_genesis"] = time.monotonic() - t0
         log(f"L2 genesis {'0x' + genesis.block_hash.hex()} at {gcfg.l2_genesis_time} "

@@ -99,7 +99,7 @@ class ForkchoiceUpdatedResult:
 
 @dataclass(frozen=True, slots=True)
 class ExecutionPayloadEnvelope:
-    """``engine_getPayloadV2..V4`` result (``ExecutionPayloadEnvelope``, execution-apis
+    """``engine_getPayloadV2..V5`` result (``ExecutionPayloadEnvelope``, execution-apis
     shanghai/cancun/prague). ``parent_beacon_block_root`` is OP's envelope field (op-node
     ``eth.ExecutionPayloadEnvelope``); op-geth may omit it, the builder knows it from the
     attributes. ``execution_requests`` is V4's list (always empty on OP chains)."""
@@ -198,7 +198,7 @@ def parse_execution_payload(obj: object) -> ExecutionPayload:
 
 
 def parse_envelope(obj: object, *, method: str = "engine_getPayload") -> ExecutionPayloadEnvelope:
-    """``ExecutionPayloadEnvelope`` JSON -> :class:`ExecutionPayloadEnvelope` (V2..V4)."""
+    """``ExecutionPayloadEnvelope`` JSON -> :class:`ExecutionPayloadEnvelope` (V2..V5)."""
     if not isinstance(obj, dict):
         raise EngineResponseError(f"{method}: result is not an object", method=method)
     if "executionPayload" not in obj:  # a V1 answer is the bare payload

@@ -48,7 +48,7 @@ from pyop.errors import CriticalError, ResetError, TemporaryError
 from pyop.primitives import L1BlockRef, L1Header, L2BlockRef, PayloadAttributes, PyopError, to_hex
 from pyop.sources.interfaces import BlockLabel, NotFound
 
-NO_TX_POOL_FORKS = (Fork.ECOTONE, Fork.FJORD, Fork.ISTHMUS, Fork.JOVIAN, Fork.KARST, Fork.INTEROP)
+NO_TX_POOL_FORKS = (Fork.ECOTONE, Fork.FJORD, Fork.ISTHMUS, Fork.JOVIAN, Fork.KARST, Fork.LAGOON)
 DEFAULT_SEAL_MARGIN = 0.05  # op-node's default sealing duration, 50 ms
 
 

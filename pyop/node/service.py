@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import json
 import logging
 import os
 import secrets
@@ -23,7 +22,13 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from pyop.config import RollupConfig, load_rollup_config, network_config
-from pyop.derivation.attributes import AttributesBuilder, L1BlobSchedule
+from pyop.config.l1_chains import (
+    L1BlobSchedule,
+    L1ChainConfigError,
+    load_l1_blob_schedule,
+    resolve_l1_blob_schedule,
+)
+from pyop.derivation.attributes import AttributesBuilder
 from pyop.derivation.driver import DerivationPipeline
 from pyop.engine.client import EngineClient
 from pyop.engine.controller import EngineController
@@ -47,25 +52,20 @@ from pyop.sources.rpc import AsyncHTTPClient, AsyncRPCClient, LoopThread
 log = logging.getLogger("pyop.node.service")
 
 
-def load_blob_schedule(path: str) -> L1BlobSchedule:
-    """The L1 blob base fee update fractions from a go-ethereum chain config JSON (or a genesis
-    file's ``config``): ``blobSchedule.<fork>.baseFeeUpdateFraction`` at ``<fork>Time`` (EIP-7840;
-    what op-node reads from ``--rollup.l1-chain-config``)."""
+def node_l1_blob_schedule(cfg: RollupConfig, path: str) -> L1BlobSchedule:
+    """op-node ``NewL1ChainConfig``: the built-in schedule of mainnet / Sepolia / Holesky / Hoodi
+    (``--rollup.l1-chain-config`` is then ignored, with a warning), else the file's, which must
+    match the L1 chain id and carry a ``blobSchedule``; an unknown L1 without the flag is a
+    :class:`NodeConfigError` (op-node refuses to start too)."""
     try:
-        obj = json.loads(Path(path).read_text())
-    except (OSError, ValueError) as e:
-        raise NodeConfigError(f"--rollup.l1-chain-config {path}: {e}") from None
-    conf = obj.get("config", obj) if isinstance(obj, dict) else None
-    if not isinstance(conf, dict):
-        raise NodeConfigError(f"--rollup.l1-chain-config {path}: not a chain config object")
-    sched = conf.get("blobSchedule")
-    entries: list[tuple[int, int]] = []
-    if isinstance(sched, dict):
-        for fork, v in sched.items():
-            t = conf.get(f"{fork}Time")
-            if isinstance(v, dict) and isinstance(t, int) and isinstance(v.get("baseFeeUpdateFraction"), int):
-                entries.append((t, int(v["baseFeeUpdateFraction"])))
-    return L1BlobSchedule(tuple(sorted(entries)))
+        configured = load_l1_blob_schedule(path) if path else None
+        sched = resolve_l1_blob_schedule(cfg.l1_chain_id, configured)
+    except L1ChainConfigError as e:
+        raise NodeConfigError(str(e)) from None
+    if configured is not None and sched is not configured:
+        log.warning("--rollup.l1-chain-config ignored: using the built-in L1 chain config",
+                    extra=kv(l1_chain_id=cfg.l1_chain_id, path=path))  # fmt: skip
+    return sched
 
 
 def load_jwt(path: str) -> bytes:
@@ -116,7 +116,15 @@ class NodeService:
         if cfg.ecotone_time is not None and not n.l1_beacon and not n.l1_beacon_ignore:
             raise NodeConfigError("missing L1 beacon endpoint: --l1.beacon is required once Ecotone is "
                                   "scheduled (or pass --l1.beacon.ignore)")  # fmt: skip
-        blob_schedule = load_blob_schedule(n.rollup_l1_chain_config) if n.rollup_l1_chain_config else None
+        blob_schedule = node_l1_blob_schedule(cfg, n.rollup_l1_chain_config)
+        if cfg.lagoon_time is not None:
+            # op-node config.Check refuses a Lagoon schedule without an interop dependency set
+            # (--interop.dependency-set or the registry's); pyop models none, and the Lagoon
+            # activation block depends on it (interop wrapper deposits when it has >1 chain).
+            raise NodeConfigError(
+                f"lagoon_time is set ({cfg.lagoon_time}): Lagoon needs an interop dependency set "
+                "(op-node --interop.dependency-set), which pyop node does not support"
+            )
         loop = asyncio.get_running_loop()
         bridge = LoopBridge(loop)
         io_thread = LoopThread("pyop-node-io")

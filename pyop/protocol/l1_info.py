@@ -30,6 +30,7 @@ from typing import Any, Protocol
 from eth_hash.auto import keccak
 
 from pyop.codec.errors import CodecError
+from pyop.config.l1_chains import CANCUN_BLOB_CONFIG, PRAGUE_BLOB_CONFIG
 from pyop.primitives import ZERO_HASH, Address, Hash32, SystemConfig, to_hex
 from pyop.protocol.deposits import DepositTx, decode_deposit_tx, l1_info_deposit_source_hash
 from pyop.protocol.predeploys import L1_BLOCK, L1_INFO_DEPOSITOR
@@ -79,8 +80,10 @@ DEFAULT_DA_FOOTPRINT_GAS_SCALAR = 400
 
 MIN_BLOB_GASPRICE = 1
 """EIP-4844 ``MIN_BASE_FEE_PER_BLOB_GAS``; also the L1-info ``blobBaseFee`` of a pre-4844 origin."""
-BLOB_BASE_FEE_UPDATE_FRACTION_CANCUN = 3_338_477
-BLOB_BASE_FEE_UPDATE_FRACTION_PRAGUE = 5_007_716
+BLOB_BASE_FEE_UPDATE_FRACTION_CANCUN = CANCUN_BLOB_CONFIG.update_fraction
+"""EIP-4844 ``BLOB_BASE_FEE_UPDATE_FRACTION`` (3,338,477; :mod:`pyop.config.l1_chains`)."""
+BLOB_BASE_FEE_UPDATE_FRACTION_PRAGUE = PRAGUE_BLOB_CONFIG.update_fraction
+"""EIP-7691 ``BLOB_BASE_FEE_UPDATE_FRACTION_PRAGUE`` (5,007,716; :mod:`pyop.config.l1_chains`)."""
 
 _U16 = (1 << 16) - 1
 _U32 = (1 << 32) - 1

@@ -11,7 +11,9 @@ calls ``upgradeTo(address)`` on the predeploy proxy from the zero address.
 
 In an activation block these txs come after the L1-info deposit and the user deposits, and the
 block has no sequenced txs (``noTxPool``). :func:`upgrade_txs_at` returns them in the order
-op-node's ``PreparePayloadAttributes`` appends them: Ecotone, Fjord, Isthmus, Jovian.
+op-node's ``PreparePayloadAttributes`` appends them: Ecotone, Fjord, Isthmus, Jovian, then the
+NUT bundles of Karst and Lagoon (:mod:`pyop.protocol.nut_bundles`, which also add upgrade gas to
+the block's gas limit: :func:`upgrade_gas_at`, :func:`upgrade_gas_to_strip`).
 
 Jovian intents - the specs and the implementations disagree
 -----------------------------------------------------------
@@ -58,6 +60,12 @@ from eth_hash.auto import keccak
 from pyop.primitives import Address
 from pyop.protocol import predeploys as pd
 from pyop.protocol.deposits import DepositTx, upgrade_deposit_source_hash
+from pyop.protocol.nut_bundles import (
+    karst_upgrade_deposits,
+    karst_upgrade_gas,
+    lagoon_upgrade_deposits,
+    lagoon_upgrade_gas,
+)
 
 
 def create_address(sender: Address, nonce: int) -> Address:
@@ -275,14 +283,25 @@ class UpgradeSchedule(Protocol):
     def is_fjord_activation_block(self, timestamp: int, /) -> bool: ...
     def is_isthmus_activation_block(self, timestamp: int, /) -> bool: ...
     def is_jovian_activation_block(self, timestamp: int, /) -> bool: ...
+    def is_karst_activation_block(self, timestamp: int, /) -> bool: ...
+    def is_lagoon_activation_block(self, timestamp: int, /) -> bool: ...
+    def is_interop(self, timestamp: int, /) -> bool: ...
+
+    @property
+    def keep_karst_upgrade_gas(self) -> bool: ...
 
 
-def upgrade_deposits_at(cfg: UpgradeSchedule, l2_timestamp: int) -> list[DepositTx]:
+def upgrade_deposits_at(
+    cfg: UpgradeSchedule, l2_timestamp: int, *, interop_dependency_chains: int = 1
+) -> list[DepositTx]:
     """The upgrade deposits of the L2 block at ``l2_timestamp``: those of every fork whose
-    activation block it is, in op-node's order (Ecotone, Fjord, Isthmus, Jovian).
+    activation block it is, in op-node's order (Ecotone, Fjord, Isthmus, Jovian, then the NUT
+    bundles of Karst and Lagoon, :mod:`pyop.protocol.nut_bundles`).
 
-    Interop txs are not included: they depend on the dependency set, which the derivation
-    layer decides (:func:`interop_activation_txs`, :func:`interop_cross_l2_inbox_txs`).
+    ``interop_dependency_chains``: the number of chains in the interop dependency set; with
+    more than one, the Lagoon bundle gets its interop wrappers (op-node
+    ``PreparePayloadAttributes``). The pre-Lagoon kona Interop txs
+    (:func:`interop_activation_txs`) are not used by op-node v1.19.6.
     """
     txs: list[DepositTx] = []
     if cfg.is_ecotone_activation_block(l2_timestamp):
@@ -293,9 +312,43 @@ def upgrade_deposits_at(cfg: UpgradeSchedule, l2_timestamp: int) -> list[Deposit
         txs += isthmus_upgrade_txs()
     if cfg.is_jovian_activation_block(l2_timestamp):  # [New in Jovian]
         txs += jovian_upgrade_txs()
+    if cfg.is_karst_activation_block(l2_timestamp):  # [New in Karst] op-node IsL2CMActivationBlock
+        txs += karst_upgrade_deposits()
+    if cfg.is_lagoon_activation_block(l2_timestamp):  # [New in Lagoon]
+        wrap = cfg.is_interop(l2_timestamp) and interop_dependency_chains > 1
+        txs += lagoon_upgrade_deposits(wrap)
     return txs
 
 
-def upgrade_txs_at(cfg: UpgradeSchedule, l2_timestamp: int) -> list[bytes]:
+def upgrade_txs_at(
+    cfg: UpgradeSchedule, l2_timestamp: int, *, interop_dependency_chains: int = 1
+) -> list[bytes]:
     """:func:`upgrade_deposits_at`, encoded (``0x7E`` + RLP), ready for payload attributes."""
-    return [tx.encode() for tx in upgrade_deposits_at(cfg, l2_timestamp)]
+    deps = upgrade_deposits_at(cfg, l2_timestamp, interop_dependency_chains=interop_dependency_chains)
+    return [tx.encode() for tx in deps]
+
+
+def upgrade_gas_at(cfg: UpgradeSchedule, l2_timestamp: int) -> int:
+    """[New in Karst] Gas added to the block's gas limit on top of the SystemConfig's, so that a
+    NUT bundle need not fit in it: the Karst bundle's gas at the Karst activation block, plus
+    Lagoon's upgrade gas at the Lagoon activation block (op-node ``PreparePayloadAttributes``:
+    ``gasLimit = sysConfig.GasLimit + upgradeGas``)."""
+    gas = 0
+    if cfg.is_karst_activation_block(l2_timestamp):
+        gas += karst_upgrade_gas()
+    if cfg.is_lagoon_activation_block(l2_timestamp):
+        gas += lagoon_upgrade_gas()
+    return gas
+
+
+def upgrade_gas_to_strip(cfg: UpgradeSchedule, l2_timestamp: int) -> int:
+    """[New in Karst] The upgrade gas to subtract when the SystemConfig is rebuilt from the block
+    at ``l2_timestamp`` (op-node payload_util.go ``upgradeGasToStrip``): for the first of
+    Karst, Lagoon whose activation block it is, that fork's upgrade gas, except Karst's when
+    ``keep_karst_upgrade_gas`` (chains that activated Karst with the gas leak in their history);
+    else 0. Like op-node this assumes at most one NUT fork activates per block."""
+    if cfg.is_karst_activation_block(l2_timestamp):
+        return 0 if cfg.keep_karst_upgrade_gas else karst_upgrade_gas()
+    if cfg.is_lagoon_activation_block(l2_timestamp):
+        return lagoon_upgrade_gas()
+    return 0

@@ -36,6 +36,7 @@ from pyop.primitives import (
 )
 from pyop.protocol.l1_info import L1BlockInfo, L1InfoFormat, decode_l1_info_tx
 from pyop.protocol.system_config import encode_ecotone_scalar
+from pyop.protocol.upgrades import upgrade_gas_to_strip
 from pyop.sources.blockjson import (
     BlockJSONError,
     block_tx_list,
@@ -116,7 +117,8 @@ def l2_block_ref_from_payload(cfg: RollupConfig, p: ExecutionPayload) -> L2Block
 
 
 def system_config_from_payload(cfg: RollupConfig, p: ExecutionPayload) -> SystemConfig:
-    """op-node ``PayloadToSystemConfig`` / kona ``to_system_config``."""
+    """op-node ``PayloadToSystemConfig`` / kona ``to_system_config`` (v1.19.6: incl. the Karst /
+    Lagoon upgrade-gas strip)."""
     if _is_genesis(cfg, p):
         return cfg.genesis.system_config
     info = _l1_info(p)
@@ -141,11 +143,22 @@ def system_config_from_payload(cfg: RollupConfig, p: ExecutionPayload) -> System
             + info.operator_fee_constant.to_bytes(8, "big")
         )
     da = info.da_footprint_gas_scalar if info.format is L1InfoFormat.JOVIAN else 0
+    # [New in Karst] the activation block's gas limit carries the NUT bundle's one-time upgrade
+    # gas: strip it so the rebuilt config holds the steady-state limit (op-node
+    # ``upgradeGasToStrip``; not for Karst with ``keep_karst_upgrade_gas``).
+    gas_limit = p.gas_limit
+    strip = upgrade_gas_to_strip(cfg, p.timestamp)
+    if strip:
+        if gas_limit < strip:
+            raise L2DataError(
+                f"L2 block {p.block_number}: activation block gas limit {gas_limit} below upgrade gas {strip}"
+            )
+        gas_limit -= strip
     return SystemConfig(
         batcher_addr=info.batcher_addr,
         overhead=info.l1_fee_overhead,
         scalar=scalar,
-        gas_limit=p.gas_limit,
+        gas_limit=gas_limit,
         eip1559_params=eip1559,
         operator_fee_params=operator,
         min_base_fee=min_base_fee,

@@ -38,6 +38,7 @@ from typing import IO
 
 from eth_hash.auto import keccak
 
+from pyop.config.l1_chains import L1BlobSchedule
 from pyop.config.rollup import RollupConfig
 from pyop.derivation.driver import DerivationPipeline, derive_range
 from pyop.derivation.drops import Decision, Drop
@@ -216,18 +217,26 @@ def run_derive(
     explain: bool = False,
     out: IO[str] | None = None,
     err: IO[str] | None = None,
+    l1_blob_schedule: L1BlobSchedule | None = None,
 ) -> CheckResult:
-    """Derive ``l2CursorStart+1 ..= l2CursorEnd`` of the fixture (see the module docstring)."""
+    """Derive ``l2CursorStart+1 ..= l2CursorEnd`` of the fixture (see the module docstring).
+
+    The L1 blob schedule is resolved as op-node does (:meth:`DerivationFixture.l1_blob_schedule`):
+    a fixture of an unknown L1 needs ``l1_blob_schedule`` or its own ``pyopL1ChainConfig``,
+    else :class:`FixtureError`.
+    """
     out = out or sys.stdout
     err = err or sys.stderr
+    schedule = fx.l1_blob_schedule(l1_blob_schedule)
     logging.getLogger("pyop.derivation").addHandler(logging.NullHandler())
     l1, l2, blobs = fixture_sources(fx)
     start = fx.start_ref()
     result = CheckResult(expected=max(0, fx.l2_cursor_end - fx.l2_cursor_start))
     executor = ReferenceExecutor(fx, l2, result, check=check)
     pipeline = DerivationPipeline(
-        fx.rollup_config, l1, l2, blobs=blobs, observer=_ExplainObserver(err) if explain else None
-    )
+        fx.rollup_config, l1, l2, blobs=blobs, observer=_ExplainObserver(err) if explain else None,
+        blob_schedule=schedule,
+    )  # fmt: skip
     try:
         for awp in derive_range(pipeline, start, executor, until_l2_number=fx.l2_cursor_end):
             n = awp.parent.number + 1

@@ -44,6 +44,9 @@ pyop additions (all optional; other readers ignore unknown keys):
   for the starting safe head, the L2 history before it that span-batch checks may consult, and
   the derived range: full reference blocks (block hash, extraData for Holocene/Jovian checks).
 - ``pyopMeta``: free-form provenance (tool, endpoints, ranges, capture time).
+- ``pyopL1ChainConfig``: the L1's go-ethereum chain config (``--rollup.l1-chain-config``) for
+  an L1 without a built-in blob schedule (:mod:`pyop.config.l1_chains`); ``pyop derive``
+  refuses a fixture of such an L1 without it, as op-node refuses to start.
 - Receipts: pyop records receipts only for L1 blocks whose ``logsBloom`` may contain a log of
   the deposit contract or the SystemConfig contract; other blocks carry ``"receipts": []``
   (they hold nothing derivation reads). Blobs: only blobs of batcher-inbox blob transactions.
@@ -64,6 +67,12 @@ from pathlib import Path
 from typing import Any
 
 from pyop.config.kona import rollup_config_from_kona_json
+from pyop.config.l1_chains import (
+    L1BlobSchedule,
+    L1ChainConfigError,
+    l1_blob_schedule_from_json,
+    resolve_l1_blob_schedule,
+)
 from pyop.config.rollup import RollupConfig
 from pyop.primitives import (
     ZERO_HASH,
@@ -451,8 +460,21 @@ class DerivationFixture:
     l2_block_infos: dict[int, L2BlockRef] = field(default_factory=dict)
     l2_blocks: dict[int, ExecutionPayload] = field(default_factory=dict)  # pyopL2Blocks
     meta: dict[str, object] = field(default_factory=dict)  # pyopMeta
+    l1_chain_config: dict[str, object] | None = None  # pyopL1ChainConfig
 
     # ------------------------------------------------------------------ accessors
+
+    def l1_blob_schedule(self, explicit: L1BlobSchedule | None = None) -> L1BlobSchedule:
+        """The L1 blob schedule derivation of this fixture uses (op-node ``NewL1ChainConfig``):
+        the built-in one of a public L1, else ``explicit``, else the fixture's
+        ``pyopL1ChainConfig``. Raises :class:`FixtureError` for an unknown L1 without one."""
+        configured = explicit
+        if configured is None and self.l1_chain_config is not None:
+            configured = l1_blob_schedule_from_json(self.l1_chain_config, "pyopL1ChainConfig")
+        try:
+            return resolve_l1_blob_schedule(self.rollup_config.l1_chain_id, configured)
+        except L1ChainConfigError as e:
+            raise FixtureError(f"{e} (or a fixture with pyopL1ChainConfig)") from None
 
     def start_ref(self) -> L2BlockRef:
         """The starting L2 safe head (``l2BlockInfos[l2CursorStart]``)."""
@@ -496,6 +518,8 @@ class DerivationFixture:
             out["pyopL2Blocks"] = m(self.l2_blocks, payload_to_engine_json)
         if self.meta:
             out["pyopMeta"] = self.meta
+        if self.l1_chain_config is not None:
+            out["pyopL1ChainConfig"] = self.l1_chain_config
         return out
 
     @classmethod
@@ -535,6 +559,9 @@ class DerivationFixture:
         except KeyError as e:
             raise FixtureError(f"fixture: missing {e.args[0]!r}") from None
         meta = o.get("pyopMeta") or {}
+        l1cc = o.get("pyopL1ChainConfig")
+        if l1cc is not None and not isinstance(l1cc, Mapping):
+            raise FixtureError("pyopL1ChainConfig: expected a chain config object")
         return cls(
             rollup_config=cfg,
             l1_blocks=[FixtureL1Block.from_json(b, f"l1Blocks[{i}]") for i, b in enumerate(blocks)],
@@ -546,6 +573,7 @@ class DerivationFixture:
             l2_block_infos=m("l2BlockInfos", l2_ref_from_json),
             l2_blocks=m("pyopL2Blocks", payload),
             meta=dict(meta) if isinstance(meta, Mapping) else {},
+            l1_chain_config=None if l1cc is None else dict(l1cc),
         )
 
 

@@ -224,3 +224,31 @@ def test_da_type_switch_requeues_the_unsent_channel() -> None:
     got, _ = read_back(tds)
     assert got == expected(blocks)
     assert m.default_cfg.use_blobs
+
+
+def test_da_auto_picks_the_cheaper_per_byte_like_op_batcher() -> None:
+    """Go DynamicEthChannelConfig at base fee 1 gwei and tip 1 gwei: one 120,000-byte calldata
+    tx costs (21000 + 10 * 4 * 120000) * 2 gwei = 9.642e15 wei for 120,000 bytes; one blob tx
+    21000 * 2 gwei + 131072 * blob base fee for 130,044 bytes. Blobs are cheaper per byte while
+    the blob base fee is below (9.642e15 * 130044 / 120000 - 4.2e13) / 131072 = 79.399 gwei."""
+    from pyop.batcher.channel_config import DynamicEthChannelConfig
+    from pyop.txmgr.fees import GasPriceCaps
+
+    calldata = channel_config()
+    blobs = channel_config(blobs=True, max_frame=130_043)
+
+    async def never() -> GasPriceCaps:
+        raise AssertionError
+
+    d = DynamicEthChannelConfig(blobs, calldata, never)
+    g = 10**9
+    assert d.choose(GasPriceCaps(g, g, g, 1)) is blobs
+    assert d.choose(GasPriceCaps(g, g, g, 79 * g)) is blobs
+    assert d.choose(GasPriceCaps(g, g, g, 80 * g)) is calldata
+
+    async def failing() -> GasPriceCaps:
+        raise OSError("L1 down")
+
+    d2 = DynamicEthChannelConfig(blobs, calldata, failing)
+    d2.last = calldata
+    assert asyncio.run(d2.channel_config()) is calldata  # keeps the last choice on errors

@@ -174,7 +174,7 @@ def test_rollup_values_used_when_forks_unset() -> None:
 def test_valid_configs_pass_check() -> None:
     base_config().check()
     all_forks_at(0).check()
-    all_forks_at(0, interop_time=None).check()
+    all_forks_at(0, lagoon_time=None).check()
 
 
 @pytest.mark.parametrize("i", range(1, len(MAINLINE_FORKS)))
@@ -201,13 +201,13 @@ def test_check_later_fork_not_before_prior(i: int) -> None:
     assert f"prior fork {prior.value} has higher offset 100" in str(ei.value)
 
 
-def test_check_same_time_forks_ok_and_interop_needs_isthmus() -> None:
+def test_check_same_time_forks_ok_and_lagoon_needs_isthmus() -> None:
     times = {f.json_key: 100 for f in MAINLINE_FORKS[:8]}  # through Isthmus
-    base_config(**times, interop_time=100).check()
+    base_config(**times, lagoon_time=100).check()
     times_no_isthmus = {f.json_key: 100 for f in MAINLINE_FORKS[:7]}
     with pytest.raises(RollupConfigError) as ei:
-        base_config(**times_no_isthmus, interop_time=100).check()
-    assert ei.value.path == "interop_time"
+        base_config(**times_no_isthmus, lagoon_time=100).check()
+    assert ei.value.path == "lagoon_time"
 
 
 @pytest.mark.parametrize(
@@ -261,7 +261,7 @@ def test_check_genesis_errors(
 
 
 def test_zero_max_sequencer_drift_ok_when_fjord_at_genesis() -> None:
-    all_forks_at(0, max_sequencer_drift=0, interop_time=None).check()
+    all_forks_at(0, max_sequencer_drift=0, lagoon_time=None).check()
 
 
 def test_alt_da_enabled() -> None:

@@ -74,7 +74,7 @@ def test_loaded_fields_op_mainnet() -> None:
     assert cfg.genesis.system_config.gas_limit == 30_000_000
     assert cfg.genesis.system_config.batcher_addr.hex() == "6887246668a3b87f54deb3b94ba47a6f63f32985"
     assert cfg.regolith_time == 0 and cfg.karst_time == raw["karst_time"]
-    assert cfg.interop_time is None and cfg.pectra_blob_schedule_time is None
+    assert cfg.lagoon_time is None and cfg.pectra_blob_schedule_time is None
     assert cfg.chain_op_config == ChainOpConfig(6, 50, 250)
     assert cfg.alt_da is None
     cfg.check()
@@ -260,10 +260,10 @@ def test_absent_optionals_stay_absent() -> None:
 
 def test_null_optional_reads_as_absent() -> None:
     raw = op_mainnet_json()
-    raw["interop_time"] = None
+    raw["lagoon_time"] = None
     raw["alt_da"] = None
     cfg = RollupConfig.from_json(raw)
-    assert cfg.interop_time is None and cfg.alt_da is None
+    assert cfg.lagoon_time is None and cfg.alt_da is None
     assert cfg.to_json() == op_mainnet_json()
 
 
@@ -367,7 +367,7 @@ def rollup_configs(draw: st.DrawFn) -> RollupConfig:
         isthmus_time=draw(opt_u64),
         jovian_time=draw(opt_u64),
         karst_time=draw(opt_u64),
-        interop_time=draw(opt_u64),
+        lagoon_time=draw(opt_u64),
         batch_inbox_address=draw(h20),
         deposit_contract_address=draw(h20),
         l1_system_config_address=draw(h20),

@@ -45,6 +45,7 @@ from pyop.codec.frame import Frame
 from pyop.codec.span_batch import SpanBatch
 from pyop.codec.tx import BLOB_TX_TYPE, DYNAMIC_FEE_TX_TYPE, make_signed_tx
 from pyop.config.rollup import AltDAConfig, Genesis, RollupConfig
+from pyop.devnet.l1_chain_config import l1_chain_config
 from pyop.primitives import (
     ZERO_HASH,
     Address,
@@ -83,6 +84,9 @@ L1_BLOCK_TIME = 12
 L2_BLOCK_TIME = 2
 L1_CHAIN_ID = 900
 L2_CHAIN_ID = 901
+#: The harness L1's go-ethereum chain config (Cancun and Prague from genesis, EIP-7840 blob
+#: schedule), for the tools that need it (``pyop derive``/``capture`` of an unknown L1).
+L1_CHAIN_CONFIG: dict[str, object] = l1_chain_config(L1_CHAIN_ID, "prague")
 SECP256K1_N = 0xFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFEBAAEDCE6AF48A03BBFD25E8CD0364141
 
 BATCHER_KEY = keccak(b"pyop test batcher key")

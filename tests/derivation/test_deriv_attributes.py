@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 
 from pyop.codec.batch import SingularBatch
+from pyop.config.l1_chains import BlobConfig
 from pyop.derivation.attributes import (
     AttributesBuilder,
     L1BlobSchedule,
@@ -18,14 +19,13 @@ from pyop.derivation.attributes import (
     eip1559_params_for,
 )
 from pyop.derivation.attributes_queue import AttributesQueue
-from pyop.derivation.errors import ResetError, TemporaryError
+from pyop.derivation.errors import CriticalError, ResetError, TemporaryError
 from pyop.derivation.interfaces import NotFound
 from pyop.primitives import BlockID, L1Header, L2BlockRef, SystemConfig, from_hex, hex_to_int
 from pyop.protocol.deposit_log import encode_deposit_log
 from pyop.protocol.deposits import DepositTx
 from pyop.protocol.l1_info import (
     BLOB_BASE_FEE_UPDATE_FRACTION_CANCUN,
-    BLOB_BASE_FEE_UPDATE_FRACTION_PRAGUE,
     L1InfoFormat,
     decode_l1_info_tx,
 )
@@ -120,17 +120,73 @@ def test_time_invariant_reset() -> None:
 
 
 def test_blob_fee_fraction_rules() -> None:
-    cfg = make_cfg(all_until="ecotone")
-    assert blob_base_fee_update_fraction(cfg, header(1)) == BLOB_BASE_FEE_UPDATE_FRACTION_CANCUN
-    prague = header(1, requests_hash=b"\x00" * 32)
-    assert blob_base_fee_update_fraction(cfg, prague) == BLOB_BASE_FEE_UPDATE_FRACTION_PRAGUE
+    """The fraction comes from the L1 chain's schedule, never from the header's shape (the old
+    ``requests_hash`` guess could not see BPO forks)."""
+    cfg = make_cfg(all_until="ecotone")  # L1 chain 900: no built-in schedule
+    prague = header(1, requests_hash=b"\x00" * 32, excess_blob_gas=1)
+    with pytest.raises(CriticalError, match="no blob schedule"):
+        blob_base_fee_update_fraction(cfg, prague)
+    sched = L1BlobSchedule(900, (("cancun", 0, BlobConfig(3, 6, 41)), ("prague", l1(1).timestamp, BlobConfig(6, 9, 42))))
+    assert blob_base_fee_update_fraction(cfg, header(1), sched) == 42
+    assert blob_base_fee_update_fraction(cfg, header(0), sched) == 41
     # pectra blob schedule: before its (L1 origin) time the Cancun fraction is kept
     cfg2 = make_cfg(all_until="ecotone", pectra_blob_schedule_time=l1(2).timestamp)
-    assert blob_base_fee_update_fraction(cfg2, prague) == BLOB_BASE_FEE_UPDATE_FRACTION_CANCUN
-    assert blob_base_fee_update_fraction(cfg2, header(2, requests_hash=b"\x00" * 32)) == BLOB_BASE_FEE_UPDATE_FRACTION_PRAGUE
-    sched = L1BlobSchedule(((l1(1).timestamp, 42),))
-    assert blob_base_fee_update_fraction(cfg, header(1), sched) == 42
-    assert L1BlobSchedule.with_prague(10).fraction_at(9) == BLOB_BASE_FEE_UPDATE_FRACTION_CANCUN
+    assert blob_base_fee_update_fraction(cfg2, prague, sched) == BLOB_BASE_FEE_UPDATE_FRACTION_CANCUN
+    assert blob_base_fee_update_fraction(cfg2, header(2), sched) == 42
+    # no schedule is needed for excess blob gas 0 (the fee is 1 for every fraction) ...
+    a = build_payload_attributes(cfg, SYSCFG, header(1, excess_blob_gas=0), PARENT, seq_number=5)
+    assert decode_l1_info_tx(a.transactions[0])[1].blob_base_fee == 1
+    # ... but it is for a non-zero one
+    with pytest.raises(CriticalError):
+        build_payload_attributes(cfg, SYSCFG, header(1, excess_blob_gas=10), PARENT, seq_number=5)
+    # a header before the first blob fork of the schedule: no parameters (op-geth panics)
+    late = L1BlobSchedule(900, (("cancun", l1(2).timestamp, BlobConfig(3, 6, 41)),))
+    with pytest.raises(CriticalError, match="no blob parameters"):
+        blob_base_fee_update_fraction(cfg, header(1, excess_blob_gas=5), late)
+
+
+GO_BLOB_FEES = json.loads((Path(__file__).parents[2] / "spec_vectors/l1info/go-v1.19.6-blob-fees.json").read_text())
+
+
+def _l1_header_from_go(obj: dict[str, object]) -> L1Header:
+    from pyop.sources.blockjson import header_from_json
+
+    return header_from_json({k: v for k, v in obj.items() if v is not None})
+
+
+@dataclass
+class _FixedSysCfg:
+    sys_cfg: SystemConfig
+
+    def system_config_by_l2_hash(self, block_hash: bytes) -> SystemConfig:
+        return self.sys_cfg
+
+
+@pytest.mark.parametrize("case", GO_BLOB_FEES["l1InfoDeposits"], ids=lambda c: c["name"])
+def test_l1_info_deposit_after_bpo_forks_matches_go(case: dict[str, object]) -> None:
+    """D2: the L1-info deposit of an OP Mainnet / OP Sepolia block whose L1 origin is after the
+    L1's BPO forks (or, on OP Sepolia, before pectra_blob_schedule_time), built by
+    :class:`AttributesBuilder` with no L1 chain config given (the built-in schedule of the L1
+    chain id, as op-node) equals the deposit op-node v1.19.6's ``L1InfoDepositBytes`` built with
+    op-geth's ``CalcBlobFee`` (``interop/go/vectors``). The old code (Prague fraction guessed
+    from ``requests_hash``) gives a different blobBaseFee here."""
+    from pyop.config import load_rollup_config
+    from pyop.tools.fixture import system_config_from_json
+
+    cfg = load_rollup_config(Path(__file__).parents[2] / "spec_vectors/config/rollup-configs" / str(case["rollupConfig"]))
+    origin = _l1_header_from_go(case["l1Header"])  # type: ignore[arg-type]
+    sys_cfg = system_config_from_json(case["systemConfig"], "systemConfig")
+    l2_time = int(case["l2Timestamp"])  # type: ignore[call-overload]
+    seq = int(case["sequenceNumber"])  # type: ignore[call-overload]
+    want = from_hex(str(case["l1InfoDeposit"]))
+    parent_origin = BlockID(origin.hash, origin.number) if seq else BlockID(origin.parent_hash, origin.number - 1)
+    parent = L2BlockRef(h("l2 parent"), 1000, h("l2 grandparent"), l2_time - cfg.block_time, parent_origin, max(seq - 1, 0))
+    builder = AttributesBuilder(cfg, FakeL1({origin.hash: origin}), _FixedSysCfg(sys_cfg))  # type: ignore[arg-type]
+    got = builder.prepare_payload_attributes(parent, BlockID(origin.hash, origin.number))
+    assert got.timestamp == l2_time
+    _, info = decode_l1_info_tx(got.transactions[0])
+    assert info.blob_base_fee == int(str(case["blobBaseFee"]))
+    assert got.transactions[0] == want
 
 
 # ------------------------------------------------------------------ builder with sources

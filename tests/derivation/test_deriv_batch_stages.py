@@ -120,3 +120,30 @@ def test_batch_stage_skips_past_batches() -> None:
     assert out == [b1, b2]
     assert [d.reason for d in ex.drops] == [DropReason.PAST_BATCH]
     assert src.flushes == 0
+
+
+def test_empty_batches_are_last_in_span_in_both_stages() -> None:
+    """An empty batch generated at the end of a sequencing window always advances the safe head
+    (op-node v1.19.6 batch_stage.go ``NextBatch``: "An empty batch always advances the (local)
+    safe head", ``return empty, true``; batch_queue.go returns a singular batch as last in
+    span). Found by the batcher devnet test: with Holocene, pyop node's safe head stayed while
+    its pending-safe head advanced through deposit-only blocks."""
+    for cfg, cls in ((PRE, BatchQueue), (HOLO, BatchStage)):
+        src = FifoBatches(l1(0))
+        stage = cls(cfg, src, FakeL2(), Explainer())
+        stage.reset(l1(0), SYSCFG)
+        parent, todo, lasts = GENESIS, [l1(n) for n in range(1, 7)], []
+        for _ in range(500):
+            try:
+                b, last = stage.next_batch(parent)
+            except NotEnoughData:
+                continue
+            except EndOfSource:
+                if not todo:
+                    break
+                src.origin = todo.pop(0)
+                continue
+            assert b.transactions == ()
+            lasts.append(last)
+            parent = child(parent, b)
+        assert lasts and all(lasts), f"{cls.__name__}: empty batches not last in span: {lasts}"

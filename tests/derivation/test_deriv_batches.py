@@ -287,3 +287,47 @@ def test_span_block_tx_rules(elems: list[tuple[int, int, tuple[bytes, ...]]], re
 def test_span_block_timestamp_before_origin() -> None:
     s = span(SAFE.hash, [(1, GENESIS_TIME + 22, ()), (2, GENESIS_TIME + 24, ()), (3, GENESIS_TIME + 26, ())], l1(3).hash)
     assert_drop(check_span_batch(CFG, L1S, SAFE, s, INCL, FakeL2()), DropReason.TIMESTAMP_BEFORE_L1_ORIGIN)
+
+
+# ------------------------------------------------------------------ Karst / Lagoon (op-node v1.19.6)
+
+
+@pytest.mark.parametrize("fork", ["karst", "lagoon"])
+def test_karst_and_lagoon_activation_block_user_txs(fork: str) -> None:
+    """op-node v1.19.6 ``checkSingularBatch``: a batch with user txs at the Karst or the Lagoon
+    (= interop) activation block is dropped (derivation audit D1/D9); empty batches are fine,
+    as are user txs in the next block."""
+    t = GENESIS_TIME + 22
+    cfg = make_cfg(all_until="jovian", **{f"{fork}_time": t})
+    d = assert_drop(check(batch_for(SAFE, l1(1), [b"\x02tx"]), cfg=cfg), DropReason.UPGRADE_ACTIVATION_BLOCK_USER_TXS)
+    assert d.numbers == {"timestamp": t, "txs": 1}
+    assert check(batch_for(SAFE, l1(1)), cfg=cfg).validity is BatchValidity.ACCEPT
+    after = make_cfg(all_until="jovian", **{f"{fork}_time": t - 2})
+    assert check(batch_for(SAFE, l1(1), [b"\x02tx"]), cfg=after).validity is BatchValidity.ACCEPT
+
+
+def test_post_exec_tx_needs_sdm() -> None:
+    """op-node v1.19.6 ``checkSequencerTxData``: a PostExec (0x7D) tx is ``BatchDrop`` unless SDM
+    (= Lagoon) is active at the batch timestamp (derivation audit D9)."""
+    b = batch_for(SAFE, l1(1), [b"\x02ok", b"\x7d\xc0"])
+    d = assert_drop(check(b, cfg=make_cfg(all_until="jovian")), DropReason.POST_EXEC_TX_BEFORE_SDM)
+    assert d.numbers["tx_index"] == 1 and d.numbers["timestamp"] == GENESIS_TIME + 22
+    # Lagoon active (not at its activation block, where user txs are refused anyway)
+    sdm = make_cfg(all_until="jovian", lagoon_time=GENESIS_TIME + 20)
+    assert check(b, cfg=sdm).validity is BatchValidity.ACCEPT
+    # the activation block itself: dropped for having user txs at all
+    at = make_cfg(all_until="jovian", lagoon_time=GENESIS_TIME + 22)
+    assert_drop(check(b, cfg=at), DropReason.UPGRADE_ACTIVATION_BLOCK_USER_TXS)
+
+
+def test_span_element_post_exec_tx_needs_sdm() -> None:
+    """The same rule for every span-batch element (op-node ``checkSpanBatch`` calls
+    ``checkSequencerTxData`` per element, by the element's timestamp)."""
+    elems = [(1, GENESIS_TIME + 22, (b"\x02a",)), (1, GENESIS_TIME + 24, (b"\x7d\xc0",))]
+    s = span(SAFE.hash, elems, l1(1).hash)
+    cfg = make_cfg(all_until="jovian")
+    d = assert_drop(check_span_batch(cfg, L1S, SAFE, s, INCL, FakeL2()), DropReason.POST_EXEC_TX_BEFORE_SDM)
+    assert d.numbers["timestamp"] == GENESIS_TIME + 24
+    # SDM active for both elements: accepted
+    sdm = make_cfg(all_until="jovian", lagoon_time=GENESIS_TIME + 20)
+    assert check_span_batch(sdm, L1S, SAFE, s, INCL, FakeL2()).validity is BatchValidity.ACCEPT

@@ -161,6 +161,45 @@ def test_altda_keccak_commitments() -> None:
     assert [d.reason for d in ex.drops] == [DropReason.ALTDA_INPUT_MISMATCH]
 
 
+def test_altda_input_unavailable_is_retried_not_skipped() -> None:
+    """A DA server that cannot serve a commitment's input (down, or not yet stored) is a
+    temporary error: the same commitment must be fetched again on the next step (op-node
+    AltDADataSource keeps ``s.comm`` until it resolves), never skipped for the next one. Found
+    by the batcher devnet test "DA server down for a minute": pyop node dropped one channel's
+    frames and later batches became FUTURE_TIMESTAMP."""
+    from pyop.derivation.errors import TemporaryError
+
+    first, second = b"\x01\x01\x7e" + keccak(b"a"), b"\x01\x01\x7e" + keccak(b"b")
+
+    class Inner:
+        def __init__(self) -> None:
+            self.items = [first, second]
+
+        def next(self) -> bytes:
+            if not self.items:
+                raise EndOfSource("done")
+            return self.items.pop(0)
+
+    class DownThenUp:
+        def __init__(self) -> None:
+            self.calls: list[bytes] = []
+
+        def get_input(self, commitment: bytes, l1_block: L1BlockRef) -> bytes:
+            self.calls.append(commitment)
+            if len(self.calls) <= 2:
+                raise NotFound("DA server down")
+            return b"input " + commitment[-1:]
+
+    da = DownThenUp()
+    src = AltDADataSource(Inner(), da, l1(1), Explainer())
+    for _ in range(2):
+        with pytest.raises(TemporaryError):
+            src.next()
+    assert src.next() == b"input " + first[-1:]
+    assert src.next() == b"input " + second[-1:]
+    assert da.calls == [first[1:], first[1:], first[1:], second[1:]]
+
+
 # ------------------------------------------------------------------ L1 traversal
 
 

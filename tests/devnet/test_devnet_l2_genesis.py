@@ -22,8 +22,10 @@ from pyop.devnet.geth import (
     write_jwt_secret,
 )
 from pyop.devnet.l2_genesis import (
+    DEFAULT_FORK_OFFSETS,
     EIP1967_ADMIN_SLOT,
     EIP1967_IMPLEMENTATION_SLOT,
+    SUPPORTED_FORKS,
     L2Genesis,
     L2GenesisConfig,
     L2GenesisError,
@@ -76,7 +78,7 @@ def genesis() -> L2Genesis:
 
 @pytest.fixture(scope="module")
 def genesis_jovian() -> L2Genesis:
-    offsets = {f: 0 for f in Fork if f not in (Fork.KARST, Fork.INTEROP)}
+    offsets = {f: 0 for f in Fork if f not in (Fork.KARST, Fork.LAGOON)}
     return build_l2_genesis(make_cfg(fork_offsets=offsets, min_base_fee=1000))
 
 
@@ -104,6 +106,22 @@ def test_chain_config_fields(genesis: L2Genesis) -> None:
     j = genesis.to_json()
     assert j["extraData"] == "0x00000000fa00000006"  # Holocene v0: denominator 250, elasticity 6
     assert j["coinbase"] == "0x" + pd.SEQUENCER_FEE_VAULT.hex()
+
+
+def test_karst_chain_config_and_schedule_checks() -> None:
+    """Karst after genesis: ``karstTime`` and ``osakaTime`` (op-node v1.19.6 calls
+    engine_getPayloadV5 from Karst, which op-geth serves only under Osaka); at genesis refused
+    (the alloc holds pre-Karst predeploys)."""
+    offsets = {**DEFAULT_FORK_OFFSETS, Fork.KARST: 400}
+    cfg = make_cfg(fork_offsets=offsets)
+    cfg.check()
+    cc = chain_config(cfg)
+    assert cc["karstTime"] == cc["osakaTime"] == GENESIS_TIME + 400
+    assert "osakaTime" not in chain_config(make_cfg())
+    with pytest.raises(L2GenesisError, match="Karst at genesis"):
+        make_cfg(fork_offsets={f: 0 for f in SUPPORTED_FORKS}).check()
+    with pytest.raises(L2GenesisError, match="not supported"):
+        make_cfg(fork_offsets={**offsets, Fork.LAGOON: 500}).check()
 
 
 def test_alloc_layout(genesis: L2Genesis) -> None:

@@ -36,7 +36,9 @@ def test_parse_fork_offsets() -> None:
     assert got[Fork.HOLOCENE] == DEFAULT_FORK_OFFSETS[Fork.HOLOCENE] == 0
     assert parse_fork_offsets("jovian=none")[Fork.JOVIAN] is None
     assert parse_fork_offsets(None) == DEFAULT_FORK_OFFSETS
-    for bad in ("isthmus", "karstx=3", "jovian=soon"):
+    assert parse_fork_offsets("karst=30")[Fork.KARST] == 30  # op-geth v1.101702.3-rc.7 knows Karst
+    assert DEFAULT_FORK_OFFSETS[Fork.KARST] is None
+    for bad in ("isthmus", "karstx=3", "jovian=soon", "lagoon=5"):
         with pytest.raises(StackError):
             parse_fork_offsets(bad)
 

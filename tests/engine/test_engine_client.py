@@ -117,10 +117,11 @@ def test_versions_per_fork() -> None:
     # op-node rollup/types.go + the Isthmus rows of derivation.md "Engine API usage"
     cfg = make_cfg(regolith_time=0, canyon_time=100, delta_time=100, ecotone_time=200,
                    fjord_time=200, granite_time=200, holocene_time=200, isthmus_time=300,
-                   jovian_time=400)  # fmt: skip
+                   jovian_time=400, karst_time=500)  # fmt: skip
     rows = [  # (timestamp, fcu, newPayload, getPayload)
         (50, 1, 2, 2), (100, 2, 2, 2), (199, 2, 2, 2), (200, 3, 3, 3), (299, 3, 3, 3),
-        (300, 3, 4, 4), (400, 3, 4, 4),
+        (300, 3, 4, 4), (400, 3, 4, 4), (499, 3, 4, 4),
+        (500, 3, 4, 5),  # op-node v1.19.6 GetPayloadVersion: V5 ("Osaka") from Karst
     ]  # fmt: skip
     for ts, fcu, newp, getp in rows:
         assert forkchoice_updated_version(cfg, attrs(ts)) == fcu, ts

@@ -15,6 +15,7 @@ log (specs/protocol/deposits.md), the output root recomputed from ``eth_getProof
 
 from __future__ import annotations
 
+import json
 import time
 from collections.abc import Iterator
 from typing import Any
@@ -32,6 +33,7 @@ from pyop.protocol import predeploys as pd
 from pyop.protocol import upgrades
 from pyop.protocol.deposits import user_deposit_source_hash
 from pyop.protocol.output_root import output_root
+from tests.conftest import REPO
 from tests.devnet.devnet_stack_harness import (
     Devnet,
     balance,
@@ -59,7 +61,8 @@ from tests.node.node_e2e_harness import (
 
 pytestmark = pytest.mark.slow
 
-FORK_OFFSETS = {**DEFAULT_FORK_OFFSETS, Fork.ISTHMUS: 30, Fork.JOVIAN: 50}
+FORK_OFFSETS = {**DEFAULT_FORK_OFFSETS, Fork.ISTHMUS: 30, Fork.JOVIAN: 50, Fork.KARST: 70}
+GO_KARST = json.loads((REPO / "spec_vectors/upgrades/go-v1.19.6-nut-upgrades.json").read_text())["sets"][0]
 TRANSACTION_DEPOSITED = "0x" + load_artifact("OptimismPortal").event_topic("TransactionDeposited").hex()
 OUTPUT_FIELDS = ("version", "outputRoot", "blockRef", "withdrawalStorageRoot", "stateRoot")
 
@@ -216,6 +219,27 @@ def test_go_verifier_follows_pyop_chain(dn: Devnet, go_verifier: Verifier) -> No
     assert block_hash(dn.l2, int(vs["number"])) == vs["hash"]
     # Past both activations: the Go op-node derived the same Isthmus and Jovian blocks.
     assert int(target["number"]) > fork_block_number(dn.info, "jovian")
+
+
+def test_karst_block_built_by_pyop_is_the_go_verifiers(dn: Devnet, go_verifier: Verifier) -> None:
+    """Derivation audit D1, sequencer side: pyop builds the Karst activation block as op-node
+    v1.19.6 does (op-node's 31 NUT-bundle deposits from ``interop/go/vectors``, no user txs, gas
+    limit + op-node's upgrade gas, engine_getPayloadV5), op-geth executes every deposit, and
+    the Go op-node verifier derives exactly these blocks from L1."""
+    karst = fork_block_number(dn.info, "karst")
+    vurl = go_verifier.rollup_rpc_url
+    wait_for(lambda: int(sync_status(vurl)["safe_l2"]["number"]) > karst + 1, 180,
+             "the Go verifier's safe head past Karst")  # fmt: skip
+    blk, prev, nxt = l2_block(dn, karst), l2_block(dn, karst - 1), l2_block(dn, karst + 1)
+    assert hex_to_int(blk["timestamp"]) == dn.info.fork_times["karst"]
+    assert blk["transactions"][1:] == [t["hash"] for t in GO_KARST["txs"]]
+    assert hex_to_int(blk["gasLimit"]) == hex_to_int(prev["gasLimit"]) + GO_KARST["upgradeGas"]
+    assert hex_to_int(nxt["gasLimit"]) == hex_to_int(prev["gasLimit"])
+    for h in blk["transactions"]:
+        assert dn.l2.call("eth_getTransactionReceipt", h)["status"] == "0x1", h
+    vl2 = go_verifier.op_geth.rpc()
+    for n in (karst - 1, karst, karst + 1):
+        assert block_hash(vl2, n) == l2_block(dn, n)["hash"], n
 
 
 def test_proposer_posts_outputs_from_pyop(dn: Devnet, go_verifier: Verifier) -> None:

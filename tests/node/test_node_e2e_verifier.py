@@ -13,6 +13,7 @@ test.
 
 from __future__ import annotations
 
+import json
 import time
 from collections.abc import Iterator
 
@@ -24,6 +25,7 @@ from pyop.devnet.process import PidRegistry
 from pyop.devnet.rpc import RpcClient
 from pyop.devnet.stack import Verifier, start_verifier
 from pyop.primitives import hex_to_int
+from tests.conftest import REPO
 from tests.devnet.devnet_stack_harness import Devnet, fork_block_number, l2_block, wait_for
 from tests.node.node_e2e_harness import (
     block_hash,
@@ -41,7 +43,8 @@ from tests.node.node_e2e_harness import (
 
 pytestmark = pytest.mark.slow
 
-FORK_OFFSETS = {**DEFAULT_FORK_OFFSETS, Fork.ISTHMUS: 30, Fork.JOVIAN: 50}
+FORK_OFFSETS = {**DEFAULT_FORK_OFFSETS, Fork.ISTHMUS: 30, Fork.JOVIAN: 50, Fork.KARST: 70}
+KARST_UPGRADE_GAS = json.loads((REPO / "spec_vectors/upgrades/go-v1.19.6-nut-upgrades.json").read_text())["sets"][0]["upgradeGas"]
 OUTPUT_FIELDS = ("version", "outputRoot", "blockRef", "withdrawalStorageRoot", "stateRoot")
 
 
@@ -95,6 +98,23 @@ def test_pyop_verifier_reaches_go_safe_head(dn: Devnet, pyop_verifier: Verifier)
     assert block_hash(dn.l2, int(st["safe_l2"]["number"])) == st["safe_l2"]["hash"]
     wait_for(lambda: pl2.call("eth_getBlockByNumber", "safe", False)["hash"] == sync_status(purl)["safe_l2"]["hash"],
              20, "the pyop verifier's op-geth safe label")  # fmt: skip
+
+
+def test_pyop_verifier_derives_the_go_karst_block(dn: Devnet, pyop_verifier: Verifier) -> None:
+    """Derivation audit D1: the Go sequencer's Karst activation block (31 NUT-bundle deposits,
+    gas limit + 55,370,657 upgrade gas, then back) is derived by pyop with the same hash, and so
+    are the blocks around it (the next one from a SystemConfig with the upgrade gas stripped)."""
+    karst = fork_block_number(dn.info, "karst")
+    purl = pyop_verifier.rollup_rpc_url
+    wait_for(lambda: int(sync_status(purl)["safe_l2"]["number"]) > karst + 1, 120,
+             "the pyop verifier's safe head past Karst")  # fmt: skip
+    pl2 = pyop_verifier.op_geth.rpc()
+    for n in (karst - 1, karst, karst + 1):
+        assert block_hash(pl2, n) == l2_block(dn, n)["hash"], n
+    blk, prev, nxt = l2_block(dn, karst), l2_block(dn, karst - 1), l2_block(dn, karst + 1)
+    assert len(blk["transactions"]) == 1 + 31
+    assert hex_to_int(blk["gasLimit"]) == hex_to_int(prev["gasLimit"]) + KARST_UPGRADE_GAS
+    assert hex_to_int(nxt["gasLimit"]) == hex_to_int(prev["gasLimit"])
 
 
 def test_pyop_verifier_keeps_following(dn: Devnet, pyop_verifier: Verifier) -> None:

@@ -213,6 +213,18 @@ class Schedule:
     def is_jovian_activation_block(self, t: int) -> bool:
         return self._act("jovian", t)
 
+    def is_karst_activation_block(self, t: int) -> bool:
+        return self._act("karst", t)
+
+    def is_lagoon_activation_block(self, t: int) -> bool:
+        return self._act("lagoon", t)
+
+    def is_interop(self, t: int) -> bool:
+        x = self.times.get("lagoon")
+        return x is not None and t >= x
+
+    keep_karst_upgrade_gas: bool = False
+
 
 def test_upgrade_txs_at() -> None:
     t = 1_000

@@ -25,7 +25,7 @@ from pyop.sources.l2 import AsyncL2Client
 from pyop.sources.rpc import AsyncHTTPClient, AsyncRPCClient
 from pyop.tools.capture import bloom_may_contain, capture_fixture
 from pyop.tools.derive import run_derive
-from pyop.tools.fixture import load_fixture, receipt_to_json
+from pyop.tools.fixture import FixtureError, load_fixture, receipt_to_json
 from tests.derivation import harness as H
 from tests.sources.sources_fake_server import FakeServer
 from tests.sources.test_sources_l2 import tx_json
@@ -158,6 +158,10 @@ def test_capture_then_derive_check(chain: H.ChainBuilder, servers: Any, tmp_path
     assert any("L1 block" in p for p in progress)
     for n in range(40, 51):
         assert fx.l2_payloads[n] == chain.l2[n].attributes
+    # L1 chain 900 has no built-in blob schedule: refused without the L1 chain config (op-node)
+    with pytest.raises(FixtureError, match="no built-in blob schedule"):
+        run_derive(fx, check=True, out=io.StringIO(), err=io.StringIO())
+    fx.l1_chain_config = H.L1_CHAIN_CONFIG
     err_buf = io.StringIO()
     res = run_derive(fx, check=True, out=io.StringIO(), err=err_buf)
     assert res.ok, err_buf.getvalue()
@@ -170,8 +174,15 @@ def test_cli_capture_and_live_derive(chain: H.ChainBuilder, servers: Any, tmp_pa
     rc_path = tmp_path / "rollup.json"
     dump_rollup_config(chain.cfg, rc_path)
     out = tmp_path / "fx.json"
+    l1cc = tmp_path / "l1-chain-config.json"
+    l1cc.write_text(json.dumps(H.L1_CHAIN_CONFIG))
     args = ["--l1", l1s.url, "--l1.beacon", l1s.url, "--l2", l2s.url, "--rollup-config",
             str(rc_path), "--from-l2", "30", "--to-l2", "36", "--no-verify"]  # fmt: skip
+    # an unknown L1 without its chain config is refused before anything is fetched
+    assert main(["capture", *args, "-o", str(out)]) == 1
+    assert "no built-in blob schedule" in capsys.readouterr().err
+    assert not out.exists()
+    args.append(f"--rollup.l1-chain-config={l1cc}")
     assert main(["capture", *args, "-o", str(out)]) == 0
     _, err = capsys.readouterr()
     assert "L1 block" in err

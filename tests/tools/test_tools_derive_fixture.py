@@ -50,6 +50,7 @@ def fixture_from_builder(b: H.ChainBuilder, start: int, end: int) -> DerivationF
         l2_block_infos={t.number: t.ref for t in true},
         l2_blocks={t.number: t.payload for t in true},
         meta={"tool": "test"},
+        l1_chain_config=H.L1_CHAIN_CONFIG,
     )
 
 
