@@ -43,6 +43,8 @@ from pyop.codec.span_txs import (
 )
 from pyop.primitives import ZERO_HASH, L1BlockRef, L2BlockRef
 
+U64_MASK = (1 << 64) - 1
+
 
 class MissingL1OriginError(SpanBatchError):
     """``SpanBatch.get_singular_batches`` found no L1 block for a block's epoch number."""
@@ -93,15 +95,19 @@ class RawSpanBatch:
     def block_origin_nums(self) -> tuple[int, ...]:
         """Each block's L1 origin number (span-batches.md "L1 Origin Number"; op-node
         ``derive``: walking back from ``l1_origin_num``, block ``i > 0`` with its origin bit set
-        has an origin one above block ``i - 1``)."""
+        has an origin one above block ``i - 1``).
+
+        op-node counts down in ``uint64``: more origin changes than ``l1_origin_num`` wrap
+        around (block 0 of ``l1_origin_num = 0`` with bit 1 set gets origin ``2**64 - 1``). We
+        do the same, so such a batch is not a derive error (span dropped, channel read on) but
+        reaches the batch checks, which drop it (with Holocene: and flush the channel), as in
+        op-node."""
         nums = [0] * self.block_count
         n = self.l1_origin_num
         for i in range(self.block_count - 1, -1, -1):
             nums[i] = n
             if i > 0 and bit(self.origin_bits, i):
-                n -= 1
-        if n < 0:
-            raise SpanBatchError("span batch: origin bits imply a negative L1 origin number")
+                n = (n - 1) & U64_MASK
         return tuple(nums)
 
     def derive(self, block_time: int, genesis_timestamp: int, chain_id: int) -> SpanBatch:
@@ -122,7 +128,8 @@ class RawSpanBatch:
             elements.append(
                 SpanBatchElement(
                     epoch_num=origins[i],
-                    timestamp=genesis_timestamp + self.rel_timestamp + block_time * i,
+                    # uint64 arithmetic, as op-node
+                    timestamp=(genesis_timestamp + self.rel_timestamp + block_time * i) & U64_MASK,
                     transactions=tuple(full[idx : idx + n]),
                 )
             )

@@ -14,14 +14,25 @@ Spec: specs/protocol/delta/span-batches.md, "Span batch format"::
 - 4 (EIP-7702): ``0x04 ++ rlp([value, max_priority_fee_per_gas, max_fee_per_gas, data,
   access_list, authorization_list])``
 
-Behaviour mirrors op-node (``span_batch_txs.go``, ``span_batch_tx.go``, ``span_batch_util.go``)
-and kona (``batch/transactions.rs``): uvarints are read like Go's ``binary.ReadUvarint``
-(non-minimal encodings are accepted, more than 64 bits is an error); bitlists must not have bits
-set beyond their length; while decoding, only the RLP *envelope* of each ``tx_datas`` entry is
-checked (type byte and list header), the fields are checked when converting to full
-transactions (``full_txs``). Unlike the pre-Isthmus Go code (which accepted any type byte at
-decode time and failed later in ``recoverV``), a type byte other than 1, 2 or 4 is rejected
-at decode time, like kona: either way the batch cannot be derived.
+- ``0x7D`` (PostExec, op-node v1.19.6, SDM/Lagoon): ``0x7D ++ data``, ``data`` an RLP list kept
+  opaque; the full transaction is the entry itself (``PostExecTx{Data}.MarshalBinary``).
+
+Behaviour mirrors op-node v1.19.6 (``span_batch.go`` ``ReadTxData``, ``span_batch_txs.go``,
+``span_batch_tx.go``): uvarints are read like Go's ``binary.ReadUvarint`` (non-minimal encodings
+are accepted, more than 64 bits is an error); bitlists must not have bits set beyond their
+length. While *decoding*, only the envelope of each ``tx_datas`` entry is checked: any first
+byte ``<= 0x7F`` is taken as a type byte and an RLP list must follow, else the entry is a legacy
+RLP list. The type is checked when *deriving* (``recover_v``, then ``full_txs``), as op-node
+does: types 0x03, 0x05..0x7C, 0x7E and 0x7F fail in ``recover_v``; a ``0x00``-prefixed entry
+counts as legacy (it takes a ``protected_bits`` bit) and fails in ``full_txs``. The difference
+matters: a decode error drops the rest of the channel, a derive error only the span batch
+(op-node ``ChannelInReader.NextBatch``: "dropping malformed span batch", since op-node PR
+#19502). Older kona rejected unknown types at decode time (the "protocol-team#222" divergence);
+pyop follows op-node, the reference.
+
+Integer fields: ``value``, ``gas_price``, ``max_priority_fee_per_gas`` and ``max_fee_per_gas``
+of legacy, EIP-2930 and EIP-1559 transactions are Go ``*big.Int`` (canonical RLP, any width);
+the SetCode fields are ``uint256`` (at most 32 bytes).
 """
 
 from __future__ import annotations
@@ -36,6 +47,7 @@ from pyop.codec.tx import (
     DEPOSIT_TX_TYPE,
     DYNAMIC_FEE_TX_TYPE,
     LEGACY_TX_TYPE,
+    POST_EXEC_TX_TYPE,
     SET_CODE_TX_TYPE,
     RlpInput,
     SignedTx,
@@ -56,8 +68,11 @@ MAX_SPAN_BATCH_ELEMENT_COUNT = 10_000_000
 value before and after Fjord; op-node's ``MaxSpanBatchElementCount``)."""
 
 SPAN_BATCH_TX_TYPES = (LEGACY_TX_TYPE, ACCESS_LIST_TX_TYPE, DYNAMIC_FEE_TX_TYPE, SET_CODE_TX_TYPE)
-"""Transaction types a span batch can carry (type 4 from Isthmus; activation is checked by
-derivation per block, specs/protocol/isthmus/derivation.md#activation)."""
+"""Signed transaction types a span batch can carry (type 4 from Isthmus; activation is checked
+by derivation per block, specs/protocol/isthmus/derivation.md#activation). The unsigned
+PostExec type ``0x7D`` derives too; whether a batch may carry it is a batch-validity rule."""
+
+_SIGNED_TYPED = (ACCESS_LIST_TX_TYPE, DYNAMIC_FEE_TX_TYPE, SET_CODE_TX_TYPE)
 
 _U64_MAX = (1 << 64) - 1
 
@@ -200,8 +215,10 @@ def read_tx_data(
     """Read one ``tx_datas`` entry: ``(tx_data, tx_type, next_offset)`` (op-node ``ReadTxData``).
 
     A first byte ``<= 0x7F`` is the EIP-2718 type byte, then an RLP list must follow; otherwise
-    the entry is a legacy RLP list. The list's size is limited to ``max_size`` bytes (op-node
-    uses ``MaxSpanBatchElementCount`` as the RLP stream limit here).
+    the entry is a legacy RLP list (type 0). Any type byte is accepted here, ``0x00`` included
+    (also reported as type 0): the type is checked when deriving (see the module docstring).
+    The list's size is limited to ``max_size`` bytes (op-node uses ``MaxSpanBatchElementCount``
+    as the RLP stream limit here).
     """
     if offset >= len(data):
         raise SpanBatchError("tx_datas: unexpected end of input", offset)
@@ -209,8 +226,6 @@ def read_tx_data(
     tx_type = LEGACY_TX_TYPE
     if data[offset] <= 0x7F:
         tx_type = data[offset]
-        if tx_type not in SPAN_BATCH_TX_TYPES or tx_type == LEGACY_TX_TYPE:
-            raise SpanBatchError(f"tx_datas: unsupported span-batch tx type {tx_type}", offset)
         offset += 1
     is_list, _, payload_end = rlp_header(data, offset, err=SpanBatchError)
     if not is_list:
@@ -248,7 +263,8 @@ class SpanBatchTxs:
 
     @property
     def legacy_tx_count(self) -> int:
-        """Number of legacy transactions (the length of ``protected_bits``)."""
+        """Number of legacy transactions (the length of ``protected_bits``; op-node counts a
+        ``0x00``-prefixed entry as legacy too)."""
         return sum(1 for t in self.tx_types if t == LEGACY_TX_TYPE)
 
     def contract_creation_count(self) -> int:
@@ -322,8 +338,10 @@ class SpanBatchTxs:
 
     def recover_v(self, chain_id: int) -> tuple[int, ...]:
         """The signature ``v`` of every transaction (span-batches.md "Store y_parity and
-        protected_bit instead of v"): legacy protected ``2 * chain_id + 35 + y``, legacy
-        unprotected ``27 + y``, typed ``y``."""
+        protected_bit instead of v"; op-node ``recoverV``): legacy protected
+        ``2 * chain_id + 35 + y``, legacy unprotected ``27 + y``, typed ``y``, PostExec 0
+        (unsigned). Any other type is an error here (a derive error: the span batch is dropped,
+        the channel is read on)."""
         vs = []
         legacy_idx = 0
         for i, t in enumerate(self.tx_types):
@@ -332,14 +350,17 @@ class SpanBatchTxs:
                 protected = bit(self.protected_bits, legacy_idx)
                 legacy_idx += 1
                 vs.append(chain_id * 2 + 35 + y if protected else 27 + y)
-            elif t in SPAN_BATCH_TX_TYPES:
+            elif t in _SIGNED_TYPED:
                 vs.append(y)
+            elif t == POST_EXEC_TX_TYPE:
+                vs.append(0)
             else:
                 raise SpanBatchError(f"invalid span batch tx type {t}")
         return tuple(vs)
 
     def full_txs(self, chain_id: int) -> list[bytes]:
-        """The signed transactions (EIP-2718 encodings), using the L2 ``chain_id``."""
+        """The transactions (EIP-2718 encodings, starting with the type byte), using the L2
+        ``chain_id`` (op-node ``RawSpanBatch.derive``: ``recoverV`` then ``fullTxs``)."""
         self._check()
         vs = self.recover_v(chain_id)
         out: list[bytes] = []
@@ -351,8 +372,8 @@ class SpanBatchTxs:
                 to_idx += 1
             r, s = self.tx_sigs[i]
             out.append(
-                _full_tx(self.tx_types[i], self.tx_datas[i], i, chain_id=chain_id,
-                         nonce=self.tx_nonces[i], gas=self.tx_gases[i], to=to, v=vs[i], r=r, s=s)
+                _full_tx(self.tx_datas[i], i, chain_id=chain_id, nonce=self.tx_nonces[i],
+                         gas=self.tx_gases[i], to=to, v=vs[i], r=r, s=s)
             )  # fmt: skip
         return out
 
@@ -362,6 +383,9 @@ class SpanBatchTxs:
 
         Raises ``SpanBatchError`` for a transaction that does not decode, for blob (type 3),
         deposit (``0x7E``) or unknown types, and for protected transactions of another chain.
+        A PostExec (``0x7D``) transaction is stored as op-node's ``addPostExecTx`` does: its
+        bytes as the ``tx_datas`` entry, no recipient (contract-creation bit set), zero
+        signature, nonce and gas.
         """
         cc_bits = y_bits = prot_bits = 0
         legacy = 0
@@ -372,6 +396,18 @@ class SpanBatchTxs:
         gases: list[int] = []
         types: list[int] = []
         for i, raw in enumerate(txs):
+            if raw[:1] == bytes([DEPOSIT_TX_TYPE]):
+                raise SpanBatchError(f"tx {i}: deposit transactions cannot be in a batch")
+            if raw[:1] == bytes([POST_EXEC_TX_TYPE]):
+                if len(raw) < 2:
+                    raise SpanBatchError(f"tx {i}: post-exec tx payload is empty")
+                cc_bits |= 1 << i
+                sigs.append((0, 0))
+                nonces.append(0)
+                gases.append(0)
+                datas.append(bytes(raw))
+                types.append(POST_EXEC_TX_TYPE)
+                continue
             try:
                 tx_type, protected, to, y, r, s, nonce, gas, data = _span_tx_parts(bytes(raw), chain_id)
             except SpanBatchError as e:
@@ -465,7 +501,6 @@ _SPAN_TX_FIELD_COUNT = {
 
 
 def _full_tx(
-    tx_type: int,
     tx_data: bytes,
     index: int,
     *,
@@ -477,18 +512,32 @@ def _full_tx(
     r: int,
     s: int,
 ) -> bytes:
-    """Rebuild one signed transaction from its span-batch parts (op-node ``convertToFullTx``)."""
-    body = tx_data if tx_type == LEGACY_TX_TYPE else tx_data[1:]
+    """Rebuild one transaction from its span-batch parts (op-node ``spanBatchTx.UnmarshalBinary``
+    + ``convertToFullTx``). The type comes from the entry's first byte: above ``0x7F`` legacy,
+    else 1, 2, 4 or ``0x7D``; anything else (``0x00``-prefixed legacy included) is
+    ``ErrTxTypeNotSupported``."""
+    first = tx_data[0]
+    if first == POST_EXEC_TX_TYPE:
+        # opaque payload, unsigned: nonce, gas, to, v, r, s are not part of the transaction
+        return bytes(tx_data)
+    if first > 0x7F:
+        tx_type, body = LEGACY_TX_TYPE, tx_data
+    elif first in _SIGNED_TYPED:
+        tx_type, body = first, tx_data[1:]
+    else:
+        raise SpanBatchError(f"tx {index}: transaction type 0x{first:02x} not supported")
     try:
         item = rlp_decode(body, err=SpanBatchError)
     except SpanBatchError as exc:
         raise SpanBatchError(f"tx {index}: tx data: {exc.message}") from None
-    if not isinstance(item, list) or len(item) != _SPAN_TX_FIELD_COUNT.get(tx_type, -1):
+    if not isinstance(item, list) or len(item) != _SPAN_TX_FIELD_COUNT[tx_type]:
         raise SpanBatchError(f"tx {index}: tx data of type {tx_type} has the wrong field count")
     e = SpanBatchError
+    # Go *big.Int fields (any width) for legacy / 2930 / 1559; uint256 for SetCode
+    width: int | None = 32 if tx_type == SET_CODE_TX_TYPE else None
 
     def u(k: int, what: str) -> int:
-        return rlp_uint(item[k], 0, f"tx {index}: {what}", err=e)
+        return rlp_uint(item[k], 0, f"tx {index}: {what}", max_bytes=width, err=e)
 
     u(0, "value")
     if tx_type == SET_CODE_TX_TYPE and to is None:

@@ -33,6 +33,9 @@ ACCESS_LIST_TX_TYPE = 1
 DYNAMIC_FEE_TX_TYPE = 2
 BLOB_TX_TYPE = 3
 SET_CODE_TX_TYPE = 4
+POST_EXEC_TX_TYPE = 0x7D
+"""OP Stack post-execution transaction (op-core ``PostExecTxType``; SDM/Lagoon): synthetic and
+unsigned, encoded ``0x7D ++ data`` with ``data`` opaque (itself RLP)."""
 DEPOSIT_TX_TYPE = 0x7E
 
 MAX_RLP_DEPTH = 32
@@ -191,12 +194,18 @@ def rlp_list_fields(
 
 
 def rlp_uint(
-    item: RlpItem, off: int, what: str, *, max_bytes: int = 32, err: type[CodecError] = TxError
+    item: RlpItem,
+    off: int,
+    what: str,
+    *,
+    max_bytes: int | None = 32,
+    err: type[CodecError] = TxError,
 ) -> int:
-    """An RLP integer: a string of at most ``max_bytes`` bytes without leading zeros."""
+    """An RLP integer: a string of at most ``max_bytes`` bytes (``None``: any size, like a Go
+    ``*big.Int`` field) without leading zeros."""
     if not isinstance(item, bytes):
         raise err(f"{what}: expected an integer, got a list", off)
-    if len(item) > max_bytes:
+    if max_bytes is not None and len(item) > max_bytes:
         raise err(f"{what}: integer wider than {max_bytes} bytes", off)
     if item[:1] == b"\x00":
         raise err(f"{what}: non-canonical integer (leading zero byte)", off)

@@ -53,6 +53,9 @@ P_DA_CHALLENGE = "alt_da.da_challenge_contract_address"
 
 KECCAK_COMMITMENT = "KeccakCommitment"
 GENERIC_COMMITMENT = "GenericCommitment"
+#: ``MAX_L1_TX_SIZE`` (experimental/alt-da.md "Derivation"): the default of
+#: ``alt_da.da_max_input_size`` (op-alt-da ``MaxInputSize``).
+ALTDA_DEFAULT_MAX_INPUT_SIZE = 130672
 
 # Keys older (or other) rollup.json producers wrote; op-node v1.9.4 rejects them too.
 _TOP_LEVEL_HINTS = {
@@ -106,13 +109,20 @@ class AltDAConfig:
     """op-node ``rollup.AltDAConfig`` (rollup.json ``alt_da``); spec: specs/experimental/alt-da.md.
 
     ``da_challenge_address`` is the DataAvailabilityChallenge proxy (zero for generic
-    commitments); the windows are in L1 blocks.
+    commitments); the windows are in L1 blocks. ``da_max_input_size`` (op-node v1.19
+    ``MaxInputSize``, rollup.json ``da_max_input_size``, keccak commitments only) caps the size of
+    a keccak input; ``None`` means the protocol default :data:`ALTDA_DEFAULT_MAX_INPUT_SIZE`.
     """
 
     da_commitment_type: str
     da_challenge_window: int
     da_resolve_window: int
     da_challenge_address: bytes = ZERO_ADDRESS
+    da_max_input_size: int | None = None
+
+    def max_input_size_or_default(self) -> int:
+        """op-node ``AltDAConfig.MaxInputSizeOrDefault``."""
+        return ALTDA_DEFAULT_MAX_INPUT_SIZE if self.da_max_input_size is None else self.da_max_input_size
 
 
 @dataclass(frozen=True, slots=True)
@@ -210,6 +220,7 @@ class RollupConfig:
                 da_commitment_type=a.string("da_commitment_type"),
                 da_challenge_window=a.uint("da_challenge_window"),
                 da_resolve_window=a.uint("da_resolve_window"),
+                da_max_input_size=a.opt_uint("da_max_input_size"),
             )
             a.finish()
 
@@ -309,6 +320,8 @@ class RollupConfig:
             if self._emit(P_DA_CHALLENGE, a.da_challenge_address == ZERO_ADDRESS):
                 alt["da_challenge_contract_address"] = to_hex(a.da_challenge_address)
             alt["da_commitment_type"] = a.da_commitment_type
+            if a.da_max_input_size is not None:
+                alt["da_max_input_size"] = a.da_max_input_size
             alt["da_challenge_window"] = a.da_challenge_window
             alt["da_resolve_window"] = a.da_resolve_window
             out["alt_da"] = alt
@@ -395,6 +408,13 @@ class RollupConfig:
         a = self.alt_da
         if a is None:
             return
+        # op-node rollup.go validateAltDAConfig, in its order
+        if a.da_commitment_type == GENERIC_COMMITMENT and a.da_max_input_size is not None:
+            raise RollupConfigError(
+                "altDA max input size must be omitted for generic commitments", "alt_da.da_max_input_size"
+            )
+        if a.da_max_input_size == 0:
+            raise RollupConfigError("altDA max input size must be greater than zero", "alt_da.da_max_input_size")
         if a.da_commitment_type not in (KECCAK_COMMITMENT, GENERIC_COMMITMENT):
             raise RollupConfigError(
                 f"invalid commitment type: {a.da_commitment_type!r}", "alt_da.da_commitment_type"

@@ -97,16 +97,24 @@ def l1_origin_info(
     return L1OriginInfo(header.hash, header.number, header.timestamp, header.base_fee, fee)
 
 
-def eip1559_params_for(
-    cfg: RollupConfig, sys_cfg: SystemConfig, parent_time: int, next_time: int
-) -> bytes | None:
-    """holocene/derivation.md "Attributes Builder": ``None`` before Holocene; 8 zero bytes on
-    the first Holocene block (the parent is pre-Holocene: the engine then uses the Canyon
-    constants); the SystemConfig's ``eip1559Params`` after (kona ``eip_1559_params``)."""
+def eip1559_params_for(cfg: RollupConfig, sys_cfg: SystemConfig, next_time: int) -> bytes | None:
+    """[New in Holocene] ``eip1559Params``: ``None`` before Holocene, from Holocene the
+    SystemConfig's ``eip1559Params`` (op-node ``PreparePayloadAttributes``, attributes.go:
+    ``if IsHolocene(nextL2Time) { r.EIP1559Params = sysConfig.EIP1559Params }``).
+
+    Deliberate choice: we follow op-node v1.19.6, our reference, also on the Holocene
+    activation block. The spec (holocene/derivation.md "Attributes Builder") and kona
+    (``SystemConfig::eip_1559_params``) put 8 zero bytes there when the parent is pre-Holocene
+    (the engine then uses the Canyon constants). The two agree whenever the SystemConfig
+    rebuilt from a pre-Holocene parent has zero params, which is the usual case (op-node's
+    ``PayloadToSystemConfig`` reads none from a pre-Holocene header). They differ when the
+    activation block starts an epoch whose L1 receipts carry an ``EIP_1559_PARAMS``
+    ConfigUpdate, or when the parent is L2 genesis with non-zero genesis ``eip1559Params``:
+    op-node then sends the new params, op-geth writes them into ``extraData``, and the block
+    hash depends on it. Deriving op-node's chain matters more here than the spec text.
+    """
     if not cfg.is_holocene(next_time):
         return None
-    if not cfg.is_holocene(parent_time):
-        return b"\x00" * 8
     return bytes(sys_cfg.eip1559_params)
 
 
@@ -160,7 +168,7 @@ def build_payload_attributes(
         gas_limit=gas_limit,
         withdrawals=() if cfg.is_canyon(next_time) else None,  # [New in Canyon]
         parent_beacon_block_root=parent_beacon_root,
-        eip1559_params=eip1559_params_for(cfg, sys_cfg, l2_parent.timestamp, next_time),
+        eip1559_params=eip1559_params_for(cfg, sys_cfg, next_time),
         min_base_fee=sys_cfg.min_base_fee if cfg.is_jovian(next_time) else None,  # [New in Jovian]
     )
 

@@ -42,7 +42,7 @@ class AttributesQueue:
         self.builder = builder
         self.prev = prev
         self._batch: SingularBatch | None = None
-        self._is_last_in_span = False
+        self._concluding = False
 
     @property
     def origin(self) -> L1BlockRef:
@@ -50,18 +50,18 @@ class AttributesQueue:
 
     def next_attributes(self, parent: L2BlockRef) -> AttributesWithParent:
         if self._batch is None:
-            self._batch, self._is_last_in_span = self.prev.next_batch(parent)
+            self._batch, self._concluding = self.prev.next_batch(parent)
         batch = self._batch
         attrs = self.create_next_attributes(batch, parent)
         out = AttributesWithParent(
             attributes=attrs,
             parent=parent,
             derived_from=self.origin,
-            is_last_in_span=self._is_last_in_span,
+            concluding=self._concluding,
             l1_origin=batch.epoch(),
         )
         self._batch = None
-        self._is_last_in_span = False
+        self._concluding = False
         return out
 
     def create_next_attributes(self, batch: SingularBatch, parent: L2BlockRef) -> PayloadAttributes:
@@ -83,4 +83,4 @@ class AttributesQueue:
     def reset(self, base: L1BlockRef, sys_cfg: SystemConfig) -> None:
         self.prev.reset(base, sys_cfg)
         self._batch = None
-        self._is_last_in_span = False
+        self._concluding = False

@@ -1,11 +1,12 @@
 """Batch Stage (Holocene): strict batch ordering, partial span batch validity, fast channel
 invalidation.
 
-Spec: specs/protocol/holocene/derivation.md "Span Batches" (prefix checks only, then each
-singular batch is checked on its own: forwards-invalidation), "Batch Queue" (no buffering:
-future -> drop, ``past`` -> silently skipped, an invalid batch flushes the rest of its span batch
-and channel), "Fast Channel Invalidation". Go: op-node/rollup/derive/batch_stage.go; kona:
-batch_stream.rs + batch_validator.rs.
+Spec: specs/protocol/holocene/derivation.md "Span Batches" (prefix checks and the overlap with
+the safe chain, then each singular batch is checked on its own: forwards-invalidation; the
+overlap check is the retroactive specs PR #928, see ``check_span_batch_holocene``), "Batch
+Queue" (no buffering: future -> drop, ``past`` -> silently skipped, an invalid batch flushes
+the rest of its span batch and channel), "Fast Channel Invalidation".
+Go: op-node/rollup/derive/batch_stage.go; kona: batch_stream.rs + batch_validator.rs.
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ from pyop.derivation.batch_queue import BaseBatchStage
 from pyop.derivation.batches import (
     BatchValidity,
     check_singular_batch,
-    check_span_batch_prefix,
+    check_span_batch_holocene,
 )
 from pyop.derivation.drops import DecisionKind, DropReason
 from pyop.derivation.errors import CriticalError, EndOfSource, NotEnoughData, ResetError
@@ -36,6 +37,8 @@ class BatchStage(BaseBatchStage):
         self.prev.flush_channel()
 
     def next_batch(self, parent: L2BlockRef) -> tuple[SingularBatch, bool]:
+        """The next singular batch on top of ``parent`` and whether it is concluding (always
+        true here: see below)."""
         self._update_origins(parent)
         origin = self.stage_origin if self.stage_origin is not None else self.prev.origin
         # Drain older data while the origin is behind the safe head's origin, and read one
@@ -57,8 +60,10 @@ class BatchStage(BaseBatchStage):
         try:
             batch = self._next_singular_batch_candidate(parent, origin)
         except EndOfSource:
-            # op-node batch_stage.go NextBatch: "An empty batch always advances the (local) safe
-            # head" -- it is its own span
+            # Only once the span and the stage below are drained: empty batches when the
+            # sequencing window expired. Like every Holocene batch it is concluding (op-node
+            # batch_stage.go: "An empty batch always advances the (local) safe head"), so the
+            # safe head moves while the batcher is down.
             return self._derive_next_empty_batch(True, parent), True
         v = check_singular_batch(self.cfg, self.l1_blocks, parent, batch, origin)
         if v.validity is BatchValidity.ACCEPT:
@@ -67,7 +72,11 @@ class BatchStage(BaseBatchStage):
             self.ex.decide(STAGE, DecisionKind.BATCH_ACCEPTED,
                            f"batch for timestamp {batch.timestamp} accepted",
                            {"timestamp": batch.timestamp, "epoch": batch.epoch_num}, origin.id())  # fmt: skip
-            return batch, not self.next_span
+            # [New in Holocene] concluding: every accepted batch, also a block in the middle of
+            # a span batch, is (local) safe at once, because Holocene never invalidates
+            # backwards (holocene/derivation.md "Span Batches"; op-node batch_stage.go returns
+            # ``true``). Pre-Holocene only the end of a span concludes (batch_queue.py).
+            return batch, True
         if v.validity is BatchValidity.PAST:
             self._record(v)
             raise NotEnoughData("past batch skipped")
@@ -86,7 +95,7 @@ class BatchStage(BaseBatchStage):
         batch = self.prev.next_batch()  # EndOfSource passes up
         if isinstance(batch, SingularBatch):
             return batch
-        v, _parent = check_span_batch_prefix(self.cfg, self.l1_blocks, parent, batch, origin, self.l2)
+        v = check_span_batch_holocene(self.cfg, self.l1_blocks, parent, batch, origin, self.l2)
         if v.validity is BatchValidity.PAST:
             self._record(v)
             raise NotEnoughData("past span batch skipped")
@@ -95,6 +104,7 @@ class BatchStage(BaseBatchStage):
             self.flush_channel()
             raise NotEnoughData("invalid span batch: channel flushed")
         if v.validity is BatchValidity.UNDECIDED:
+            # op-node: the span was consumed and is skipped, not retried
             raise NotEnoughData(f"undecided span batch: {v.note}")
         if v.validity is BatchValidity.FUTURE:
             raise CriticalError("impossible future span batch with Holocene")

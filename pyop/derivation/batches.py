@@ -1,11 +1,13 @@
 """Batch validity rules as pure functions (op-node ``CheckBatch`` / ``checkSingularBatch`` /
-``checkSpanBatchPrefix`` / ``checkSpanBatch``; kona ``SingleBatch::check_batch`` /
+``checkSpanBatchPrefix`` / ``checkSpanBatchOverlap`` / ``checkSpanBatchHolocene`` /
+``checkSpanBatch``; kona ``SingleBatch::check_batch`` /
 ``SpanBatch::check_batch``).
 
 Spec: specs/protocol/derivation.md "Batch Queue" (the singular batch rules, in order),
 delta/span-batches.md "Span Batch Validation" (prefix and per-block checks, overlap with the
 safe chain), holocene/derivation.md "Batch Queue" (rules switch by the L1 *inclusion* block
-time: future -> drop, past -> ``PAST``), isthmus/derivation.md (SetCode txs only from Isthmus),
+time: future -> drop, past -> ``PAST``; a span batch gets the prefix and overlap checks as a
+whole, specs PR #928), isthmus/derivation.md (SetCode txs only from Isthmus),
 jovian/derivation.md "Activation Block Rules" (no user txs in the activation block).
 
 Inputs: ``l1_blocks`` is the batch queue's window of L1 blocks, ``l1_blocks[0]`` the current
@@ -25,13 +27,14 @@ from typing import Protocol
 from pyop.codec.batch import SingularBatch
 from pyop.codec.errors import CodecError
 from pyop.codec.span_batch import SpanBatch
-from pyop.codec.tx import SET_CODE_TX_TYPE
+from pyop.codec.tx import DEPOSIT_TX_TYPE, POST_EXEC_TX_TYPE, SET_CODE_TX_TYPE
 from pyop.config import RollupConfig
 from pyop.derivation.drops import Drop, DropReason, Number
+from pyop.derivation.errors import TemporaryError
 from pyop.derivation.interfaces import NotFound
-from pyop.derivation.types import DEPOSIT_TX_TYPE_BYTE, POST_EXEC_TX_TYPE_BYTE, Batch
+from pyop.derivation.types import Batch
 from pyop.primitives import ExecutionPayload, L1BlockRef, L2BlockRef, to_hex
-from pyop.protocol.l1_info import L1InfoError, decode_l1_info_tx
+from pyop.protocol.l1_info import L1InfoError, decode_l1_info_tx, l1_info_format_at
 
 STAGE = "batch_queue"
 
@@ -96,7 +99,7 @@ def check_batch_txs(
         if len(tx) == 0:
             return _drop(DropReason.EMPTY_BATCH_TXS, f"transaction {i} is empty", inclusion,
                          tx_index=i, timestamp=timestamp)  # fmt: skip
-        if tx[0] == DEPOSIT_TX_TYPE_BYTE:
+        if tx[0] == DEPOSIT_TX_TYPE:
             return _drop(DropReason.DEPOSIT_TX_IN_BATCH, f"transaction {i} is a deposit (0x7e)",
                          inclusion, tx_index=i, timestamp=timestamp)  # fmt: skip
         if tx[0] == SET_CODE_TX_TYPE and not cfg.is_isthmus(timestamp):  # [New in Isthmus]
@@ -105,7 +108,7 @@ def check_batch_txs(
                          inclusion, tx_index=i, timestamp=timestamp,
                          isthmus_time=str(cfg.isthmus_time))  # fmt: skip
         # [New in Lagoon] PostExec txs only with Sequencer-Defined Metering (op-node IsSDM).
-        if tx[0] == POST_EXEC_TX_TYPE_BYTE and not cfg.is_sdm(timestamp):
+        if tx[0] == POST_EXEC_TX_TYPE and not cfg.is_sdm(timestamp):
             return _drop(DropReason.POST_EXEC_TX_BEFORE_SDM,
                          f"transaction {i} is a PostExec (0x7d) tx, SDM (Lagoon) not active at "
                          f"{timestamp}", inclusion, tx_index=i, timestamp=timestamp,
@@ -269,7 +272,9 @@ def check_span_batch_prefix(
         parent_num = l2_safe_head.number - (l2_safe_head.timestamp - first_ts) // cfg.block_time - 1
         try:
             parent = l2.l2_block_ref_by_number(parent_num)
-        except NotFound as e:
+        except (NotFound, TemporaryError) as e:
+            # op-node: any L2 fetch error is BatchUndecided; the pre-Holocene batch queue keeps
+            # the batch and retries it (a transport error must not lose it: audit D12)
             return _undecided(f"cannot fetch L2 block {parent_num}: {e}", parent=parent_num), None
     if not batch.check_parent_hash(parent.hash):
         return _drop(DropReason.WRONG_PARENT,
@@ -304,13 +309,87 @@ def check_span_batch_prefix(
 
 def payload_l1_origin_number(cfg: RollupConfig, payload: ExecutionPayload) -> int:
     """The L1 origin number of an L2 block, from its L1-info deposit (op-node
-    ``PayloadToBlockRef``); genesis: the rollup's genesis L1 block. Raises ``CodecError``."""
+    ``PayloadToBlockRef``: the calldata format is the one the block's timestamp requires,
+    ``L1BlockInfoFromBytes``); genesis: the rollup's genesis L1 block. Raises ``CodecError``."""
     if payload.block_number == cfg.genesis.l2.number:
         return cfg.genesis.l1.number
     if not payload.transactions:
         raise L1InfoError("L2 block has no transactions (no L1-info deposit)")
-    _, info = decode_l1_info_tx(payload.transactions[0])
+    _, info = decode_l1_info_tx(payload.transactions[0], l1_info_format_at(cfg, payload.timestamp))
     return info.number
+
+
+def check_span_batch_overlap(
+    cfg: RollupConfig,
+    batch: SpanBatch,
+    parent: L2BlockRef,
+    l2_safe_head: L2BlockRef,
+    inclusion: L1BlockRef,
+    l2: SafeBlockFetcher,
+) -> Verdict:
+    """delta/span-batches.md "Span Batch Validation", the overlap rule (op-node
+    ``checkSpanBatchOverlap``): every span block at heights ``parent + 1 .. safe head`` must
+    carry exactly the non-deposit transactions of the canonical safe block at that height, and
+    the same L1 origin number. A mismatch drops the batch; a block that cannot be fetched leaves
+    it ``UNDECIDED``. ``parent`` is the parent the prefix checks found (the safe head itself
+    when the span does not overlap, then nothing is compared)."""
+    for i in range(l2_safe_head.number - parent.number):
+        num = parent.number + i + 1
+        try:
+            payload = l2.payload_by_number(num)
+        except (NotFound, TemporaryError) as e:
+            # op-node: any fetch error is BatchUndecided (D12: a transport error too)
+            return _undecided(f"cannot fetch L2 payload {num}: {e}", number=num)
+        safe_txs = payload.transactions
+        batch_txs = batch.batches[i].transactions
+        deposits = sum(1 for t in safe_txs if t[:1] == bytes([DEPOSIT_TX_TYPE]))
+        if len(safe_txs) - deposits != len(batch_txs):
+            return _drop(DropReason.OVERLAP_TX_COUNT_MISMATCH,
+                         f"L2 block {num} has {len(safe_txs) - deposits} non-deposit txs, "
+                         f"span block {i} has {len(batch_txs)}", inclusion, number=num,
+                         safe_txs=len(safe_txs) - deposits, batch_txs=len(batch_txs))  # fmt: skip
+        for j, tx in enumerate(batch_txs):
+            if safe_txs[j + deposits] != tx:
+                return _drop(DropReason.OVERLAP_TX_MISMATCH,
+                             f"L2 block {num} tx {j + deposits} differs from span block {i} tx {j}",
+                             inclusion, number=num, tx_index=j)  # fmt: skip
+        try:
+            origin_num = payload_l1_origin_number(cfg, payload)
+        except CodecError as e:
+            return _drop(DropReason.OVERLAP_PAYLOAD_INVALID, f"L2 block {num}: {e}", inclusion,
+                         number=num)  # fmt: skip
+        if origin_num != batch.batches[i].epoch_num:
+            return _drop(DropReason.OVERLAP_L1_ORIGIN_MISMATCH,
+                         f"L2 block {num} L1 origin {origin_num} != span block {i} epoch "
+                         f"{batch.batches[i].epoch_num}", inclusion, number=num,
+                         l1_origin=origin_num, epoch=batch.batches[i].epoch_num)  # fmt: skip
+    return ACCEPT
+
+
+def check_span_batch_holocene(
+    cfg: RollupConfig,
+    l1_blocks: Sequence[L1BlockRef],
+    l2_safe_head: L2BlockRef,
+    batch: SpanBatch,
+    inclusion: L1BlockRef,
+    l2: SafeBlockFetcher,
+) -> Verdict:
+    """[New in Holocene] the checks a span batch gets as a whole (op-node
+    ``checkSpanBatchHolocene``): the prefix checks, then the overlap with the safe chain
+    (:func:`check_span_batch_overlap`). The per-block rules are left to each singular batch
+    (holocene/derivation.md "Span Batches": forwards-invalidation).
+
+    The overlap check was added to Holocene retroactively (specs PR #928 "holocene: require
+    span batch overlap checks", optimism PR #22215, both clients, Aug 2026): since interop a
+    safe block can be a deposits-only replacement, and a span whose overlapped part disagrees
+    with the safe chain describes another history, so its new blocks must not be applied.
+    Before that change the overlapped blocks were skipped without a comparison. The specs
+    mirror we cite (Apr 2026) predates PR #928; op-node v1.19.6, our reference, has the check.
+    """
+    prefix, parent = check_span_batch_prefix(cfg, l1_blocks, l2_safe_head, batch, inclusion, l2)
+    if prefix.validity is not BatchValidity.ACCEPT or parent is None:
+        return prefix
+    return check_span_batch_overlap(cfg, batch, parent, l2_safe_head, inclusion, l2)
 
 
 def check_span_batch(
@@ -380,35 +459,9 @@ def check_span_batch(
     # Overlapped blocks must match the safe chain.
     next_ts = l2_safe_head.timestamp + cfg.block_time
     if batch.first_timestamp() < next_ts:
-        for i in range(l2_safe_head.number - parent.number):
-            num = parent.number + i + 1
-            try:
-                payload = l2.payload_by_number(num)
-            except NotFound as e:
-                return _undecided(f"cannot fetch L2 payload {num}: {e}", number=num)
-            safe_txs = payload.transactions
-            batch_txs = batch.batches[i].transactions
-            deposits = sum(1 for t in safe_txs if t[:1] == bytes([DEPOSIT_TX_TYPE_BYTE]))
-            if len(safe_txs) - deposits != len(batch_txs):
-                return _drop(DropReason.OVERLAP_TX_COUNT_MISMATCH,
-                             f"L2 block {num} has {len(safe_txs) - deposits} non-deposit txs, "
-                             f"span block {i} has {len(batch_txs)}", inclusion, number=num,
-                             safe_txs=len(safe_txs) - deposits, batch_txs=len(batch_txs))  # fmt: skip
-            for j, tx in enumerate(batch_txs):
-                if safe_txs[j + deposits] != tx:
-                    return _drop(DropReason.OVERLAP_TX_MISMATCH,
-                                 f"L2 block {num} tx {j + deposits} differs from span block {i} tx {j}",
-                                 inclusion, number=num, tx_index=j)  # fmt: skip
-            try:
-                origin_num = payload_l1_origin_number(cfg, payload)
-            except CodecError as e:
-                return _drop(DropReason.OVERLAP_PAYLOAD_INVALID, f"L2 block {num}: {e}", inclusion,
-                             number=num)  # fmt: skip
-            if origin_num != batch.batches[i].epoch_num:
-                return _drop(DropReason.OVERLAP_L1_ORIGIN_MISMATCH,
-                             f"L2 block {num} L1 origin {origin_num} != span block {i} epoch "
-                             f"{batch.batches[i].epoch_num}", inclusion, number=num,
-                             l1_origin=origin_num, epoch=batch.batches[i].epoch_num)  # fmt: skip
+        overlap = check_span_batch_overlap(cfg, batch, parent, l2_safe_head, inclusion, l2)
+        if overlap.validity is not BatchValidity.ACCEPT:
+            return overlap
     return Verdict(BatchValidity.ACCEPT, None, "; ".join(notes))
 
 

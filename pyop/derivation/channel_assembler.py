@@ -87,6 +87,17 @@ class ChannelAssembler:
                        {"frames": len(ch), "open_block": ch.open_block_number}, origin.id())  # fmt: skip
         return ch.reader_data()
 
+    def flush_channel(self) -> None:
+        """[Holocene] fast channel invalidation reaching down to the assembler (op-node
+        ``ChannelAssembler.FlushChannel``: ``resetChannel``): the staging channel is dropped,
+        so later frames of it find no channel."""
+        ch = self.channel
+        if ch is not None and len(ch) > 0:
+            self.ex.drop(STAGE, DropReason.CHANNEL_FLUSHED,
+                         f"staging channel 0x{ch.id.hex()} flushed", {"frames": len(ch)},
+                         self.origin.id())  # fmt: skip
+        self.channel = None
+
     def clear(self) -> None:
         self.channel = None
 

@@ -38,6 +38,8 @@ class ChannelProvider(Protocol):
 
     def next_data(self) -> bytes: ...
 
+    def flush_channel(self) -> None: ...
+
     def reset(self, base: L1BlockRef, sys_cfg: SystemConfig) -> None: ...
 
 
@@ -115,11 +117,14 @@ class ChannelReader:
         self._tail_error = None
 
     def flush_channel(self) -> None:
-        """Drop the rest of the current channel (Holocene fast channel invalidation)."""
+        """Drop the rest of the current channel (Holocene fast channel invalidation), down to
+        the channel assembler's staging channel (op-node ``ChannelInReader.FlushChannel`` ->
+        ``prev.FlushChannel()``)."""
         if self._batches:
             self.ex.drop(STAGE, DropReason.CHANNEL_FLUSHED, "rest of the channel dropped",
                          {"batches_left": len(self._batches)}, self.origin.id())  # fmt: skip
         self.next_channel()
+        self.prev.flush_channel()
 
     def reset(self, base: L1BlockRef, sys_cfg: SystemConfig) -> None:
         self.prev.reset(base, sys_cfg)

@@ -2,7 +2,8 @@
 
 Spec: specs/protocol/derivation.md "L1 Retrieval" (a batcher transaction is one sent to the
 ``batch_inbox_address`` by the SystemConfig's ``batcherAddr``; the sender is recovered from the
-signature), ecotone/derivation.md "Blob Retrieval" (from Ecotone, by L1 block time, blob
+signature; op-node also requires a legacy, 2930, 1559, blob or, on L3s, deposit transaction),
+ecotone/derivation.md "Blob Retrieval" (from Ecotone, by L1 block time, blob
 transactions carry the data in blobs; non-blob batcher transactions still carry calldata, in
 transaction order), experimental/alt-da.md (tx data version byte ``0x01``: an alt-DA
 commitment). Go: op-node/rollup/derive/{data_source,calldata_source,blob_data_source,
@@ -24,8 +25,23 @@ from eth_hash.auto import keccak
 
 from pyop.codec.blob import decode_blob
 from pyop.codec.errors import BlobError, CodecError
-from pyop.codec.tx import BLOB_TX_TYPE, LEGACY_TX_TYPE, SignedTx, decode_signed_tx, signing_payload
+from pyop.codec.tx import (
+    BLOB_TX_TYPE,
+    DEPOSIT_TX_TYPE,
+    LEGACY_TX_TYPE,
+    SignedTx,
+    decode_signed_tx,
+    signing_payload,
+)
 from pyop.config import RollupConfig
+from pyop.derivation.altda_manager import (
+    CommitmentTypeMismatch,
+    DAManager,
+    ExpiredChallenge,
+    MissingPastWindow,
+    PendingChallenge,
+    ReorgRequired,
+)
 from pyop.derivation.drops import DropReason, Explainer, short_hash
 from pyop.derivation.errors import (
     CriticalError,
@@ -35,19 +51,22 @@ from pyop.derivation.errors import (
     TemporaryError,
 )
 from pyop.derivation.interfaces import AltDASource, BlobSource, IndexedBlobHash, L1Source, NotFound
-from pyop.primitives import Address, L1BlockRef
+from pyop.primitives import Address, L1BlockRef, PyopError
+from pyop.protocol.altda import (
+    MAX_INPUT_SIZE,
+    TX_DATA_VERSION_ALTDA,
+    AltDAFormatError,
+    Commitment,
+    CommitmentType,
+    decode_commitment,
+)
+from pyop.protocol.deposits import DepositTx, decode_deposit_tx
 
 STAGE = "l1_retrieval"
 
 #: secp256k1 group order; Homestead requires ``s <= N/2`` (go-ethereum ``ValidateSignatureValues``).
 SECP256K1_N = 0xFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFEBAAEDCE6AF48A03BBFD25E8CD0364141
 
-#: alt-DA: tx data version byte of a commitment (experimental/alt-da.md).
-TX_DATA_VERSION_ALTDA = 0x01
-KECCAK_COMMITMENT_TYPE = 0x00
-GENERIC_COMMITMENT_TYPE = 0x01
-#: alt-DA: ``MAX_L1_TX_SIZE`` for keccak commitments (experimental/alt-da.md).
-ALTDA_MAX_INPUT_SIZE = 130672
 
 
 class SenderError(Exception):
@@ -85,10 +104,38 @@ def recover_sender(tx: SignedTx, l1_chain_id: int) -> Address:
 
 @dataclass(frozen=True, slots=True)
 class BatcherTx:
-    """A transaction of the L1 block that passed the batcher checks."""
+    """A transaction of the L1 block that passed the batcher checks: a signed transaction, or
+    (on an L3, whose L1 is an OP chain) a deposit transaction."""
 
     index: int
-    tx: SignedTx
+    tx: SignedTx | DepositTx
+
+    @property
+    def data(self) -> bytes:
+        return self.tx.data
+
+
+def _deposit_batcher_tx(
+    cfg: RollupConfig, ref: L1BlockRef, i: int, raw: bytes, batcher_addr: Address, explainer: Explainer
+) -> BatcherTx | None:
+    """[L3] A deposit transaction (type ``0x7E``) of an L1 that is itself an OP chain: op-node
+    ``isValidBatchTx`` accepts it ("Deposit (for L3s)"); its sender is its ``from`` field
+    (op-geth's signer returns ``DepositTx.From``, there is no signature)."""
+    try:
+        dep = decode_deposit_tx(raw)
+    except CodecError as e:
+        explainer.drop(STAGE, DropReason.UNDECODABLE_TX, str(e), {"tx_index": i}, ref.id())
+        return None
+    if dep.to != cfg.batch_inbox_address:
+        return None
+    if dep.from_ != batcher_addr:
+        explainer.drop(
+            STAGE, DropReason.WRONG_BATCHER,
+            f"deposit tx {short_hash(dep.tx_hash())} to the inbox from {short_hash(dep.from_)}, "
+            f"batcher is {short_hash(batcher_addr)}", {"tx_index": i}, ref.id(),
+        )  # fmt: skip
+        return None
+    return BatcherTx(i, dep)
 
 
 def batcher_txs(
@@ -99,11 +146,23 @@ def batcher_txs(
     explainer: Explainer,
 ) -> tuple[list[BatcherTx], list[int]]:
     """The valid batcher transactions of a block (derivation.md "L1 Retrieval"; op-node
-    ``isValidBatchTx``: ``to == batch_inbox_address`` and recovered sender == batcher), and
-    the number of blobs of every transaction in block order (for blob indices)."""
+    ``isValidBatchTx``: a legacy, EIP-2930, EIP-1559, blob or (L3) deposit transaction, with
+    ``to == batch_inbox_address`` and sender == batcher), and the number of blobs of every
+    transaction in block order (for blob indices).
+
+    op-node v1.19.6 rejects SetCode (type 4) and every later type, whoever sent it ("For now,
+    we want to disallow the SetCodeTx type or any future types"); the specs mirror we cite
+    does not list the types. We follow op-node and record such a transaction to the inbox as a
+    drop."""
     out: list[BatcherTx] = []
     blob_counts: list[int] = []
     for i, raw in enumerate(raw_txs):
+        if raw[:1] == bytes([DEPOSIT_TX_TYPE]):
+            blob_counts.append(0)
+            bt = _deposit_batcher_tx(cfg, ref, i, raw, batcher_addr, explainer)
+            if bt is not None:
+                out.append(bt)
+            continue
         try:
             tx = decode_signed_tx(raw)
         except CodecError as e:
@@ -113,6 +172,13 @@ def batcher_txs(
             continue
         blob_counts.append(len(tx.blob_versioned_hashes))
         if tx.to != cfg.batch_inbox_address:
+            continue
+        if tx.tx_type > BLOB_TX_TYPE:
+            explainer.drop(
+                STAGE, DropReason.BATCHER_TX_TYPE_NOT_ALLOWED,
+                f"type-{tx.tx_type} tx {short_hash(tx.hash)} to the inbox ignored",
+                {"tx_index": i, "tx_type": tx.tx_type}, ref.id(),
+            )  # fmt: skip
             continue
         try:
             sender = recover_sender(tx, cfg.l1_chain_id)
@@ -152,7 +218,7 @@ class CalldataSource:
     def next(self) -> bytes:
         if self._data is None:
             txs, _ = batcher_txs(self.cfg, self.ref, _fetch_txs(self.l1, self.ref), self.batcher, self.ex)
-            self._data = deque(t.tx.data for t in txs)
+            self._data = deque(t.data for t in txs)
         if not self._data:
             raise EndOfSource(f"no more calldata in L1 block {self.ref.number}")
         return self._data.popleft()
@@ -191,8 +257,8 @@ class BlobDataSource:
         items: deque[bytes | int] = deque()
         hashes: list[IndexedBlobHash] = []
         for bt in txs:
-            if bt.tx.tx_type != BLOB_TX_TYPE:
-                items.append(bt.tx.data)
+            if not isinstance(bt.tx, SignedTx) or bt.tx.tx_type != BLOB_TX_TYPE:
+                items.append(bt.data)
                 continue
             for j, h in enumerate(bt.tx.blob_versioned_hashes):
                 items.append(len(hashes))
@@ -228,61 +294,97 @@ class BlobDataSource:
 
 
 class AltDADataSource:
-    """Alt-DA (experimental/alt-da.md): tx data ``0x01 ++ commitment`` is resolved through the
-    DA server; other data passes through (op-node ``AltDADataSource``).
+    """Alt-DA (experimental/alt-da.md "Derivation"): tx data ``0x01 ++ encoded_commitment`` is
+    resolved through the DA manager; other data passes through (op-node ``AltDADataSource.Next``).
 
-    Keccak commitments (type 0) are checked against the returned input and limited to
-    ``MAX_L1_TX_SIZE``; generic commitments (type 1) are trusted to the DA server.
-    Not implemented: the DataAvailabilityChallenge contract tracking (challenge/resolve windows,
-    resolved inputs from L1 calldata, reorgs on expired challenges): an unavailable input raises
-    :class:`TemporaryError` (retry), as op-node does for a DA server failure.
+    - Every call first advances the DA manager to this L1 block (challenge events, expiries); a
+      previously used commitment whose challenge expired unresolved raises :class:`ResetError`.
+    - The decoded commitment is kept until its input is obtained or the commitment is skipped:
+      a failed fetch (DA server down, timeout, HTTP error, keccak check on read) raises
+      :class:`TemporaryError` and the next call asks again for the *same* commitment; the
+      batcher transaction it came from is never read twice nor lost (op-node keeps ``s.comm``).
+    - Skipped (recorded as drops, then the next batcher data is read): a commitment that does
+      not decode, one not of the chain's ``da_commitment_type``, one whose challenge expired,
+      and a keccak input larger than ``alt_da.da_max_input_size`` (default 130672).
+    - Input missing but still challengeable: :class:`NotEnoughData` (step again); missing past
+      the challenge window: :class:`CriticalError`.
+
+    The input itself is not checked here: keccak inputs are checked by the DA client when it
+    verifies on read (``--altda.verify-on-read``, a mismatch is a fetch failure and retried),
+    generic ones by the DA server, as in op-node.
     """
 
-    def __init__(self, inner: DataIter, altda: AltDASource | None, ref: L1BlockRef, ex: Explainer) -> None:
-        self.inner, self.altda, self.ref, self.ex = inner, altda, ref, ex
-        #: the commitment being resolved: kept across a temporary failure so the next step
-        #: fetches the same input again (op-node ``AltDADataSource.comm``)
-        self._comm: bytes | None = None
+    def __init__(
+        self,
+        inner: DataIter,
+        manager: DAManager,
+        l1: L1Source,
+        ref: L1BlockRef,
+        ex: Explainer,
+        *,
+        max_input_size: int = MAX_INPUT_SIZE,
+    ) -> None:
+        self.inner, self.manager, self.l1, self.ref, self.ex = inner, manager, l1, ref, ex
+        self.max_input_size = max_input_size
+        #: The commitment being resolved (kept across temporary errors).
+        self.comm: Commitment | None = None
+
+    def _skip(self, reason: DropReason, detail: str, numbers: dict[str, int | str]) -> None:
+        self.ex.drop(STAGE, reason, detail, numbers, self.ref.id())
+        self.comm = None
 
     def next(self) -> bytes:
-        if self._comm is not None:
-            return self._resolve(self._comm)
-        data = self.inner.next()
-        if not data:
-            raise NotEnoughData("empty batcher data")
-        if data[0] != TX_DATA_VERSION_ALTDA:
-            return data
-        comm = data[1:]
-        if not comm or comm[0] not in (KECCAK_COMMITMENT_TYPE, GENERIC_COMMITMENT_TYPE) or (
-            comm[0] == KECCAK_COMMITMENT_TYPE and len(comm) != 33
-        ) or (comm[0] == GENERIC_COMMITMENT_TYPE and len(comm) < 2):
-            self.ex.drop(STAGE, DropReason.ALTDA_INVALID_COMMITMENT, f"commitment 0x{comm.hex()[:80]}",
-                         {"length": len(comm)}, self.ref.id())  # fmt: skip
-            raise NotEnoughData("invalid alt-DA commitment")
-        if self.altda is None:
-            raise CriticalError("alt-DA commitment found but no alt-DA source is configured")
-        self._comm = comm
-        return self._resolve(comm)
-
-    def _resolve(self, comm: bytes) -> bytes:
-        """The input of ``comm``; any failure to get it leaves ``comm`` pending (retried)."""
-        if self.altda is None:
-            raise CriticalError("alt-DA commitment found but no alt-DA source is configured")
         try:
-            inp = self.altda.get_input(comm, self.ref)
-        except NotFound as e:
-            raise TemporaryError(f"alt-DA input for commitment 0x{comm.hex()[:80]} not available: {e}") from None
-        self._comm = None
-        if comm[0] == KECCAK_COMMITMENT_TYPE:
-            if len(inp) > ALTDA_MAX_INPUT_SIZE:
-                self.ex.drop(STAGE, DropReason.ALTDA_INPUT_TOO_LARGE, "keccak input too large",
-                             {"size": len(inp), "max": ALTDA_MAX_INPUT_SIZE}, self.ref.id())  # fmt: skip
-                raise NotEnoughData("alt-DA input skipped")
-            if keccak(inp) != comm[1:]:
-                self.ex.drop(STAGE, DropReason.ALTDA_INPUT_MISMATCH, "keccak(input) != commitment",
-                             {"size": len(inp)}, self.ref.id())  # fmt: skip
-                raise NotEnoughData("alt-DA input skipped")
-        return inp
+            self.manager.advance_l1_origin(self.l1, self.ref.id())
+        except ReorgRequired as e:
+            raise ResetError(f"new expired challenge: {e}") from None
+        except (CriticalError, ResetError):
+            raise
+        except (TemporaryError, NotFound, PyopError) as e:
+            raise TemporaryError(f"failed to advance alt-DA L1 origin to {self.ref.number}: {e}") from None
+        while True:
+            if self.comm is None:
+                data = self.inner.next()  # EndOfSource / errors pass through
+                if not data:
+                    raise NotEnoughData("empty batcher data")
+                if data[0] != TX_DATA_VERSION_ALTDA:
+                    return data  # not a commitment: frames (or junk) for the next stages
+                try:
+                    self.comm = decode_commitment(data[1:])
+                except AltDAFormatError as e:
+                    self.ex.drop(STAGE, DropReason.ALTDA_INVALID_COMMITMENT, f"commitment 0x{data[1:41].hex()}: {e}",
+                                 {"length": len(data) - 1}, self.ref.id())  # fmt: skip
+                    raise NotEnoughData("invalid alt-DA commitment") from None
+            comm = self.comm
+            try:
+                inp = self.manager.get_input(self.l1, comm, self.ref)
+            except ReorgRequired as e:
+                raise ResetError(str(e)) from None
+            except CommitmentTypeMismatch as e:
+                self._skip(DropReason.ALTDA_COMMITMENT_TYPE_MISMATCH, f"{comm.short()}: {e}",
+                           {"type": comm.type.value})  # fmt: skip
+                continue
+            except ExpiredChallenge:
+                self._skip(DropReason.ALTDA_CHALLENGE_EXPIRED, f"{comm.short()}: challenge expired, input skipped",
+                           {"l1_block": self.ref.number})  # fmt: skip
+                continue
+            except MissingPastWindow as e:
+                raise CriticalError(f"data for comm {comm.short()} not available: {e}") from None
+            except PendingChallenge:
+                raise NotEnoughData("alt-DA input pending a challenge") from None
+            except (CriticalError, ResetError):
+                raise
+            except (TemporaryError, NotFound, PyopError) as e:
+                # kept in self.comm: the next call fetches the same commitment again
+                raise TemporaryError(
+                    f"failed to fetch input data with comm {comm.short()} from the DA server: {e}"
+                ) from None
+            if comm.type is CommitmentType.KECCAK256 and len(inp) > self.max_input_size:
+                self._skip(DropReason.ALTDA_INPUT_TOO_LARGE, "keccak input larger than the max input size",
+                           {"size": len(inp), "max": self.max_input_size})  # fmt: skip
+                continue
+            self.comm = None
+            return inp
 
 
 class DataSourceFactory:
@@ -298,6 +400,16 @@ class DataSourceFactory:
         altda: AltDASource | None = None,
     ) -> None:
         self.cfg, self.l1, self.ex, self.blobs, self.altda = cfg, l1, explainer, blobs, altda
+        #: The DA manager of an alt-DA chain (one per pipeline; op-node passes one ``altda.DA``
+        #: to the data sources and the finalizer).
+        self.altda_manager: DAManager | None = (
+            DAManager(cfg.alt_da, altda, explainer) if cfg.alt_da is not None else None
+        )
+
+    def reset(self, base: L1BlockRef) -> None:
+        """Pipeline reset (op-node resets the ``altda.DA`` stage after L1 retrieval)."""
+        if self.altda_manager is not None:
+            self.altda_manager.reset(base)
 
     def open_data(self, ref: L1BlockRef, batcher_addr: Address) -> DataIter:
         src: DataIter
@@ -305,6 +417,7 @@ class DataSourceFactory:
             src = BlobDataSource(self.cfg, self.l1, self.blobs, ref, batcher_addr, self.ex)
         else:
             src = CalldataSource(self.cfg, self.l1, ref, batcher_addr, self.ex)
-        if self.cfg.alt_da_enabled():
-            return AltDADataSource(src, self.altda, ref, self.ex)
+        if self.altda_manager is not None and self.cfg.alt_da is not None:
+            return AltDADataSource(src, self.altda_manager, self.l1, ref, self.ex,
+                                   max_input_size=self.cfg.alt_da.max_input_size_or_default())  # fmt: skip
         return src

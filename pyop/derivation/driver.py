@@ -19,6 +19,7 @@ from collections.abc import Iterator
 from typing import Protocol
 
 from pyop.config import RollupConfig
+from pyop.derivation.altda_manager import DAManager
 from pyop.derivation.attributes import L1BlobSchedule
 from pyop.derivation.drops import Decision, DecisionKind, Drop, DropReason, Explainer, Observer
 from pyop.derivation.errors import (
@@ -80,6 +81,11 @@ class DerivationPipeline:
         return self.stages.traversal.origin
 
     @property
+    def altda(self) -> DAManager | None:
+        """The DA manager of an alt-DA chain (its finality signal drives the node's finalizer)."""
+        return self.stages.retrieval.sources.altda_manager
+
+    @property
     def drops(self) -> list[Drop]:
         """Every drop recorded so far."""
         return self.explainer.drops
@@ -127,6 +133,15 @@ class DerivationPipeline:
         except EndOfSource:
             old = self.stages.traversal.origin
             new = self.stages.traversal.advance_l1_block()  # EndOfSource when L1 has no more
+            # holocene/derivation.md: the Holocene stages replace the old ones when the L1
+            # origin crosses the activation time. Deliberate difference (audit D13): op-node
+            # v1.19.6 ``transformStages`` asks ``IsActivationBlock(old, new)``, which names only
+            # the *first* fork (Regolith..Lagoon order) activating in that step, and transforms
+            # for that fork alone; if another fork activates in the same L1 step (e.g.
+            # granite_time == holocene_time, both after genesis), op-node keeps the channel bank
+            # and batch queue until its next reset (and its batch queue fails critically on the
+            # first Holocene ``past`` batch). We follow the spec and swap whenever Holocene
+            # activates; only configs with two forks at the same non-genesis time differ.
             if not self.cfg.is_holocene(old.timestamp) and self.cfg.is_holocene(new.timestamp):
                 self.stages.activate_holocene(True)
             self.explainer.decide(

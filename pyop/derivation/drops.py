@@ -39,14 +39,18 @@ class DropReason(enum.Enum):
     WRONG_BATCHER = ("derivation.md#l1-retrieval", "batcher transaction not sent by the batcher")
     INVALID_SIGNATURE = ("derivation.md#l1-retrieval", "batcher transaction signature invalid")
     UNDECODABLE_TX = ("derivation.md#l1-retrieval", "L1 transaction does not decode")
+    BATCHER_TX_TYPE_NOT_ALLOWED = ("derivation.md#l1-retrieval",
+                                   "transaction type cannot carry batcher data (op-node "
+                                   "isValidBatchTx: SetCode and later types)")  # fmt: skip
     BLOB_DECODE_ERROR = ("ecotone/derivation.md#blob-retrieval", "blob does not decode")
     ALTDA_INVALID_COMMITMENT = ("../experimental/alt-da.md#input-commitment-submission",
                                 "alt-DA commitment does not decode")  # fmt: skip
-    ALTDA_INPUT_MISMATCH = ("../experimental/alt-da.md#input-commitment-submission",
-                            "alt-DA input does not match its keccak commitment")  # fmt: skip
     ALTDA_INPUT_TOO_LARGE = ("../experimental/alt-da.md#data-availability-challenge-contract",
                              "alt-DA keccak input larger than MAX_L1_TX_SIZE")  # fmt: skip
-    ALTDA_UNAVAILABLE = ("../experimental/alt-da.md#derivation", "alt-DA input not available")
+    ALTDA_COMMITMENT_TYPE_MISMATCH = ("../experimental/alt-da.md#input-commitment-submission",
+                                      "alt-DA commitment not of the chain's da_commitment_type")  # fmt: skip
+    ALTDA_CHALLENGE_EXPIRED = ("../experimental/alt-da.md#derivation",
+                               "alt-DA commitment challenged and not resolved in time")  # fmt: skip
     # --- system config (system-config.md#system-config-updates) -----------------------------
     SYSTEM_CONFIG_LOG_INVALID = ("system-config.md#system-config-updates",
                                  "malformed ConfigUpdate log skipped")  # fmt: skip
@@ -168,6 +172,8 @@ class DecisionKind(enum.Enum):
     L1_ORIGIN_ADVANCED = ("origin_advanced", "derivation.md#l1-traversal")
     SYSTEM_CONFIG_UPDATED = ("sysconfig_updated", "system-config.md#system-config-updates")
     DEPOSIT_ONLY_REPLACEMENT = ("deposit_only", "holocene/derivation.md#engine-queue")
+    #: A DataAvailabilityChallenge event was applied (alt-DA challenge created or resolved).
+    ALTDA_CHALLENGE = ("altda_challenge", "../experimental/alt-da.md#derivation")
 
     @property
     def spec(self) -> str:

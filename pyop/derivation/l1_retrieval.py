@@ -55,3 +55,4 @@ class L1Retrieval:
         twice after a reset; the duplicates are dropped by the later stages."""
         self.prev.reset(base, sys_cfg)
         self._data = self.sources.open_data(base, sys_cfg.batcher_addr)
+        self.sources.reset(base)  # the alt-DA manager, if any (op-node: the stage after this one)

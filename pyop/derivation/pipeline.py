@@ -63,6 +63,12 @@ class ChannelMux:
     def next_data(self) -> bytes:
         return self.active.next_data()
 
+    def flush_channel(self) -> None:
+        """op-node ``ChannelMux.FlushChannel``: only the Holocene assembler has a channel to
+        flush (the pre-Holocene batch queue never flushes channels)."""
+        if self.holocene:
+            self.assembler.flush_channel()
+
     def transform(self, holocene: bool) -> None:
         """Switch implementation; the new one starts empty."""
         if holocene != self.holocene:

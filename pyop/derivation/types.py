@@ -10,18 +10,15 @@
 from __future__ import annotations
 
 import enum
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from pyop.codec.batch import SingularBatch
 from pyop.codec.span_batch import SpanBatch
+from pyop.codec.tx import DEPOSIT_TX_TYPE
 from pyop.primitives import BlockID, L1BlockRef, L2BlockRef, PayloadAttributes
 
 Batch = SingularBatch | SpanBatch
 
-DEPOSIT_TX_TYPE_BYTE = 0x7E
-#: op-geth ``types.PostExecTxType``: the Sequencer-Defined Metering tx, allowed in batches only
-#: from Lagoon (op-node ``checkSequencerTxData``).
-POST_EXEC_TX_TYPE_BYTE = 0x7D
 
 
 @dataclass(frozen=True, slots=True)
@@ -29,44 +26,30 @@ class AttributesWithParent:
     """Payload attributes derived for the L2 block after ``parent``.
 
     ``derived_from``: the pipeline's L1 origin when the attributes were produced (the L1 block
-    whose data completed the batch; op-node ``DerivedFrom``). ``is_last_in_span``: the batch was
-    the last singular batch of its span batch (or a singular batch): op-node only advances the
-    *safe* head (vs. pending-safe) on such blocks. ``l1_origin``: the L1 origin (epoch) of the
-    new block. ``deposits_only``: Holocene's deposit-only replacement
+    whose data completed the batch; op-node ``DerivedFrom``). ``concluding`` (op-node
+    ``Concluding``): the block concludes the pending-safe phase, so the engine makes it the
+    (local) safe head, not only the pending-safe head (op-node ``tryUpdateLocalSafe``).
+    Pre-Holocene that is a singular batch or the last block of a span batch (an invalid later
+    block of the span invalidates the whole span); from Holocene every batch, including the
+    generated empty batches of an expired sequencing window. ``l1_origin``: the L1 origin
+    (epoch) of the new block. ``deposits_only``: Holocene's deposit-only replacement
     (holocene/derivation.md "Engine Queue").
     """
 
     attributes: PayloadAttributes
     parent: L2BlockRef
     derived_from: L1BlockRef
-    is_last_in_span: bool
+    concluding: bool
     l1_origin: BlockID | None = None
     deposits_only: bool = False
 
     def deposit_only(self) -> AttributesWithParent:
         """The same attributes with only the deposit transactions (type ``0x7E``) kept."""
         a = self.attributes
-        txs = tuple(t for t in a.transactions if t[:1] == bytes([DEPOSIT_TX_TYPE_BYTE]))
-        new = PayloadAttributes(
-            timestamp=a.timestamp,
-            prev_randao=a.prev_randao,
-            suggested_fee_recipient=a.suggested_fee_recipient,
-            transactions=txs,
-            no_tx_pool=a.no_tx_pool,
-            gas_limit=a.gas_limit,
-            withdrawals=a.withdrawals,
-            parent_beacon_block_root=a.parent_beacon_block_root,
-            eip1559_params=a.eip1559_params,
-            min_base_fee=a.min_base_fee,
-        )
-        return AttributesWithParent(
-            attributes=new,
-            parent=self.parent,
-            derived_from=self.derived_from,
-            is_last_in_span=True,
-            l1_origin=self.l1_origin,
-            deposits_only=True,
-        )
+        txs = tuple(t for t in a.transactions if t[:1] == bytes([DEPOSIT_TX_TYPE]))
+        # op-node ``AttributesWithParent.WithDepositsOnly``: a copy with only the deposits; the
+        # other fields, ``concluding`` included, are those of the replaced attributes.
+        return replace(self, attributes=replace(a, transactions=txs), deposits_only=True)
 
 
 class StepKind(enum.Enum):

@@ -30,7 +30,9 @@ Flags follow the OP Stack getting-started deployment (the issue's seed), bound t
   ``python -m pyop.cli node``; the Go op-batcher and op-proposer then talk to pyop's rollup RPC.
 - alt-DA (``--altda``): ``pyop.devnet.da_server`` with generic commitments;
   ``--altda.enabled --altda.da-server=URL --altda.da-service --altda.verify-on-read=false`` on
-  op-node and op-batcher (the seed's flags).
+  op-node and op-batcher (the seed's flags). ``init_devnet(altda_commitment="keccak")`` deploys
+  the ``DataAvailabilityChallenge`` contract (:mod:`pyop.devnet.da_challenge`) and the batcher
+  computes keccak commitments itself (``--altda.da-service=false``).
 """
 
 from __future__ import annotations
@@ -51,6 +53,7 @@ from typing import Any
 from pyop.config import AltDAConfig, Fork
 from pyop.devnet.anvil import DEFAULT_L1_CHAIN_ID, start_anvil
 from pyop.devnet.beacon_shim import start_beacon_shim_process
+from pyop.devnet.da_challenge import altda_commitment_of, devnet_altda_config
 from pyop.devnet.da_server import start_da_server_process
 from pyop.devnet.fault_proofs import deploy_fault_proof_contracts, initialize_anchor_state
 from pyop.devnet.geth import (
@@ -80,11 +83,7 @@ from pyop.devnet.process import (
 )
 from pyop.devnet.proposer_role import go_dgf_proposer_argv, pyop_proposer_argv
 from pyop.devnet.roles import Roles, write_roles
-from pyop.devnet.rollup_json import (
-    DEFAULT_SEQ_WINDOW_SIZE,
-    l2_genesis_config_for,
-    rollup_config_for,
-)
+from pyop.devnet.rollup_json import l2_genesis_config_for, rollup_config_for
 from pyop.devnet.rpc import RpcClient, RpcError, RpcTransportError
 from pyop.primitives import PyopError, hex_to_int
 from pyop.protocol.output_root import output_root
@@ -101,6 +100,8 @@ STARTUP_GRACE = 2.0
 actions (op-batcher does on a missing op-geth API)."""
 
 Log = Callable[[str], None]
+ALTDA_DEFAULT_WINDOWS = (160, 160)
+"""Alt-DA challenge and resolve windows of ``pyop devnet init --altda`` (L1 blocks)."""
 
 OP_GETH_EXTRA_FLAGS = (f"--http.api={HTTP_APIS},miner",)
 """op-batcher's DA throttling (on by default since v1.10) calls ``miner_setMaxDASize`` on the
@@ -431,6 +432,8 @@ def init_devnet(
     keys: DevKeys | None = None,
     l1_slots_per_epoch: int = 2,
     fault_proofs: bool = False,
+    altda_windows: tuple[int, int] = ALTDA_DEFAULT_WINDOWS,
+    altda_commitment: str = "generic",
     seq_window_size: int | None = None,
     log: Log = _print,
 ) -> DevnetInfo:
@@ -440,7 +443,11 @@ def init_devnet(
     ``--slots-in-an-epoch`` (L1 ``safe``/``finalized`` trail the head by 1x/2x it).
     ``fault_proofs``: OptimismPortal2 with a permissioned dispute game
     (:mod:`pyop.devnet.fault_proofs`) instead of the L2OutputOracle portal.
-    ``seq_window_size``: the rollup's sequencing window in L1 blocks (default 20)."""
+    ``altda_windows``: the alt-DA challenge and resolve windows in L1 blocks (L2 finality lags L1
+    finality by about the challenge window); ``altda_commitment``: ``generic`` or ``keccak``
+    (keccak also deploys the ``DataAvailabilityChallenge`` contract, see
+    :mod:`pyop.devnet.da_challenge`); ``seq_window_size``: the sequencing window (default
+    :data:`pyop.devnet.rollup_json.DEFAULT_SEQ_WINDOW_SIZE`)."""
     if l2_block_time <= 0:
         raise StackError("the L2 block time must be positive")
     directory = Path(directory).resolve()
@@ -499,9 +506,13 @@ def init_devnet(
         gcfg = l2_genesis_config_for(deployment, keys=keys, fork_offsets=offsets)
         genesis = build_l2_genesis(gcfg, workdir=directory / "logs")
         genesis.write(directory / "genesis.json")
-        alt = AltDAConfig("GenericCommitment", 160, 160) if altda else None
-        rollup = rollup_config_for(deployment, genesis, alt_da=alt,
-                                   seq_window_size=seq_window_size or DEFAULT_SEQ_WINDOW_SIZE)  # fmt: skip
+        alt: AltDAConfig | None = None
+        altda_addresses: dict[str, str] = {}
+        if altda:
+            alt, altda_addresses = devnet_altda_config(l1, keys.admin.private_key_hex, altda_commitment,
+                                                       altda_windows)  # fmt: skip
+        extra = {} if seq_window_size is None else {"seq_window_size": seq_window_size}
+        rollup = rollup_config_for(deployment, genesis, alt_da=alt, **extra)
         (directory / "rollup.json").write_text(json.dumps(rollup.to_json(), indent=2) + "\n")
         timings["l2_genesis"] = time.monotonic() - t0
         log(f"L2 genesis {'0x' + genesis.block_hash.hex()} at {gcfg.l2_genesis_time} "
@@ -540,7 +551,7 @@ def init_devnet(
         fork_times={f.value: gcfg.fork_time(f) for f in SUPPORTED_FORKS},
         altda=altda,
         ports=ports,
-        addresses=dict(deployment.artifact_json()),
+        addresses={**deployment.artifact_json(), **altda_addresses},
         keys=keys.to_json(),
         timings=timings,
         fault_proofs=None if fp is None else fp.to_json(),
@@ -641,9 +652,10 @@ def pyop_node_argv(
 
 
 def op_batcher_argv(
-    binary: Path, info: DevnetInfo, *, da: str, da_server_url: str | None = None
+    binary: Path, info: DevnetInfo, *, da: str, da_server_url: str | None = None, da_service: bool = True
 ) -> list[str]:
-    """The op-batcher command line (module docstring)."""
+    """The op-batcher command line (module docstring); ``da_service=False``: keccak commitments
+    computed by the batcher (``POST /put/<commitment>``)."""
     argv = [
         str(binary),
         f"--l1-eth-rpc={info.l1_url}",
@@ -668,7 +680,7 @@ def op_batcher_argv(
         argv += [
             "--altda.enabled=true",
             f"--altda.da-server={da_server_url}",
-            "--altda.da-service=true",
+            f"--altda.da-service={'true' if da_service else 'false'}",
             "--altda.verify-on-read=false",
         ]
     return argv
@@ -679,12 +691,14 @@ def pyop_batcher_argv(
     *,
     da: str,
     da_server_url: str | None = None,
+    da_service: bool = True,
     extra: Sequence[str] = (),
     python: str = sys.executable,
 ) -> list[str]:
     """``pyop batcher`` with the Go op-batcher's command line (:func:`op_batcher_argv`; pyop
     batcher takes op-batcher's flag names), plus ``extra`` flags (a later flag wins)."""
-    go = op_batcher_argv(Path("op-batcher"), info, da=da, da_server_url=da_server_url)
+    go = op_batcher_argv(Path("op-batcher"), info, da=da, da_server_url=da_server_url,
+                         da_service=da_service)  # fmt: skip
     return [python, "-m", "pyop.cli", "batcher", *go[1:], *extra]
 
 
@@ -841,8 +855,9 @@ def start_stack(
         if info.altda:
             t0 = time.monotonic()
             proc, da_url = start_da_server_process(
-                info.logs_dir, info.ports["daServer"], host=HOST, registry=registry
-            )
+                info.logs_dir, info.ports["daServer"], host=HOST, registry=registry,
+                commitment_type=altda_commitment_of(info.rollup_path) or "generic",
+            )  # fmt: skip
             st.processes["da-server"] = proc
             st.timings["da_server"] = time.monotonic() - t0
             log(f"alt-DA server pid {proc.pid}: {da_url}")
@@ -871,12 +886,13 @@ def start_stack(
         if batcher:
             t0 = time.monotonic()
             bda = "calldata" if info.altda else da
+            da_service = altda_commitment_of(info.rollup_path) != "keccak"
             if roles.batcher == "pyop":
                 b = _start(st, "pyop-batcher", pyop_batcher_argv(
-                    info, da=bda, da_server_url=da_url, extra=batcher_extra))  # fmt: skip
+                    info, da=bda, da_server_url=da_url, da_service=da_service, extra=batcher_extra))  # fmt: skip
             else:
                 b = _start(st, "op-batcher", op_batcher_argv(
-                    bins["op-batcher"], info, da=bda, da_server_url=da_url,
+                    bins["op-batcher"], info, da=bda, da_server_url=da_url, da_service=da_service,
                 ))  # fmt: skip
             wait_for_http(info.url("batcherRpc"), timeout=60, process=b)
             st.timings["op_batcher"] = time.monotonic() - t0

@@ -7,8 +7,10 @@ Spec: specs/protocol/derivation.md "Engine Queue": "Forkchoice synchronization",
 "Processing unsafe payload attributes"; exec-engine.md "Engine API".
 
 Heads (op-node names): ``unsafe`` (the engine's head), ``cross_unsafe`` (= unsafe without
-interop), ``pending_safe`` (derived, maybe in the middle of a span batch), ``local_safe`` and
-``safe`` (derived from a complete batch; equal without interop), ``finalized``. The engine's
+interop), ``pending_safe`` (derived, pre-Holocene maybe in the middle of a span batch),
+``local_safe`` and ``safe`` (derived from a *concluding* batch, see
+:attr:`~pyop.derivation.types.AttributesWithParent.concluding`; equal without interop),
+``finalized``. The engine's
 forkchoice is ``(unsafe, safe, finalized)``.
 
 Block building is forkchoiceUpdated(parent, attributes) -> payload id -> getPayload ->
@@ -386,8 +388,12 @@ class EngineController:
         (:func:`attributes_match_block`): on a match it is promoted (no re-execution); on a
         mismatch the reason is logged and recorded (:attr:`mismatches`) and the derived block
         is built instead, reorging the unsafe chain. Otherwise the block is built. The new
-        block becomes the pending-safe head, and the safe head when ``attrs.is_last_in_span``
-        (listeners are told). Returns the new block's ref (the new pending-safe head).
+        block becomes the pending-safe head, and the (local-)safe head when ``attrs.concluding``
+        (listeners are told; op-node ``tryUpdatePendingSafe`` + ``tryUpdateLocalSafe``: a
+        concluding block that advances the local-safe head becomes local safe, and without
+        interop safe at once). From Holocene every derived block is concluding, also the
+        forced empty blocks of an expired sequencing window, so the safe head, the safe-head
+        DB and finality move with them. Returns the new block's ref (the new pending-safe head).
 
         Raises :class:`InvalidPayload` when the engine rejects derived attributes
         (``INVALID`` payload or ``-38003``), :class:`EngineResetError` when the attributes do
@@ -427,7 +433,7 @@ class EngineController:
             return None
         ref = l2_block_ref_from_payload(self.cfg, block)
         self.pending_safe = ref
-        if attrs.is_last_in_span:
+        if attrs.concluding and ref.number > self.local_safe.number:
             self._set_safe(ref)
             await self.forkchoice_sync("consolidated block with L1")
             await self._emit_safe(ref, attrs.derived_from)
@@ -435,12 +441,14 @@ class EngineController:
         return ref
 
     async def _build_derived(self, attrs: AttributesWithParent) -> L2BlockRef:
+        # the new block (parent + 1) advances the local-safe head (op-node L2BlockRefAdvances)
+        concluding = attrs.concluding and attrs.parent.number >= self.local_safe.number
         try:
             job = await self.start_building(attrs.parent, attrs.attributes)
-            sealed = await self.seal(job, safe=attrs.is_last_in_span, derived=True)
+            sealed = await self.seal(job, safe=concluding, derived=True)
         except (PayloadRejected, InvalidPayloadAttributesError) as e:
             raise InvalidPayload(str(e)) from None
-        if attrs.is_last_in_span:
+        if concluding:
             await self._emit_safe(sealed.ref, attrs.derived_from)
         return sealed.ref
 

@@ -20,7 +20,8 @@ safe head; ``CriticalError``: stop the node.
 Finality (op-node ``Finalizer``; derivation.md "Finalization"): for every safe-head update the
 driver records ``(L1 block derived from, L2 safe head)``; when L1 finalizes block ``F`` the
 newest L2 block recorded with an L1 block ``<= F`` becomes finalized, after checking that the
-L1 block is still canonical (else reset).
+L1 block is still canonical (else reset). On an alt-DA chain ``F`` is what the DA manager makes
+of the L1 finalized block (op-node ``AltDAFinalizer``, :mod:`pyop.node.altda_finality`).
 """
 
 from __future__ import annotations
@@ -40,6 +41,7 @@ from pyop.engine.controller import EngineController
 from pyop.engine.errors import EngineSyncingError
 from pyop.engine.sequencer import Sequencer, SequencerNotEnabled
 from pyop.errors import CriticalError, EndOfSource, ResetError, TemporaryError
+from pyop.node.altda_finality import AltDAFinality
 from pyop.node.l1_watcher import L1HeaderReader, L1Watcher
 from pyop.node.logs import kv
 from pyop.node.metrics import NodeMetrics
@@ -103,6 +105,7 @@ class Driver:
         engine_lock: asyncio.Lock | None = None,
         idle_wait: float = 1.0,
         clock: Callable[[], float] = time.monotonic,
+        altda_finality: AltDAFinality | None = None,
     ) -> None:
         self.cfg = cfg
         self.engine = engine
@@ -116,7 +119,11 @@ class Driver:
         self.clock = clock
         self.sequencer: Sequencer | None = None
         self.current_l1: L1BlockRef | None = None
-        self.finality: deque[tuple[L1BlockRef, L2BlockRef]] = deque(maxlen=FINALITY_KEEP)
+        self.altda_finality = altda_finality
+        keep = FINALITY_KEEP
+        if cfg.alt_da is not None:  # op-node calcFinalityLookback: challenge + resolve window + 1
+            keep = max(keep, cfg.alt_da.da_challenge_window + cfg.alt_da.da_resolve_window + 1)
+        self.finality: deque[tuple[L1BlockRef, L2BlockRef]] = deque(maxlen=keep)
         self.resets = 0
         self.started = asyncio.Event()
         self._reset_reason: str | None = None
@@ -300,8 +307,11 @@ class Driver:
 
     async def try_finalize(self) -> None:
         """Finalize the newest safe head derived from finalized L1 data (op-node
-        ``Finalizer.tryFinalize``)."""
+        ``Finalizer.tryFinalize``). On an alt-DA chain "finalized L1" is the DA manager's
+        answer to the L1 finalized block (:mod:`pyop.node.altda_finality`)."""
         fin_l1 = self.watcher.finalized
+        if self.altda_finality is not None and fin_l1 is not None:
+            fin_l1 = self.altda_finality.on_l1_finalized(fin_l1)
         if fin_l1 is None or not self.finality:
             return
         cand: tuple[L1BlockRef, L2BlockRef] | None = None

@@ -34,6 +34,7 @@ from pyop.engine.client import EngineClient
 from pyop.engine.controller import EngineController
 from pyop.engine.jwt import load_jwt_secret
 from pyop.engine.sequencer import Sequencer
+from pyop.node.altda_finality import AltDAFinality
 from pyop.node.api import VERSION, RollupAPI
 from pyop.node.bridge import BridgedL1Source, BridgedL2Source, LoopBridge
 from pyop.node.config import HelpRequested, NodeConfig, NodeConfigError, parse_node_args
@@ -113,6 +114,11 @@ class NodeService:
             log.info("accepted op-node flags without effect in pyop", extra=kv(flags=",".join(n.ignored)))
         if n.altda_enabled and cfg.alt_da is None:
             raise NodeConfigError("--altda.enabled but the rollup config has no alt_da section")
+        if n.altda_enabled and cfg.alt_da is not None:  # op-node rollup.Config.GetOPAltDAConfig
+            for what, v in (("DAChallengeWindow", cfg.alt_da.da_challenge_window),
+                            ("DAResolveWindow", cfg.alt_da.da_resolve_window)):  # fmt: skip
+                if v == 0:
+                    raise NodeConfigError(f"failed to get altDA config: missing {what}")
         if cfg.ecotone_time is not None and not n.l1_beacon and not n.l1_beacon_ignore:
             raise NodeConfigError("missing L1 beacon endpoint: --l1.beacon is required once Ecotone is "
                                   "scheduled (or pass --l1.beacon.ignore)")  # fmt: skip
@@ -148,8 +154,9 @@ class NodeService:
                 blobs=blobs, altda=altda, observer=DriverObserver(self.metrics), blob_schedule=blob_schedule,
             )  # fmt: skip
             pipeline.explainer.keep = False  # a long-running node must not keep every record
+            da_fin = AltDAFinality(pipeline.altda) if pipeline.altda is not None else None
             driver = Driver(cfg, engine, pipeline, watcher, l1_client, safedb=safedb,
-                            metrics=self.metrics, engine_lock=lock)  # fmt: skip
+                            metrics=self.metrics, engine_lock=lock, altda_finality=da_fin)  # fmt: skip
             self.driver = driver
             if n.sequencer_enabled:
                 builder = AttributesBuilder(cfg, l1_sync, l2_sync, blob_schedule=blob_schedule)

@@ -282,15 +282,25 @@ def l1_info_format_of(calldata: bytes) -> L1InfoFormat:
     return fmt
 
 
-def decode_l1_info(calldata: bytes) -> L1BlockInfo:
+def decode_l1_info(calldata: bytes, expected: L1InfoFormat | None = None) -> L1BlockInfo:
     """Decode L1-info calldata, choosing the format by its selector and checking the exact
     length of that format. Raises only :class:`L1InfoError`.
+
+    ``expected``: the format the L2 block's timestamp requires (:func:`l1_info_format_at`);
+    the selector must then name exactly that format, as op-node's ``L1BlockInfoFromBytes``
+    decodes by timestamp and validates the selector. Without it (tools, tests) any known
+    format is accepted.
 
     The Jovian ``daFootprintGasScalar`` is returned as encoded (a 0 is not replaced by the
     default 400; the sender applies the default, see :func:`build_l1_block_info`).
     """
     data = bytes(calldata)
     fmt = l1_info_format_of(data)
+    if expected is not None and fmt is not expected:
+        raise L1InfoError(
+            f"L1 info: selector of the {fmt.value} format, the block's time requires "
+            f"{expected.value}", 0,
+        )  # fmt: skip
     want = CALLDATA_LENGTHS[fmt]
     if len(data) != want:
         raise L1InfoError(
@@ -515,8 +525,11 @@ def l1_info_deposit_tx(
     return l1_info_deposit(info, regolith=cfg.is_regolith(l2_timestamp))
 
 
-def decode_l1_info_tx(raw_tx: bytes) -> tuple[DepositTx, L1BlockInfo]:
-    """Decode an encoded L1-info deposit (``0x7E`` + RLP) and its calldata.
+def decode_l1_info_tx(
+    raw_tx: bytes, expected: L1InfoFormat | None = None
+) -> tuple[DepositTx, L1BlockInfo]:
+    """Decode an encoded L1-info deposit (``0x7E`` + RLP) and its calldata (``expected``: see
+    :func:`decode_l1_info`).
 
     Raises :class:`~pyop.codec.errors.TxError` for a bad envelope and :class:`L1InfoError` if it
     is not an L1-info deposit (wrong ``from``/``to``) or its calldata is malformed.
@@ -526,4 +539,4 @@ def decode_l1_info_tx(raw_tx: bytes) -> tuple[DepositTx, L1BlockInfo]:
         raise L1InfoError("L1 info tx: not sent to the L1Block predeploy")
     if tx.from_ != L1_INFO_DEPOSITOR:
         raise L1InfoError("L1 info tx: not sent from the L1 attributes depositor account")
-    return tx, decode_l1_info(tx.data)
+    return tx, decode_l1_info(tx.data, expected)

@@ -12,7 +12,9 @@ refs and the SystemConfig each block carries (op-node ``sources.L2Client``,
   (specs/protocol/holocene/exec-engine.md#eip-1559-parameters-in-block-header: version byte 0,
   ``u32`` denominator, ``u32`` elasticity), [Jovian] ``minBaseFee`` from ``extraData`` version 1
   (specs/protocol/jovian/exec-engine.md#minimum-base-fee-in-block-header), [Isthmus] operator fee
-  params and [Jovian] DA footprint gas scalar from the L1-info deposit.
+  params and [Jovian] DA footprint gas scalar from the L1-info deposit. ``extraData`` is
+  validated first (:func:`validate_optimism_extra_data`), and the L1-info calldata must be in
+  the format the block's timestamp requires, as op-node does.
 
 :class:`AsyncL2Client` is the async reader; :class:`L2RPCSource` the pipeline's synchronous
 ``L2Source`` over it (same error mapping as :class:`~pyop.sources.l1.L1RPCSource`).
@@ -34,7 +36,12 @@ from pyop.primitives import (
     SystemConfig,
     to_hex,
 )
-from pyop.protocol.l1_info import L1BlockInfo, L1InfoFormat, decode_l1_info_tx
+from pyop.protocol.l1_info import (
+    L1BlockInfo,
+    L1InfoFormat,
+    decode_l1_info_tx,
+    l1_info_format_at,
+)
 from pyop.protocol.system_config import encode_ecotone_scalar
 from pyop.protocol.upgrades import upgrade_gas_to_strip
 from pyop.sources.blockjson import (
@@ -58,6 +65,7 @@ __all__ = [
     "decode_jovian_extra_data",
     "l2_block_ref_from_payload",
     "system_config_from_payload",
+    "validate_optimism_extra_data",
 ]
 
 HOLOCENE_EXTRA_DATA_VERSION = 0
@@ -86,6 +94,25 @@ def decode_jovian_extra_data(extra: bytes) -> tuple[int, int, int]:
     )
 
 
+def validate_optimism_extra_data(cfg: RollupConfig, timestamp: int, extra: bytes) -> None:
+    """op-node/op-geth ``eip1559.ValidateOptimismExtraData``: from Jovian 17 bytes, version 1;
+    from Holocene 9 bytes, version 0; in both the encoded denominator and elasticity must be
+    non-zero (unlike the attributes' ``eip1559Params``, where 0/0 means "the defaults"). Before
+    Holocene ``extraData`` must be empty. Raises :class:`L2DataError`."""
+    if cfg.is_jovian(timestamp):  # [New in Jovian]
+        den, el, _ = decode_jovian_extra_data(extra)
+    elif cfg.is_holocene(timestamp):  # [New in Holocene]
+        den, el = decode_holocene_extra_data(extra)
+    else:
+        if extra:
+            raise L2DataError(f"extraData must be empty before Holocene, got {to_hex(extra)}")
+        return
+    if den == 0:
+        raise L2DataError(f"extraData {to_hex(extra)} must encode a non-zero denominator")
+    if el == 0:
+        raise L2DataError(f"extraData {to_hex(extra)} must encode a non-zero elasticity")
+
+
 def _is_genesis(cfg: RollupConfig, p: ExecutionPayload) -> bool:
     if p.block_number != cfg.genesis.l2.number:
         return False
@@ -97,11 +124,13 @@ def _is_genesis(cfg: RollupConfig, p: ExecutionPayload) -> bool:
     return True
 
 
-def _l1_info(p: ExecutionPayload) -> L1BlockInfo:
+def _l1_info(cfg: RollupConfig, p: ExecutionPayload) -> L1BlockInfo:
+    """The L1-info deposit of a non-genesis L2 block, in the calldata format its timestamp
+    requires (op-node ``L1BlockInfoFromBytes``: decoded by timestamp, selector validated)."""
     if not p.transactions:
         raise L2DataError(f"L2 block {p.block_number} has no transactions (no L1-info deposit)")
     try:
-        return decode_l1_info_tx(p.transactions[0])[1]
+        return decode_l1_info_tx(p.transactions[0], l1_info_format_at(cfg, p.timestamp))[1]
     except CodecError as e:
         raise L2DataError(f"L2 block {p.block_number}: first tx is not an L1-info deposit: {e}") from None
 
@@ -111,7 +140,7 @@ def l2_block_ref_from_payload(cfg: RollupConfig, p: ExecutionPayload) -> L2Block
     if _is_genesis(cfg, p):
         origin, seq = cfg.genesis.l1, 0
     else:
-        info = _l1_info(p)
+        info = _l1_info(cfg, p)
         origin, seq = BlockID(info.block_hash, info.number), info.sequence_number
     return L2BlockRef(p.block_hash, p.block_number, p.parent_hash, p.timestamp, origin, seq)
 
@@ -121,7 +150,8 @@ def system_config_from_payload(cfg: RollupConfig, p: ExecutionPayload) -> System
     Lagoon upgrade-gas strip)."""
     if _is_genesis(cfg, p):
         return cfg.genesis.system_config
-    info = _l1_info(p)
+    info = _l1_info(cfg, p)
+    validate_optimism_extra_data(cfg, p.timestamp, p.extra_data)
     if info.format is L1InfoFormat.BEDROCK:
         scalar = info.l1_fee_scalar
     else:

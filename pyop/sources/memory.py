@@ -312,9 +312,13 @@ class MemoryAltDASource:
     KECCAK_COMMITMENT_TYPE = 0
     GENERIC_COMMITMENT_TYPE = 1
 
-    def __init__(self, inputs: Mapping[bytes, bytes] | None = None) -> None:
+    def __init__(self, inputs: Mapping[bytes, bytes] | None = None, *, verify: bool = False) -> None:
         self._inputs: dict[bytes, bytes] = dict(inputs or {})
         self.requests: list[tuple[bytes, int]] = []
+        #: Check keccak inputs on read, as the HTTP client with ``--altda.verify-on-read``
+        #: (a mismatch is a failed read: :class:`TemporaryError`, what ``AltDAHTTPSource``
+        #: raises for it).
+        self.verify = verify
 
     @staticmethod
     def keccak_commitment(data: bytes) -> bytes:
@@ -333,4 +337,6 @@ class MemoryAltDASource:
         data = self._inputs.get(bytes(commitment))
         if data is None:
             raise NotFound(f"alt-DA input {to_hex(commitment)} not found")
+        if self.verify and commitment[:1] == b"\x00" and keccak(data) != commitment[1:]:
+            raise TemporaryError(f"alt-DA input does not match commitment {to_hex(commitment)}")
         return data

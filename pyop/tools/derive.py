@@ -14,8 +14,9 @@ block (``pyopL2Blocks``) when present, else the expected attributes (``l2Payload
 ``refPayloads``). Compared: timestamp, prevRandao, feeRecipient, gasLimit, transactions (list
 equality; the first differing index and both tx hashes are reported), withdrawals, parent
 beacon block root, [Holocene] ``eip1559Params`` against the header ``extraData`` (version 0 or
-1, bytes 1..9; all-zero params mean "the chain's defaults", which the EL writes into extraData,
-so they are not compared), [Jovian] ``minBaseFee`` against ``extraData`` v1 bytes 9..17, and
+1, bytes 1..9; all-zero params mean "the chain's defaults", which the EL writes into extraData:
+they are compared with ``chain_op_config``'s constants, see :func:`header_eip1559_params`),
+[Jovian] ``minBaseFee`` against ``extraData`` v1 bytes 9..17, and
 that the derived block's parent is the reference block's parent. At the first mismatch the
 differences are printed field by field on stderr and derivation **stops** (the safe head
 cannot honestly advance past a block we did not derive). The last stderr line is
@@ -126,12 +127,16 @@ def compare_attributes(
         cmp("parentBeaconBlockRoot", got.parent_beacon_block_root, block.parent_beacon_block_root, _h)
         extra = block.extra_data
         if got.eip1559_params is not None:
+            want = header_eip1559_params(cfg, got.eip1559_params)
             if len(extra) < 9 or extra[0] not in (0, 1):
                 diffs.append(f"eip1559Params: derived {_h(got.eip1559_params)}, reference "
                              f"extraData {_h(extra)} has no EIP-1559 params")  # fmt: skip
-            elif any(got.eip1559_params) and got.eip1559_params != extra[1:9]:
-                diffs.append(f"eip1559Params: derived {_h(got.eip1559_params)}, reference "
-                             f"extraData params {_h(extra[1:9])}")  # fmt: skip
+            elif want != extra[1:9]:
+                shown = _h(got.eip1559_params)
+                if want != got.eip1559_params:
+                    shown += f" (the chain's defaults {_h(want)})"
+                diffs.append(f"eip1559Params: derived {shown}, reference extraData params "
+                             f"{_h(extra[1:9])}")  # fmt: skip
         elif cfg.is_holocene(block.timestamp):
             diffs.append("eip1559Params: derived none, but the block is after Holocene")
         if got.min_base_fee is not None:
@@ -151,14 +156,26 @@ def compare_attributes(
         cmp("withdrawals", got.withdrawals, expected.withdrawals)
         cmp("parentBeaconBlockRoot", got.parent_beacon_block_root,
             expected.parent_beacon_block_root, _h)  # fmt: skip
-        if not (got.eip1559_params is not None and expected.eip1559_params is not None
-                and not any(got.eip1559_params)):  # fmt: skip
-            cmp("eip1559Params", got.eip1559_params, expected.eip1559_params, _h)
+        cmp("eip1559Params", got.eip1559_params, expected.eip1559_params, _h)
         cmp("minBaseFee", got.min_base_fee, expected.min_base_fee)
         cmp("noTxPool", got.no_tx_pool, expected.no_tx_pool)
     else:
         diffs.append("no reference block or expected attributes in the fixture")
     return diffs
+
+
+def header_eip1559_params(cfg: RollupConfig, params: bytes) -> bytes:
+    """The 8 bytes of EIP-1559 params the engine writes into the header ``extraData`` for
+    Holocene ``eip1559Params`` (holocene/exec-engine.md; op-geth miner ``prepareWork``): the
+    params themselves, or for all-zero params the chain's constants (``chain_op_config``:
+    the Canyon denominator and the elasticity). Without a ``chain_op_config`` the defaults are
+    unknown and zero params are expected as they are (so a real op-geth block then shows a
+    difference instead of being skipped)."""
+    coc = cfg.chain_op_config
+    if any(params) or coc is None:
+        return bytes(params)
+    den = coc.eip1559_denominator_canyon or coc.eip1559_denominator
+    return den.to_bytes(4, "big") + coc.eip1559_elasticity.to_bytes(4, "big")
 
 
 class _ExplainObserver:

@@ -280,6 +280,24 @@ def test_empty_and_oversized_counts() -> None:
         decode_span_batch_body(_prefix() + write_uvarint(2) + b"\x04" + b"\x00\x00")
 
 
+def test_origin_number_and_timestamp_wrap_like_uint64() -> None:
+    """Audit D10. op-node ``RawSpanBatch.derive`` counts origin numbers down in ``uint64``:
+    ``l1_origin_num = 0`` with the origin bit of block 1 set gives block 0 the origin
+    ``2**64 - 1`` (no error: the batch reaches validation). Timestamps are uint64 sums too."""
+    body = (write_uvarint(5) + write_uvarint(0) + b"\x01" * 20 + b"\x02" * 20
+            + write_uvarint(2) + b"\x02" + write_uvarint(0) * 2 + b"")  # fmt: skip
+    raw = decode_span_batch_body(body)
+    assert raw.block_origin_nums() == (2**64 - 1, 0)
+    sb = raw.derive(block_time=2, genesis_timestamp=1000, chain_id=1)
+    assert [e.epoch_num for e in sb.batches] == [2**64 - 1, 0]
+    assert [e.timestamp for e in sb.batches] == [1005, 1007]
+    # rel_timestamp near 2**64: genesis + rel wraps to a small timestamp, as in Go
+    body2 = (write_uvarint(2**64 - 1000) + write_uvarint(3) + b"\x01" * 20 + b"\x02" * 20
+             + write_uvarint(1) + b"\x00" + write_uvarint(0))  # fmt: skip
+    sb2 = decode_span_batch_body(body2).derive(block_time=2, genesis_timestamp=1010, chain_id=1)
+    assert sb2.batches[0].timestamp == 10
+
+
 def test_real_batch_respects_a_smaller_limit() -> None:
     data = _batcher_span_bytes()
     assert isinstance(decode_batch(data, max_span_elements=209), RawSpanBatch)

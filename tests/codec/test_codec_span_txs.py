@@ -267,12 +267,116 @@ def test_rejected_types() -> None:
         SpanBatchTxs.from_full_txs([b"\x7e" + rlp.encode([b"\x00" * 32])], 10)
     with pytest.raises(SpanBatchError):
         SpanBatchTxs.from_full_txs([b"\x02\xc0"], 10)
-    # at decode time, tx_datas entries of type 3, 0x7e or unknown are rejected
-    for t in (3, 0x7E, 5):
-        with pytest.raises(SpanBatchError):
-            read_tx_data(bytes([t]) + rlp.encode([1, 2, b""]), 0)
+    # at decode time any type byte <= 0x7F is accepted (op-node ReadTxData); the type is checked
+    # when deriving: see test_tx_type_bytes_as_op_node
+    for t in (0, 3, 0x7E, 5, 0x7F):
+        entry = bytes([t]) + rlp.encode([1, 2, b""])
+        assert read_tx_data(entry + b"\xff", 0) == (entry, t, len(entry))
     with pytest.raises(SpanBatchError):  # legacy entry must be a list
         read_tx_data(rlp.encode(b"\xff" * 3), 0)
+    with pytest.raises(SpanBatchError):  # so must a typed entry's payload
+        read_tx_data(b"\x05" + rlp.encode(b"\xff" * 3), 0)
+
+
+# Bodies of well-formed span-batch tx data per signed type (span-batches.md "tx_datas").
+_BODY = {
+    1: [1, 2, b"", []],  # value, gasPrice, data, accessList
+    2: [1, 2, 3, b"", []],  # value, tip, feeCap, data, accessList
+    4: [1, 2, 3, b"", [], []],  # ... authorizationList
+}
+
+
+@pytest.mark.parametrize("t", range(0x80), ids=lambda t: f"0x{t:02x}")
+def test_tx_type_bytes_as_op_node(t: int) -> None:
+    """Audit D6. Expected by hand from op-node v1.19.6: ``ReadTxData`` takes any first byte
+    ``<= 0x7F`` as a type byte (decode never fails on the type; 0x00 counts as legacy, so it
+    takes a protected bit); ``recoverV`` accepts 0 (legacy), 1, 2, 4 and 0x7D (PostExec, v = 0)
+    and fails on any other type; ``spanBatchTx.UnmarshalBinary`` then rejects the 0x00-prefixed
+    entry (``ErrTxTypeNotSupported``); a PostExec entry becomes ``0x7D ++ data`` unchanged."""
+    entry = bytes([t]) + rlp.encode(_BODY.get(t, [1, 2, b""]))
+    txs = SpanBatchTxs(
+        total_block_tx_count=1, contract_creation_bits=0, y_parity_bits=0, tx_sigs=((1, 1),),
+        tx_tos=(TO,), tx_datas=(entry,), tx_nonces=(7,), tx_gases=(21000,), protected_bits=0,
+        tx_types=(t,),
+    )  # fmt: skip
+    enc = txs.encode()
+    dec, end = SpanBatchTxs.decode(enc, 0, 1)
+    assert end == len(enc) and dec == txs
+    assert dec.legacy_tx_count == (1 if t == 0 else 0)
+    if t in (1, 2, 4):
+        (full,) = dec.full_txs(10)
+        assert full[0] == t
+        body = rlp.decode(full[1:])
+        assert body[0] == b"\x0a" and body[1] == b"\x07"  # chain id 10, nonce 7
+    elif t == 0x7D:
+        assert dec.recover_v(10) == (0,)
+        assert dec.full_txs(10) == [entry]
+    elif t == 0:
+        assert dec.recover_v(10) == (27,)  # unprotected legacy, y = 0
+        with pytest.raises(SpanBatchError, match="not supported"):
+            dec.full_txs(10)
+    else:
+        with pytest.raises(SpanBatchError, match="invalid span batch tx type"):
+            dec.recover_v(10)
+        with pytest.raises(SpanBatchError):
+            dec.full_txs(10)
+
+
+def test_post_exec_tx_round_trip() -> None:
+    """op-node ``addPostExecTx``: a 0x7D tx is stored as its own bytes, with the
+    contract-creation bit set (no ``to``) and zero signature, nonce and gas; it derives back to
+    the same bytes. Mixed with a signed tx, the ``to`` and signature columns stay aligned."""
+    post = b"\x7d" + rlp.encode([b"\x01" * 3, [1, 2]])
+    signed = make_signed_tx(2, chain_id=10, nonce=1, gas=21000, to=TO, value=5, data=b"", v=1,
+                            r=3, s=4, max_priority_fee_per_gas=1, max_fee_per_gas=2)[1]  # fmt: skip
+    txs = SpanBatchTxs.from_full_txs([post, signed], 10)
+    assert txs.tx_types == (0x7D, 2)
+    assert txs.contract_creation_bits == 0b01 and txs.tx_tos == (TO,)
+    assert txs.tx_sigs == ((0, 0), (3, 4)) and txs.tx_nonces == (0, 1) and txs.tx_gases == (0, 21000)
+    assert txs.tx_datas[0] == post
+    dec, _ = SpanBatchTxs.decode(txs.encode(), 0, 2)
+    assert dec.full_txs(10) == [post, signed]
+    with pytest.raises(SpanBatchError):
+        SpanBatchTxs.from_full_txs([b"\x7d"], 10)  # op-core: "post-exec tx payload is empty"
+
+
+def test_big_integer_fields_as_go_big_int() -> None:
+    """Audit D11: legacy / 2930 / 1559 ``value`` and fee fields are Go ``*big.Int`` in
+    span_batch_tx.go (canonical RLP, no width limit), SetCode's are ``uint256``. The full tx is
+    re-encoded with the same integer (expected bytes from pyrlp)."""
+    big = (1 << 300) + 5  # 38 bytes
+    cases = {
+        0: (rlp.encode([big, big, b""]),
+            lambda v: rlp.encode([7, big, 21000, TO, big, b"", v, 1, 1])),
+        1: (b"\x01" + rlp.encode([big, big, b"", []]),
+            lambda v: b"\x01" + rlp.encode([10, 7, big, 21000, TO, big, b"", [], v, 1, 1])),
+        2: (b"\x02" + rlp.encode([big, big, big, b"", []]),
+            lambda v: b"\x02" + rlp.encode([10, 7, big, big, 21000, TO, big, b"", [], v, 1, 1])),
+    }  # fmt: skip
+    for t, (entry, want) in cases.items():
+        txs = SpanBatchTxs(
+            total_block_tx_count=1, contract_creation_bits=0, y_parity_bits=0, tx_sigs=((1, 1),),
+            tx_tos=(TO,), tx_datas=(entry,), tx_nonces=(7,), tx_gases=(21000,), protected_bits=0,
+            tx_types=(t,),
+        )  # fmt: skip
+        assert txs.full_txs(10) == [want(27 if t == 0 else 0)], t
+    setcode = b"\x04" + rlp.encode([big, 1, 2, b"", [], []])
+    txs4 = SpanBatchTxs(
+        total_block_tx_count=1, contract_creation_bits=0, y_parity_bits=0, tx_sigs=((1, 1),),
+        tx_tos=(TO,), tx_datas=(setcode,), tx_nonces=(7,), tx_gases=(21000,), protected_bits=0,
+        tx_types=(4,),
+    )  # fmt: skip
+    with pytest.raises(SpanBatchError, match="wider than 32 bytes"):
+        txs4.full_txs(10)
+    # non-canonical integers stay errors, as in go-ethereum's rlp (ErrCanonInt)
+    bad = rlp.encode([b"\x00\x01", 1, b""])
+    txs0 = SpanBatchTxs(
+        total_block_tx_count=1, contract_creation_bits=0, y_parity_bits=0, tx_sigs=((1, 1),),
+        tx_tos=(TO,), tx_datas=(bad,), tx_nonces=(7,), tx_gases=(21000,), protected_bits=0,
+        tx_types=(0,),
+    )  # fmt: skip
+    with pytest.raises(SpanBatchError, match="leading zero"):
+        txs0.full_txs(10)
 
 
 def test_bad_tx_data_fails_at_full_txs() -> None:

@@ -304,6 +304,42 @@ def test_alt_da_round_trip_and_generic_without_address() -> None:
     assert list(cfg.to_json()).index("alt_da") < list(cfg.to_json()).index("chain_op_config")
 
 
+def test_alt_da_max_input_size() -> None:
+    """op-node v1.19.6 ``rollup.AltDAConfig.MaxInputSize`` (``json:"da_max_input_size,omitempty"``,
+    keccak commitments only, default ``altda.MaxInputSize`` = 130672 via
+    ``MaxInputSizeOrDefault``); keys in the Go struct's order."""
+    raw = op_mainnet_json()
+    raw["alt_da"] = {
+        "da_challenge_contract_address": "0x978e3286eb805934215a88694d80b09aded68d90",
+        "da_commitment_type": "KeccakCommitment",
+        "da_max_input_size": 65536,
+        "da_challenge_window": 300,
+        "da_resolve_window": 300,
+    }
+    cfg = RollupConfig.from_json(raw)
+    assert cfg.alt_da is not None
+    assert cfg.alt_da.da_max_input_size == 65536 and cfg.alt_da.max_input_size_or_default() == 65536
+    out: Any = cfg.to_json()
+    assert json.dumps(out["alt_da"]) == json.dumps(raw["alt_da"])  # same keys, same order
+    cfg.check()
+    del raw["alt_da"]["da_max_input_size"]
+    cfg = RollupConfig.from_json(raw)
+    assert cfg.alt_da is not None and cfg.alt_da.max_input_size_or_default() == 130672
+    assert "da_max_input_size" not in cfg.to_json()["alt_da"]  # type: ignore[operator]
+
+
+@pytest.mark.parametrize("alt,msg", [
+    (AltDAConfig("GenericCommitment", 1, 1, da_max_input_size=1000), "must be omitted for generic"),
+    (AltDAConfig("KeccakCommitment", 1, 1, b"\x01" * 20, da_max_input_size=0), "greater than zero"),
+])  # fmt: skip
+def test_alt_da_max_input_size_checks(alt: AltDAConfig, msg: str) -> None:
+    """op-node ``validateAltDAConfig``."""
+    cfg = dataclasses.replace(RollupConfig.from_json(op_mainnet_json()), alt_da=alt)
+    with pytest.raises(RollupConfigError, match=msg) as e:
+        cfg.check()
+    assert e.value.path == "alt_da.da_max_input_size"
+
+
 def test_uppercase_hex_is_normalised_to_lowercase() -> None:
     raw = op_mainnet_json()
     raw["batch_inbox_address"] = "0xFF00000000000000000000000000000000000010"
@@ -338,6 +374,7 @@ def rollup_configs(draw: st.DrawFn) -> RollupConfig:
             da_challenge_window=u64,
             da_resolve_window=u64,
             da_challenge_address=h20,
+            da_max_input_size=opt_u64,
         )
     )
     op = draw(st.none() | st.builds(ChainOpConfig, u64, u64, opt_u64))

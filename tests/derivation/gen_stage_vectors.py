@@ -236,6 +236,9 @@ def gen_batch_validity(w: Writer) -> None:
              **e)  # type: ignore[arg-type]
         emit(fork, "included_too_late", "epoch 1 + seq window 8 < inclusion 10", b=b, safe=7,
              l1=[1, 2], inclusion=10, batch=t, validity="drop", reason="INCLUDED_TOO_LATE")
+        emit(fork, "included_at_window_end", "epoch 1 + seq window 8 == inclusion 9: still in "
+             "the window (derivation.md: drop only if epoch + window < inclusion)", b=b, safe=7,
+             l1=[1, 2], inclusion=9, batch=t, validity="accept", reason=None)
         emit(fork, "epoch_too_old", "epoch 1 < safe head epoch 2", b=b, safe=12, l1=[2, 3],
              inclusion=4, batch=replace(L[13].batch(), epoch_num=1, epoch_hash=b.header(1).hash),
              validity="drop", reason="EPOCH_TOO_OLD")
@@ -280,12 +283,41 @@ def gen_batch_validity(w: Writer) -> None:
         bad = [L[i].batch() for i in range(5, 14)]
         bad[1] = replace(bad[1], transactions=(H.random_user_tx(random.Random(1), 7),))
         ovb = SpanBatch.from_singular_batches(bad, H.GENESIS_TIME, H.L2_CHAIN_ID)
-        if not holo:
-            # Holocene does not check overlapped blocks (singular batches of the past are skipped)
-            emit(fork, "span_overlap_mismatch", "overlapped block 6 has different txs", b=b,
-                 safe=7, l1=[1, 2], inclusion=3, batch=ovb, validity="drop",
-                 reason="OVERLAP_TX_COUNT_MISMATCH" if len(L[6].user_txs) != 1
-                 else "OVERLAP_TX_MISMATCH")  # fmt: skip
+        # Pre-Holocene: delta/span-batches.md; Holocene: op-node v1.19.6 checkSpanBatchHolocene =
+        # prefix + checkSpanBatchOverlap (specs PR #928), the same overlap rule
+        emit(fork, "span_overlap_mismatch", "overlapped block 6 has different txs", b=b,
+             safe=7, l1=[1, 2], inclusion=3, batch=ovb, validity="drop",
+             reason="OVERLAP_TX_COUNT_MISMATCH" if len(L[6].user_txs) != 1
+             else "OVERLAP_TX_MISMATCH")  # fmt: skip
+        # the last overlapped block is the safe head itself (block 7): it is compared too
+        at_head = [L[i].batch() for i in range(5, 14)]
+        at_head[2] = replace(at_head[2], transactions=(*at_head[2].transactions,
+                                                       H.random_user_tx(random.Random(2), 8)))
+        emit(fork, "span_overlap_mismatch_at_safe_head", "overlapped block 7 (= the safe head) "
+             "has one tx more than the safe block", b=b, safe=7, l1=[1, 2], inclusion=3,
+             batch=SpanBatch.from_singular_batches(at_head, H.GENESIS_TIME, H.L2_CHAIN_ID),
+             validity="drop", reason="OVERLAP_TX_COUNT_MISMATCH")
+        e7 = L[7].ref.l1_origin.number
+        wrong_origin = SpanBatch.from_singular_batches([L[i].batch() for i in range(5, 14)],
+                                                       H.GENESIS_TIME, H.L2_CHAIN_ID)  # fmt: skip
+        els = list(wrong_origin.batches)
+        els[2] = replace(els[2], epoch_num=e7 + 1)
+        emit(fork, "span_overlap_origin_mismatch", f"overlapped block 7 claims L1 origin {e7 + 1}, "
+             f"the safe block 7 has origin {e7}", b=b, safe=7, l1=[1, 2], inclusion=3,
+             batch=replace(wrong_origin, batches=tuple(els)), validity="drop",
+             reason="OVERLAP_L1_ORIGIN_MISMATCH")
+        at_safe = SpanBatch.from_singular_batches([L[i].batch() for i in range(7, 14)],
+                                                  H.GENESIS_TIME, H.L2_CHAIN_ID)  # fmt: skip
+        emit(fork, "span_starts_at_safe_head", "span 7..13 starts exactly at the safe head 7 "
+             "(first timestamp == safe head time: aligned, parent = block 6)", b=b, safe=7,
+             l1=[1, 2], inclusion=3, batch=at_safe, validity="accept", reason=None)
+        e8 = L[8].ref.l1_origin.number
+        emit(fork, "span_included_at_window_end", f"span start epoch {e8} + seq window 8 == "
+             f"inclusion {e8 + 8}: still in the window", b=b, safe=7, l1=[1, 2],
+             inclusion=e8 + 8, batch=span, validity="accept", reason=None)
+        emit(fork, "span_included_too_late", f"span start epoch {e8} + seq window 8 < "
+             f"inclusion {e8 + 9}", b=b, safe=7, l1=[1, 2], inclusion=e8 + 9, batch=span,
+             validity="drop", reason="INCLUDED_TOO_LATE")
         old = SpanBatch.from_singular_batches([L[i].batch() for i in range(3, 8)], H.GENESIS_TIME,
                                               H.L2_CHAIN_ID)  # fmt: skip
         emit(fork, "span_no_new_blocks", "span 3..7 ends at the safe head", b=b, safe=7,

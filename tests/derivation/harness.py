@@ -44,7 +44,7 @@ from pyop.codec.compression import CompressionAlgo
 from pyop.codec.frame import Frame
 from pyop.codec.span_batch import SpanBatch
 from pyop.codec.tx import BLOB_TX_TYPE, DYNAMIC_FEE_TX_TYPE, make_signed_tx
-from pyop.config.rollup import AltDAConfig, Genesis, RollupConfig
+from pyop.config.rollup import AltDAConfig, ChainOpConfig, Genesis, RollupConfig
 from pyop.devnet.l1_chain_config import l1_chain_config
 from pyop.primitives import (
     ZERO_HASH,
@@ -99,6 +99,10 @@ MALLORY = bytes.fromhex(Account.from_key(MALLORY_KEY).address[2:])
 BATCH_INBOX = bytes.fromhex("ff00000000000000000000000000000000000901")
 DEPOSIT_CONTRACT = bytes.fromhex("deaddeaddeaddeaddeaddeaddeaddeaddead0001")
 SYSTEM_CONFIG = bytes.fromhex("deaddeaddeaddeaddeaddeaddeaddeaddead0002")
+DA_CHALLENGE_CONTRACT = bytes.fromhex("deaddeaddeaddeaddeaddeaddeaddeaddead0003")
+#: The alt-DA windows of the test configs (L1 blocks).
+ALTDA_CHALLENGE_WINDOW = 16
+ALTDA_RESOLVE_WINDOW = 16
 DEPOSITOR = bytes.fromhex("1111111111111111111111111111111111111111")
 L1_GENESIS_HASH = keccak(b"pyop test L1 genesis")
 L2_GENESIS_HASH = keccak(b"pyop test L2 genesis")
@@ -112,6 +116,28 @@ FORKS = ("regolith", "canyon", "delta", "ecotone", "fjord", "granite", "holocene
 DA = Literal["calldata", "blob", "altda"]
 
 
+HARNESS_CHAIN_OP = ChainOpConfig(eip1559_elasticity=6, eip1559_denominator=50,
+                                 eip1559_denominator_canyon=250)
+"""The fake EL's EIP-1559 constants (op-geth's OP-chain defaults)."""
+
+
+def header_extra_data(a: PayloadAttributes) -> bytes:
+    """The ``extraData`` the fake engine writes, as op-geth's miner (``prepareWork``) does:
+    empty before Holocene; zero ``eip1559Params`` become the chain's Canyon denominator and
+    elasticity; version 0 + params from Holocene, version 1 + params + ``minBaseFee`` from
+    Jovian (holocene/exec-engine.md, jovian/exec-engine.md)."""
+    if a.eip1559_params is None:
+        return b""
+    params = a.eip1559_params
+    if not any(params):
+        c = HARNESS_CHAIN_OP
+        den = c.eip1559_denominator_canyon or c.eip1559_denominator
+        params = den.to_bytes(4, "big") + c.eip1559_elasticity.to_bytes(4, "big")
+    if a.min_base_fee is not None:
+        return b"\x01" + params + a.min_base_fee.to_bytes(8, "big")
+    return b"\x00" + params
+
+
 def l2_time(number: int) -> int:
     return GENESIS_TIME + L2_BLOCK_TIME * number
 
@@ -123,11 +149,13 @@ def make_config(
     seq_window_size: int = 8,
     channel_timeout: int = 4,
     max_sequencer_drift: int = 600,
-    alt_da: bool = False,
+    alt_da: bool | str = False,
     genesis_system_config: SystemConfig | None = None,
 ) -> RollupConfig:
     """A small test rollup config. ``fork`` activates every fork up to it at genesis;
-    ``fork_times`` overrides single forks with a time *offset from genesis* (or ``None``)."""
+    ``fork_times`` overrides single forks with a time *offset from genesis* (or ``None``).
+    ``alt_da``: ``True`` / ``"keccak"`` (keccak commitments, challenge contract
+    :data:`DA_CHALLENGE_CONTRACT`) or ``"generic"``."""
     if fork not in FORKS:
         raise ValueError(f"unknown fork {fork!r}")
     times: dict[str, int | None] = {
@@ -160,14 +188,23 @@ def make_config(
         batch_inbox_address=BATCH_INBOX,
         deposit_contract_address=DEPOSIT_CONTRACT,
         l1_system_config_address=SYSTEM_CONFIG,
-        alt_da=(
-            AltDAConfig(da_commitment_type="GenericCommitment", da_challenge_window=16,
-                        da_resolve_window=16)
-            if alt_da
-            else None
-        ),
+        alt_da=_altda_config(alt_da),
+        # the EL's EIP-1559 constants, which it writes into extraData for zero Holocene params
+        chain_op_config=HARNESS_CHAIN_OP if abs_times["holocene_time"] is not None else None,
         **abs_times,  # type: ignore[arg-type]
     )
+
+
+def _altda_config(alt_da: bool | str) -> AltDAConfig | None:
+    if not alt_da:
+        return None
+    if alt_da is True or alt_da == "keccak":
+        return AltDAConfig(da_commitment_type="KeccakCommitment", da_challenge_window=ALTDA_CHALLENGE_WINDOW,
+                           da_resolve_window=ALTDA_RESOLVE_WINDOW, da_challenge_address=DA_CHALLENGE_CONTRACT)  # fmt: skip
+    if alt_da == "generic":
+        return AltDAConfig(da_commitment_type="GenericCommitment", da_challenge_window=ALTDA_CHALLENGE_WINDOW,
+                           da_resolve_window=ALTDA_RESOLVE_WINDOW)  # fmt: skip
+    raise ValueError(f"unknown alt_da {alt_da!r}")
 
 
 # ---------------------------------------------------------------------------------------------
@@ -218,7 +255,7 @@ def block_from_attributes(
         gas_limit=a.gas_limit,
         gas_used=21000 * len(a.transactions),
         timestamp=a.timestamp,
-        extra_data=b"" if a.eip1559_params is None else b"\x00" + a.eip1559_params,
+        extra_data=header_extra_data(a),
         base_fee_per_gas=1_000_000,
         block_hash=h,
         transactions=tuple(a.transactions),
@@ -372,6 +409,8 @@ class ChainBuilder:
         }
         #: user deposits (encoded, with source hashes) per L1 block hash
         self.l1_deposits: dict[Hash32, list[bytes]] = {L1_GENESIS_HASH: []}
+        #: the last EIP_1559_PARAMS ConfigUpdate (8 bytes) emitted in an L1 block, by its hash
+        self.eip1559_update_in_l1: dict[Hash32, bytes] = {}
         g = self._genesis_block()
         self.l2: list[TrueBlock] = [g]
 
@@ -485,6 +524,8 @@ class ChainBuilder:
                 logs = (encode_config_update_log(SYSTEM_CONFIG, k, payload, block_hash=h,
                                                  log_index=log_index),)  # fmt: skip
                 sc = _apply_update(sc, k, payload)
+                if k == SystemConfigUpdateType.EIP_1559_PARAMS:
+                    self.eip1559_update_in_l1[h] = payload[24:32]
             log_index += len(logs)
             receipts.append(Receipt(1, logs, tx_hash=keccak(raw), tx_type=raw[0]))
         self.l1.add_block(header, txs, receipts)
@@ -548,8 +589,13 @@ class ChainBuilder:
         upgrades = tuple(upgrade_txs_at(cfg, ts))
         eip1559: bytes | None = None
         if cfg.is_holocene(ts):
-            # holocene/derivation.md#attributes-builder: zero on the activation block.
-            eip1559 = bytes(8) if not cfg.is_holocene(ts - cfg.block_time) else sc.eip1559_params
+            # op-node attributes.go: ``sysConfig.EIP1559Params``, where sysConfig is the L2
+            # parent's, rebuilt from its header (PayloadToSystemConfig: zero before Holocene,
+            # else the header's extraData params), with the origin's ConfigUpdates applied on a
+            # new epoch. (On the activation block the spec and kona use zeros instead.)
+            eip1559 = self._header_params(parent)
+            if seq == 0 and origin.hash in self.eip1559_update_in_l1:
+                eip1559 = self.eip1559_update_in_l1[origin.hash]
         a = PayloadAttributes(
             timestamp=ts,
             prev_randao=origin.mix_digest,
@@ -564,6 +610,16 @@ class ChainBuilder:
             min_base_fee=sc.min_base_fee if cfg.is_jovian(ts) else None,
         )  # fmt: skip
         return a, deposits, upgrades
+
+    def _header_params(self, parent: L2BlockRef) -> bytes:
+        """The EIP-1559 params op-node rebuilds from the L2 block ``parent``: genesis -> the
+        genesis SystemConfig's; pre-Holocene -> zero; else its header's extraData bytes 1..9
+        (``parent`` is looked up by number in the true chain)."""
+        if parent.number == self.cfg.genesis.l2.number:
+            return bytes(self.cfg.genesis.system_config.eip1559_params)
+        if not self.cfg.is_holocene(parent.timestamp):
+            return bytes(8)
+        return bytes(self.l2[parent.number].payload.extra_data[1:9])
 
     def _build_l2_block(self) -> None:
         parent = self.l2[-1]
@@ -585,7 +641,7 @@ class ChainBuilder:
             user_txs = tuple(random_user_tx(rng, number * 10 + i) for i in range(rng.randint(lo, hi)))
         a, deposits, upgrades = self.attributes_for(parent.ref, origin, user_txs, ts)
         ref, payload = block_from_attributes(parent.ref, a)
-        sc = self.sysconfig_after_l1[origin.hash]
+        sc = rebuilt_system_config(self.cfg, self.sysconfig_after_l1[origin.hash], payload)
         self.l2.append(TrueBlock(ref, a, payload, sc, user_txs, deposits, upgrades))
 
     # ------------------------------------------------------------------ batcher
@@ -638,7 +694,13 @@ class ChainBuilder:
         if post.da == "calldata":
             return sign_l1_tx(post.key, DYNAMIC_FEE_TX_TYPE, data=data, **common), []
         if post.da == "altda":
-            commitment = self.altda.put_keccak(data)
+            a = self.cfg.alt_da
+            if a is not None and a.da_commitment_type == "GenericCommitment":
+                # a DA-service commitment: 0x01 ++ da_layer_byte ++ payload (alt-da.md)
+                commitment = b"\x01\x7e" + keccak(b"generic" + data)
+                self.altda.put(commitment, data)
+            else:
+                commitment = self.altda.put_keccak(data)
             return sign_l1_tx(post.key, DYNAMIC_FEE_TX_TYPE, data=b"\x01" + commitment, **common), []
         chunks = [data[i : i + MAX_BLOB_DATA_SIZE] for i in range(0, len(data), MAX_BLOB_DATA_SIZE)]
         blobs = [encode_blob(c) for c in chunks]
@@ -659,6 +721,15 @@ class ChainBuilder:
 
     def genesis_ref(self) -> L2BlockRef:
         return self.l2[0].ref
+
+
+def rebuilt_system_config(cfg: RollupConfig, sc: SystemConfig, payload: ExecutionPayload) -> SystemConfig:
+    """The SystemConfig the node rebuilds from an L2 block (op-node ``PayloadToSystemConfig``):
+    the EIP-1559 params come from the header, zero before Holocene whatever the L1
+    ConfigUpdates said, the extraData's params from Holocene."""
+    if not cfg.is_holocene(payload.timestamp):
+        return replace(sc, eip1559_params=bytes(8))
+    return replace(sc, eip1559_params=bytes(payload.extra_data[1:9]))
 
 
 def _apply_update(sc: SystemConfig, kind: int, payload: bytes) -> SystemConfig:
@@ -710,7 +781,9 @@ class Executor:
         parent: L2BlockRef = item.parent
         ref, payload = block_from_attributes(parent, attrs)
         self.l2.truncate(parent.number)
-        self.l2.add(payload, ref, self.system_config_for(ref.l1_origin.hash))
+        sc = rebuilt_system_config(self.builders[0].cfg, self.system_config_for(ref.l1_origin.hash),
+                                   payload)  # fmt: skip
+        self.l2.add(payload, ref, sc)
         self.executed.append(
             Executed(attrs, parent, ref, item.derived_from.number, bool(getattr(item, "deposits_only", False)))
         )

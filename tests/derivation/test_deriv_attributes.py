@@ -93,13 +93,19 @@ def test_user_deposits_after_l1_info_before_upgrades() -> None:
 
 
 def test_holocene_eip1559_params() -> None:
+    """op-node attributes.go: ``if IsHolocene(nextL2Time) { EIP1559Params =
+    sysConfig.EIP1559Params }``, also on the activation block (the spec and kona put zeros
+    there; pyop follows op-node, see ``eip1559_params_for``)."""
     sc = replace(SYSCFG, eip1559_params=bytes.fromhex("000000fa00000006"))
     cfg = make_cfg(all_until="granite", holocene_time=GENESIS_TIME + 22)
-    assert eip1559_params_for(cfg, sc, GENESIS_TIME + 18, GENESIS_TIME + 20) is None
-    assert eip1559_params_for(cfg, sc, GENESIS_TIME + 20, GENESIS_TIME + 22) == b"\x00" * 8
-    assert eip1559_params_for(cfg, sc, GENESIS_TIME + 22, GENESIS_TIME + 24) == bytes.fromhex("000000fa00000006")
+    assert eip1559_params_for(cfg, sc, GENESIS_TIME + 20) is None
+    assert eip1559_params_for(cfg, sc, GENESIS_TIME + 22) == bytes.fromhex("000000fa00000006")
+    assert eip1559_params_for(cfg, sc, GENESIS_TIME + 24) == bytes.fromhex("000000fa00000006")
+    # PARENT is at G+20: the attributes are for the activation block at G+22
     a = build_payload_attributes(cfg, sc, header(1), PARENT, seq_number=5)
-    assert a.eip1559_params == b"\x00" * 8
+    assert a.eip1559_params == bytes.fromhex("000000fa00000006")
+    # the usual case: the SystemConfig rebuilt from a pre-Holocene parent has zero params
+    assert build_payload_attributes(cfg, SYSCFG, header(1), PARENT, seq_number=5).eip1559_params == bytes(8)
 
 
 def test_jovian_min_base_fee_and_activation() -> None:
@@ -248,7 +254,7 @@ def test_attributes_queue_appends_batch_txs() -> None:
     aq = AttributesQueue(cfg, AttributesBuilder(cfg, fl1, FakeSysCfg()), Prov(l1(3), [batch]))  # type: ignore[arg-type]
     out = aq.next_attributes(parent)
     assert out.attributes.transactions[1:] == (b"\x02a", b"\x02b")
-    assert out.derived_from == l1(3) and out.is_last_in_span and out.l1_origin == l1(1).id()
+    assert out.derived_from == l1(3) and out.concluding and out.l1_origin == l1(1).id()
     bad = replace(batch, parent_hash=h("other"))
     with pytest.raises(ResetError):
         aq.create_next_attributes(bad, parent)

@@ -8,6 +8,7 @@ past batches skipped, invalid batches flush the channel).
 from __future__ import annotations
 
 from pyop.codec.batch import SingularBatch
+from pyop.codec.span_batch import SpanBatch
 from pyop.derivation.batch_queue import BatchQueue
 from pyop.derivation.batch_stage import BatchStage
 from pyop.derivation.drops import DecisionKind, DropReason, Explainer
@@ -26,14 +27,15 @@ def child(parent: L2BlockRef, b: SingularBatch) -> L2BlockRef:
                       b.timestamp, b.epoch(), seq)  # fmt: skip
 
 
-def run(stage: BatchQueue | BatchStage, src: FifoBatches, parent: L2BlockRef,
-        origins: list[L1BlockRef]) -> list[SingularBatch]:  # fmt: skip
-    """Step the stage like the pipeline does: on EndOfSource move the origin to the next block."""
-    out: list[SingularBatch] = []
+def run_concluding(stage: BatchQueue | BatchStage, src: FifoBatches, parent: L2BlockRef,
+                   origins: list[L1BlockRef]) -> list[tuple[SingularBatch, bool]]:  # fmt: skip
+    """Step the stage like the pipeline does: on EndOfSource move the origin to the next block.
+    Returns every batch with its ``concluding`` flag."""
+    out: list[tuple[SingularBatch, bool]] = []
     todo = list(origins)
     for _ in range(500):
         try:
-            b, _last = stage.next_batch(parent)
+            b, concluding = stage.next_batch(parent)
         except NotEnoughData:
             continue
         except EndOfSource:
@@ -41,9 +43,14 @@ def run(stage: BatchQueue | BatchStage, src: FifoBatches, parent: L2BlockRef,
                 return out
             src.origin = todo.pop(0)
             continue
-        out.append(b)
+        out.append((b, concluding))
         parent = child(parent, b)
     raise AssertionError("did not finish")
+
+
+def run(stage: BatchQueue | BatchStage, src: FifoBatches, parent: L2BlockRef,
+        origins: list[L1BlockRef]) -> list[SingularBatch]:  # fmt: skip
+    return [b for b, _ in run_concluding(stage, src, parent, origins)]
 
 
 def batch(parent_hash: bytes, ts: int, origin: L1BlockRef, txs: tuple[bytes, ...] = (b"\x02x",)) -> SingularBatch:
@@ -147,3 +154,67 @@ def test_empty_batches_are_last_in_span_in_both_stages() -> None:
             lasts.append(last)
             parent = child(parent, b)
         assert lasts and all(lasts), f"{cls.__name__}: empty batches not last in span: {lasts}"
+
+
+# ------------------------------------------------------------------ concluding (op-node Concluding)
+
+
+def _span_of_three() -> tuple[SpanBatch, list[SingularBatch]]:
+    g = GENESIS
+    bs: list[SingularBatch] = []
+    parent = g
+    for i in range(3):
+        b = batch(parent.hash, GENESIS_TIME + 2 * (i + 1), l1(0), (bytes([2, i]),))
+        bs.append(b)
+        parent = child(parent, b)
+    return SpanBatch.from_singular_batches(bs, GENESIS_TIME, 901), bs
+
+
+def test_batch_stage_every_batch_is_concluding() -> None:
+    """Holocene: each block of a span batch, and each singular batch, concludes the pending-safe
+    phase (op-node batch_stage.go ``return batch, true, nil``: "BatchStage is only used with
+    Holocene, where blocks immediately become (local) safe")."""
+    span, singles = _span_of_three()
+    p3 = GENESIS
+    for b in singles:
+        p3 = child(p3, b)
+    single = batch(p3.hash, GENESIS_TIME + 8, l1(0))
+    src = FifoBatches(l1(0), [span, single])
+    bs = BatchStage(HOLO, src, FakeL2(), Explainer())
+    bs.reset(l1(0), SYSCFG)
+    src.origin = l1(1)
+    out = run_concluding(bs, src, GENESIS, [])
+    assert [b.timestamp - GENESIS_TIME for b, _ in out] == [2, 4, 6, 8]
+    assert [c for _, c in out] == [True, True, True, True]
+
+
+def test_batch_queue_concludes_only_at_span_end() -> None:
+    """Pre-Holocene: only the last block of a span batch concludes (op-node batch_queue.go
+    ``len(bq.nextSpan) == 0``), a singular batch always does."""
+    span, singles = _span_of_three()
+    p3 = GENESIS
+    for b in singles:
+        p3 = child(p3, b)
+    single = batch(p3.hash, GENESIS_TIME + 8, l1(0))
+    src = FifoBatches(l1(0), [span, single])
+    bq = BatchQueue(PRE, src, FakeL2(), Explainer())
+    bq.reset(l1(0), SYSCFG)
+    out = run_concluding(bq, src, GENESIS, [l1(1)])
+    assert [b.timestamp - GENESIS_TIME for b, _ in out][:4] == [2, 4, 6, 8]
+    assert [c for _, c in out][:4] == [False, False, True, True]
+
+
+def test_generated_empty_batches_are_concluding() -> None:
+    """Batcher down: the sequencing window of epoch 0 expires (seq window 4) and empty batches
+    are generated. Both stages mark them concluding (op-node batch_stage.go ``return empty,
+    true, err`` "An empty batch always advances the (local) safe head"; batch_queue.go: no span
+    left), so the safe head advances with every forced block."""
+    for cfg, cls in ((HOLO, BatchStage), (PRE, BatchQueue)):
+        src = FifoBatches(l1(0))
+        stage = cls(cfg, src, FakeL2(), Explainer())
+        stage.reset(l1(0), SYSCFG)
+        out = run_concluding(stage, src, GENESIS, [l1(n) for n in range(1, 7)])
+        # the same 17 blocks as test_empty_batches_when_sequencing_window_expires
+        assert len(out) == 17, cls
+        assert all(b.transactions == () for b, _ in out)
+        assert [c for _, c in out] == [True] * 17, cls

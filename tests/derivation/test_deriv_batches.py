@@ -15,6 +15,7 @@ from pyop.derivation.batches import (
     BatchValidity,
     check_singular_batch,
     check_span_batch,
+    check_span_batch_holocene,
     check_span_batch_prefix,
 )
 from pyop.derivation.drops import DropReason
@@ -212,6 +213,19 @@ def test_span_no_new_blocks() -> None:
     assert v2.validity is BatchValidity.PAST
 
 
+def test_span_starting_exactly_at_the_safe_head() -> None:
+    """op-node ``checkSpanBatchPrefix`` drops a span whose first timestamp lies strictly
+    between the safe head and the next block (``first > safe.time``); a span starting at the
+    safe head's own time is aligned: its parent is the block before the safe head."""
+    p9 = l2(9, l1(1))
+    fake = FakeL2(refs={9: p9}, payloads={10: _payload(10, 1, ())})
+    s = span(p9.hash, [(1, GENESIS_TIME + 20, ()), (1, GENESIS_TIME + 22, ())], l1(1).hash)
+    v, parent = check_span_batch_prefix(CFG, L1S, SAFE, s, INCL, fake)
+    assert v.validity is BatchValidity.ACCEPT and parent == p9
+    assert check_span_batch(CFG, L1S, SAFE, s, INCL, fake).validity is BatchValidity.ACCEPT
+    assert check_span_batch_holocene(HOLO, L1S, SAFE, s, INCL, fake).validity is BatchValidity.ACCEPT
+
+
 def test_span_misaligned() -> None:
     s = span(SAFE.hash, [(1, GENESIS_TIME + 21, ()), (1, GENESIS_TIME + 23, ())], l1(1).hash)
     v, _ = check_span_batch_prefix(CFG, L1S, SAFE, s, INCL, FakeL2())
@@ -239,7 +253,12 @@ def test_span_wrong_parent_and_origin_hash() -> None:
 def test_span_included_too_late_and_future_epoch() -> None:
     s = span(SAFE.hash, [(1, GENESIS_TIME + 22, ())], l1(1).hash)
     v, _ = check_span_batch_prefix(CFG, L1S, SAFE, s, l1(6), FakeL2())
-    assert_drop(v, DropReason.INCLUDED_TOO_LATE)
+    d = assert_drop(v, DropReason.INCLUDED_TOO_LATE)
+    assert d.numbers == {"epoch": 1, "seq_window_size": 4, "inclusion_block": 6}
+    # op-node: drop only if start epoch + window < inclusion; 1 + 4 == 5 is still in the window
+    for cfg in (CFG, HOLO):
+        v5, _ = check_span_batch_prefix(cfg, L1S, SAFE, s, l1(5), FakeL2())
+        assert v5.validity is BatchValidity.ACCEPT, v5
     safe = l2(19, l1(1), t=GENESIS_TIME + 38)
     s2 = span(safe.hash, [(3, GENESIS_TIME + 40, ())], l1(3).hash)
     v2, _ = check_span_batch_prefix(CFG, L1S, safe, s2, INCL, FakeL2())
@@ -266,9 +285,40 @@ def test_span_overlap_rules() -> None:
     d = assert_drop(check_span_batch(CFG, L1S, SAFE, bad_count, INCL, fake), DropReason.OVERLAP_TX_COUNT_MISMATCH)
     assert d.numbers["safe_txs"] == 1 and d.numbers["batch_txs"] == 0
     fake_origin = FakeL2(refs=fake.refs, payloads={9: _payload(9, 1, (b"\x02a",)), 10: _payload(10, 0, ())})
-    assert_drop(check_span_batch(CFG, L1S, SAFE, s, INCL, fake_origin), DropReason.OVERLAP_L1_ORIGIN_MISMATCH)
+    d = assert_drop(check_span_batch(CFG, L1S, SAFE, s, INCL, fake_origin), DropReason.OVERLAP_L1_ORIGIN_MISMATCH)
+    assert d.numbers == {"number": 10, "l1_origin": 0, "epoch": 1}  # the safe head is compared too
+    at_head = span(l2(8, l1(1)).hash, [elems[0], (1, GENESIS_TIME + 20, (b"\x02z",)), elems[2]], l1(1).hash)
+    d = assert_drop(check_span_batch(CFG, L1S, SAFE, at_head, INCL, fake), DropReason.OVERLAP_TX_COUNT_MISMATCH)
+    assert d.numbers["number"] == 10
     # Missing parent ref or payload: undecided.
     assert check_span_batch(CFG, L1S, SAFE, s, INCL, FakeL2()).validity is BatchValidity.UNDECIDED
+
+
+def test_span_overlap_rules_holocene() -> None:
+    """Audit D4: from Holocene a span batch gets the same overlap check as a whole (op-node
+    ``checkSpanBatchHolocene`` = ``checkSpanBatchPrefix`` + ``checkSpanBatchOverlap``), for
+    every block ``parent + 1 .. safe head`` (the safe head 10 included)."""
+    fake = FakeL2(refs={8: l2(8, l1(1))}, payloads={9: _payload(9, 1, (b"\x02a",)), 10: _payload(10, 1, ())})
+    elems = [(1, GENESIS_TIME + 18, (b"\x02a",)), (1, GENESIS_TIME + 20, ()), (1, GENESIS_TIME + 22, ())]
+    p8 = l2(8, l1(1)).hash
+    s = span(p8, elems, l1(1).hash)
+    assert check_span_batch_holocene(HOLO, L1S, SAFE, s, INCL, fake).validity is BatchValidity.ACCEPT
+    bad_tx = span(p8, [(1, GENESIS_TIME + 18, (b"\x02b",)), *elems[1:]], l1(1).hash)
+    d = assert_drop(check_span_batch_holocene(HOLO, L1S, SAFE, bad_tx, INCL, fake), DropReason.OVERLAP_TX_MISMATCH)
+    assert d.numbers == {"number": 9, "tx_index": 0}
+    # the mismatch is in the last overlapped block, the safe head itself
+    extra = span(p8, [elems[0], (1, GENESIS_TIME + 20, (b"\x02z",)), elems[2]], l1(1).hash)
+    d = assert_drop(check_span_batch_holocene(HOLO, L1S, SAFE, extra, INCL, fake), DropReason.OVERLAP_TX_COUNT_MISMATCH)
+    assert d.numbers == {"number": 10, "safe_txs": 0, "batch_txs": 1}
+    fake_origin = FakeL2(refs=fake.refs, payloads={9: _payload(9, 1, (b"\x02a",)), 10: _payload(10, 0, ())})
+    d = assert_drop(check_span_batch_holocene(HOLO, L1S, SAFE, s, INCL, fake_origin), DropReason.OVERLAP_L1_ORIGIN_MISMATCH)
+    assert d.numbers == {"number": 10, "l1_origin": 0, "epoch": 1}
+    # a payload that cannot be fetched: undecided (the batch stage then skips the span)
+    only9 = FakeL2(refs=fake.refs, payloads={9: fake.payloads[9]})
+    assert check_span_batch_holocene(HOLO, L1S, SAFE, s, INCL, only9).validity is BatchValidity.UNDECIDED
+    # a span that does not overlap: nothing to compare
+    fresh = span(SAFE.hash, [elems[2]], l1(1).hash)
+    assert check_span_batch_holocene(HOLO, L1S, SAFE, fresh, INCL, FakeL2()).validity is BatchValidity.ACCEPT
 
 
 @pytest.mark.parametrize(
@@ -287,6 +337,109 @@ def test_span_block_tx_rules(elems: list[tuple[int, int, tuple[bytes, ...]]], re
 def test_span_block_timestamp_before_origin() -> None:
     s = span(SAFE.hash, [(1, GENESIS_TIME + 22, ()), (2, GENESIS_TIME + 24, ()), (3, GENESIS_TIME + 26, ())], l1(3).hash)
     assert_drop(check_span_batch(CFG, L1S, SAFE, s, INCL, FakeL2()), DropReason.TIMESTAMP_BEFORE_L1_ORIGIN)
+
+
+def test_span_with_wrapped_origin_number_is_dropped() -> None:
+    """Audit D10: op-node derives a span batch whose origin bits count below L1 block 0 (uint64
+    wrap, block 0 gets origin 2**64 - 1) and the batch checks drop it; with Holocene that
+    flushes the channel. (op-node's own reason is "included too late", because its
+    ``startEpoch + seqWindow`` wraps too; the outcome, DROP, is the same.)"""
+    s = span(SAFE.hash, [(2**64 - 1, GENESIS_TIME + 22, ()), (0, GENESIS_TIME + 24, ())], l1(1).hash)
+    for cfg in (CFG, HOLO):
+        v, _ = check_span_batch_prefix(cfg, L1S, SAFE, s, INCL, FakeL2())
+        assert v.validity is BatchValidity.DROP, v
+
+
+def test_channel_reader_passes_wrapped_span_to_the_batch_checks() -> None:
+    """Audit D10, reader side: no derive error (before: dropped alone and the channel read on;
+    op-node: the batch reaches validation, which drops it and, with Holocene, the channel)."""
+    from pyop.codec.channel_out import compress_batches
+    from pyop.codec.span_batch import RawSpanBatch, SpanBatch
+    from pyop.codec.span_txs import SpanBatchTxs
+    from pyop.derivation.channel_reader import ChannelReader
+    from pyop.derivation.drops import Explainer
+    from pyop.derivation.errors import NotEnoughData
+    from tests.derivation.deriv_fakes import FifoData
+
+    txs = SpanBatchTxs(0, 0, 0, (), (), (), (), (), 0, ())
+    raw = RawSpanBatch(2, 0, SAFE.hash[:20], l1(0).hash[:20], 2, 0b10, (0, 0), txs)
+    ex = Explainer()
+    r = ChannelReader(HOLO, FifoData(l1(1), [compress_batches([raw.encode()])]), ex)
+    out = None
+    for _ in range(5):
+        try:
+            out = r.next_batch()
+            break
+        except NotEnoughData:
+            continue
+    assert isinstance(out, SpanBatch) and [e.epoch_num for e in out.batches] == [2**64 - 1, 0]
+    assert ex.drops == []
+
+
+class _FlakyL2(FakeL2):
+    """An L2 source whose reads fail with a transport error while ``down`` (the node bridge
+    turns such failures into ``TemporaryError``)."""
+
+    down = True
+
+    def l2_block_ref_by_number(self, number: int):  # type: ignore[no-untyped-def]
+        from pyop.derivation.errors import TemporaryError
+
+        if self.down:
+            raise TemporaryError("connection reset")
+        return super().l2_block_ref_by_number(number)
+
+    def payload_by_number(self, number: int):  # type: ignore[no-untyped-def]
+        from pyop.derivation.errors import TemporaryError
+
+        if self.down:
+            raise TemporaryError("connection reset")
+        return super().payload_by_number(number)
+
+
+def test_pre_holocene_span_kept_on_transient_l2_error() -> None:
+    """Audit D12: op-node ``BatchQueue.AddBatch`` keeps every batch whose check is not
+    ``BatchDrop``, and an L2 fetch error of any kind in the span checks is ``BatchUndecided``.
+    So an overlapping span batch read while the L2 RPC hiccups is kept and accepted later."""
+    from pyop.derivation.batch_queue import BatchQueue
+    from pyop.derivation.drops import Explainer
+    from pyop.derivation.errors import NotEnoughData
+    from tests.derivation.deriv_fakes import FifoBatches
+
+    elems = [(1, GENESIS_TIME + 18, (b"\x02a",)), (1, GENESIS_TIME + 20, ()), (1, GENESIS_TIME + 22, (b"\x02c",))]
+    s = span(l2(8, l1(1)).hash, elems, l1(1).hash)
+    flaky = _FlakyL2(refs={8: l2(8, l1(1))}, payloads={9: _payload(9, 1, (b"\x02a",)), 10: _payload(10, 1, ())})
+    assert check_span_batch(CFG, L1S, SAFE, s, INCL, flaky).validity is BatchValidity.UNDECIDED
+    src = FifoBatches(l1(1), [s])
+    ex = Explainer()
+    bq = BatchQueue(CFG, src, flaky, ex)
+    bq.reset(l1(1), SYSCFG)
+    src.origin = l1(2)
+    with pytest.raises(NotEnoughData):
+        bq.next_batch(SAFE)  # the span is read now, while L2 is down
+    assert ex.drops == [] and len(bq.batches) == 1
+    flaky.down = False
+    b, concluding = bq.next_batch(SAFE)
+    assert b.timestamp == GENESIS_TIME + 22 and b.transactions == (b"\x02c",) and concluding
+
+
+def test_span_overlap_safe_block_with_wrong_l1_info_format() -> None:
+    """Audit D14: the overlap check reads the safe block's L1 origin with op-node's
+    ``PayloadToBlockRef``, which decodes the L1-info calldata in the format the block's time
+    requires (Ecotone here) and fails otherwise -> ``BatchDrop``."""
+    from pyop.protocol.l1_info import L1InfoFormat, decode_l1_info_tx, encode_l1_info
+
+    good10 = _payload(10, 1, ())
+    dep, info = decode_l1_info_tx(good10.transactions[0])
+    bedrock = replace(dep, data=encode_l1_info(info, L1InfoFormat.BEDROCK)).encode()
+    bad10 = replace(good10, transactions=(bedrock,))
+    fake = FakeL2(refs={8: l2(8, l1(1))}, payloads={9: _payload(9, 1, (b"\x02a",)), 10: bad10})
+    elems = [(1, GENESIS_TIME + 18, (b"\x02a",)), (1, GENESIS_TIME + 20, ()), (1, GENESIS_TIME + 22, ())]
+    s = span(l2(8, l1(1)).hash, elems, l1(1).hash)
+    for cfg in (CFG, HOLO):
+        assert_drop(check_span_batch(cfg, L1S, SAFE, s, INCL, fake) if cfg is CFG
+                    else check_span_batch_holocene(cfg, L1S, SAFE, s, INCL, fake),
+                    DropReason.OVERLAP_PAYLOAD_INVALID)  # fmt: skip
 
 
 # ------------------------------------------------------------------ Karst / Lagoon (op-node v1.19.6)

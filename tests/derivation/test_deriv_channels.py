@@ -9,12 +9,14 @@ Queue", "Channel Bank"), fjord/derivation.md (brotli), delta/span-batches.md (ac
 from __future__ import annotations
 
 import pytest
+import rlp
 
 from pyop.codec.batch import SingularBatch
 from pyop.codec.channel_out import compress_batches
 from pyop.codec.compression import CompressionAlgo
 from pyop.codec.frame import Frame, encode_frames
-from pyop.codec.span_batch import SpanBatch, SpanBatchElement
+from pyop.codec.span_batch import RawSpanBatch, SpanBatch, SpanBatchElement
+from pyop.codec.span_txs import SpanBatchTxs
 from pyop.derivation.channel_assembler import ChannelAssembler
 from pyop.derivation.channel_bank import ChannelBank
 from pyop.derivation.channel_reader import ChannelReader
@@ -276,3 +278,63 @@ def test_channel_reader_flush() -> None:
     r.flush_channel()
     assert read_all(r) == []
     assert reasons(ex) == [DropReason.CHANNEL_FLUSHED]
+
+
+def _span_with_tx_entry(entry: bytes, tx_type: int) -> bytes:
+    """A one-block span batch (wire form) whose only tx has the ``tx_datas`` entry ``entry``."""
+    txs = SpanBatchTxs(
+        total_block_tx_count=1, contract_creation_bits=0, y_parity_bits=0, tx_sigs=((1, 1),),
+        tx_tos=(b"\x11" * 20,), tx_datas=(entry,), tx_nonces=(0,), tx_gases=(21000,),
+        protected_bits=0, tx_types=(tx_type,),
+    )  # fmt: skip
+    raw = RawSpanBatch(rel_timestamp=2, l1_origin_num=1, parent_check=b"\x00" * 20,
+                       l1_origin_check=b"\x00" * 20, block_count=1, origin_bits=0,
+                       block_tx_counts=(1,), txs=txs)  # fmt: skip
+    return raw.encode()
+
+
+@pytest.mark.parametrize("t", [0x00, 0x03, 0x05, 0x7C, 0x7E, 0x7F], ids=lambda t: f"0x{t:02x}")
+def test_channel_reader_span_with_unusable_tx_type_dropped_alone(t: int) -> None:
+    """Audit D6: op-node decodes a span batch whatever its tx type bytes (``ReadTxData``) and
+    fails in ``derive`` (``recoverV`` / ``ErrTxTypeNotSupported``); ``ChannelInReader`` then
+    drops that span batch only ("dropping malformed span batch") and reads the rest of the
+    channel. The singular batch after it must still come out."""
+    span = _span_with_tx_entry(bytes([t]) + rlp.encode([1, 2, b""]), t)
+    b2 = singular(GENESIS_TIME + 4)
+    ex = Explainer()
+    out = read_all(ChannelReader(PRE, FifoData(l1(1), [compress_batches([span, b2.encode()])]), ex))
+    assert out == [b2]
+    assert reasons(ex) == [DropReason.SPAN_BATCH_DERIVE_ERROR]
+
+
+def test_channel_reader_post_exec_tx_derives() -> None:
+    """A PostExec (0x7D) entry derives (op-node ``convertToFullTx``: ``0x7D ++ data``); whether
+    a batch may carry it is decided by the batch checks, not by the reader."""
+    entry = b"\x7d" + rlp.encode([b"\x01", [2]])
+    b2 = singular(GENESIS_TIME + 4)
+    ex = Explainer()
+    ch = compress_batches([_span_with_tx_entry(entry, 0x7D), b2.encode()])
+    out = read_all(ChannelReader(PRE, FifoData(l1(1), [ch]), ex))
+    assert reasons(ex) == []
+    assert isinstance(out[0], SpanBatch) and out[0].batches[0].transactions == (entry,)
+    assert out[1] == b2
+
+
+def test_flush_reaches_the_channel_assembler() -> None:
+    """Audit D14: op-node ``ChannelInReader.FlushChannel`` also calls ``prev.FlushChannel()``,
+    which resets the ``ChannelAssembler``'s staging channel. After a flush the rest of a
+    half-received channel finds no channel (``FRAME_WITHOUT_CHANNEL``) and is not read."""
+    b1 = singular(10)
+    data = compress_batches([b1.encode()])
+    fifo = FifoFrames(l1(1), [frame(A, 0, False, data[:5])])
+    ex = Explainer()
+    ca = ChannelAssembler(HOLO, fifo, ex)
+    r = ChannelReader(HOLO, ca, ex)
+    assert read_all(r) == []  # frame 0 staged, the channel is not complete
+    r.flush_channel()
+    fifo.items.append(frame(A, 1, True, data[5:]))
+    assert read_all(r) == []
+    assert reasons(ex) == [DropReason.CHANNEL_FLUSHED, DropReason.FRAME_WITHOUT_CHANNEL]
+    # without the flush the channel completes
+    fifo2 = FifoFrames(l1(1), [frame(A, 0, False, data[:5]), frame(A, 1, True, data[5:])])
+    assert read_all(ChannelReader(HOLO, ChannelAssembler(HOLO, fifo2, Explainer()), Explainer())) == [b1]

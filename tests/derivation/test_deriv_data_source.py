@@ -1,5 +1,5 @@
-"""L1 retrieval data sources: batcher checks with real signatures (eth_account), blob indices,
-alt-DA commitments; and the L1 traversal (reorg detection, SystemConfig updates)."""
+"""L1 retrieval data sources: batcher checks with real signatures (eth_account), blob indices
+(alt-DA: tests/derivation/test_deriv_altda.py); and the L1 traversal (reorg detection, SystemConfig updates)."""
 
 from __future__ import annotations
 
@@ -8,12 +8,10 @@ from dataclasses import dataclass, field
 
 import pytest
 from eth_account import Account
-from eth_hash.auto import keccak
 
 from pyop.codec.blob import encode_blob
 from pyop.codec.tx import BLOB_TX_TYPE, DYNAMIC_FEE_TX_TYPE, decode_signed_tx, make_signed_tx
 from pyop.derivation.data_source import (
-    AltDADataSource,
     BlobDataSource,
     CalldataSource,
     recover_sender,
@@ -73,7 +71,7 @@ class FakeL1:
         raise NotFound("label")
 
 
-def drain(src: CalldataSource | BlobDataSource | AltDADataSource) -> list[bytes]:
+def drain(src: CalldataSource | BlobDataSource) -> list[bytes]:
     out = []
     while True:
         try:
@@ -138,68 +136,6 @@ def test_blob_source_indices_and_interleaved_calldata(monkeypatch: pytest.Monkey
     assert [d.reason for d in ex.drops] == [DropReason.BLOB_DECODE_ERROR]
 
 
-def test_altda_keccak_commitments() -> None:
-    data = b"\x00frames"
-    good = b"\x01\x00" + keccak(data)
-    bad = b"\x01\x00" + keccak(b"other")
-
-    class Inner:
-        def __init__(self) -> None:
-            self.items = [good, b"\x00plain", bad]
-
-        def next(self) -> bytes:
-            if not self.items:
-                raise EndOfSource("done")
-            return self.items.pop(0)
-
-    class DA:
-        def get_input(self, commitment: bytes, l1_block: L1BlockRef) -> bytes:
-            return data
-
-    ex = Explainer()
-    assert drain(AltDADataSource(Inner(), DA(), l1(1), ex)) == [data, b"\x00plain"]
-    assert [d.reason for d in ex.drops] == [DropReason.ALTDA_INPUT_MISMATCH]
-
-
-def test_altda_input_unavailable_is_retried_not_skipped() -> None:
-    """A DA server that cannot serve a commitment's input (down, or not yet stored) is a
-    temporary error: the same commitment must be fetched again on the next step (op-node
-    AltDADataSource keeps ``s.comm`` until it resolves), never skipped for the next one. Found
-    by the batcher devnet test "DA server down for a minute": pyop node dropped one channel's
-    frames and later batches became FUTURE_TIMESTAMP."""
-    from pyop.derivation.errors import TemporaryError
-
-    first, second = b"\x01\x01\x7e" + keccak(b"a"), b"\x01\x01\x7e" + keccak(b"b")
-
-    class Inner:
-        def __init__(self) -> None:
-            self.items = [first, second]
-
-        def next(self) -> bytes:
-            if not self.items:
-                raise EndOfSource("done")
-            return self.items.pop(0)
-
-    class DownThenUp:
-        def __init__(self) -> None:
-            self.calls: list[bytes] = []
-
-        def get_input(self, commitment: bytes, l1_block: L1BlockRef) -> bytes:
-            self.calls.append(commitment)
-            if len(self.calls) <= 2:
-                raise NotFound("DA server down")
-            return b"input " + commitment[-1:]
-
-    da = DownThenUp()
-    src = AltDADataSource(Inner(), da, l1(1), Explainer())
-    for _ in range(2):
-        with pytest.raises(TemporaryError):
-            src.next()
-    assert src.next() == b"input " + first[-1:]
-    assert src.next() == b"input " + second[-1:]
-    assert da.calls == [first[1:], first[1:], first[1:], second[1:]]
-
-
 # ------------------------------------------------------------------ L1 traversal
 
 
@@ -221,3 +157,50 @@ def test_traversal_reorg_and_system_config() -> None:
     fl1.refs.pop(2)
     with pytest.raises(EndOfSource):
         t.advance_l1_block()
+
+
+def _set_code_tx(key: bytes, data: bytes) -> bytes:
+    """A really signed EIP-7702 (type 4) transaction to the inbox (eth_account)."""
+    from eth_utils import to_checksum_address
+
+    auth = Account.sign_authorization(
+        {"chainId": 900, "address": to_checksum_address("0x" + "33" * 20), "nonce": 1}, key
+    )
+    tx = {"type": 4, "chainId": 900, "nonce": 0, "gas": 100_000,
+          "to": to_checksum_address("0x" + INBOX.hex()), "value": 0, "data": data,
+          "maxFeePerGas": 2, "maxPriorityFeePerGas": 1, "authorizationList": [auth]}  # fmt: skip
+    return bytes(Account.sign_transaction(tx, key).raw_transaction)
+
+
+def _deposit_tx(sender: bytes, data: bytes, to: bytes = INBOX) -> bytes:
+    """An L3's L1 deposit tx (deposits.md: ``0x7E ++ rlp([sourceHash, from, to, mint, value,
+    gas, isSystemTx, data])``), encoded with pyrlp."""
+    import rlp
+
+    return b"\x7e" + rlp.encode([b"\x09" * 32, sender, to, 0, 0, 100_000, 0, data])
+
+
+@pytest.mark.parametrize("source", ["calldata", "blobs"])
+def test_batcher_tx_types_as_op_node(source: str) -> None:
+    """Audit D7, op-node v1.19.6 ``isValidBatchTx``: ``tx.Type() > BlobTxType && tx.Type() !=
+    DepositTxType`` -> not a batcher tx, so a SetCode tx from the batcher to the inbox is
+    ignored; a deposit tx (an L3, whose L1 is an OP chain) is one, its sender being its
+    ``from`` field (op-geth ``Sender`` of a deposit)."""
+    ex = Explainer()
+    txs = [
+        signed(KEY, b"\x00one"),
+        _set_code_tx(KEY, b"\x00setcode"),  # from the batcher, to the inbox: still ignored
+        _deposit_tx(ADDR, b"\x00deposit"),  # L3: a deposit from the batcher address
+        _deposit_tx(b"\x07" * 20, b"\x00evil"),  # deposit from someone else
+        _deposit_tx(ADDR, b"\x00elsewhere", to=b"\x05" * 20),  # not to the inbox: silent
+        signed(KEY, b"\x00two"),
+    ]
+    fl1 = FakeL1({l1(1).hash: txs})
+    if source == "calldata":
+        src: CalldataSource | BlobDataSource = CalldataSource(CFG, fl1, l1(1), ADDR, ex)  # type: ignore[arg-type]
+    else:
+        src = BlobDataSource(CFG, fl1, FakeBlobs({}), l1(1), ADDR, ex)  # type: ignore[arg-type]
+    assert drain(src) == [b"\x00one", b"\x00deposit", b"\x00two"]
+    assert [d.reason for d in ex.drops] == [DropReason.BATCHER_TX_TYPE_NOT_ALLOWED,
+                                            DropReason.WRONG_BATCHER]  # fmt: skip
+    assert ex.drops[0].numbers == {"tx_index": 1, "tx_type": 4}

@@ -116,3 +116,26 @@ def test_pre_holocene_invalid_payload_drops_batch() -> None:
     assert ex.rejected == 1
     # Block 5's batch is gone: the chain stops at 4 until the sequencing window forces empty blocks.
     assert all(e.ref.number != 5 or e.attributes.transactions[-1][0] == 0x7E for e in ex.executed)
+
+
+def test_deposits_only_replacement_keeps_the_concluding_flag() -> None:
+    """op-node ``AttributesQueue.DepositsOnlyAttributes`` -> ``AttributesWithParent.
+    WithDepositsOnly``: a copy of the rejected attributes with only the deposit txs; every
+    other field, ``Concluding`` included, is kept (node audit item 13)."""
+    b, _, _ = setup("holocene", txs_per_block=(1, 2))
+    blk = b.l2[5]
+    assert blk.user_txs, "the test needs a block with user txs"
+    for concluding in (False, True):
+        a = AttributesWithParent(blk.attributes, b.l2[4].ref, b.header(3).ref(), concluding,
+                                 blk.ref.l1_origin)  # fmt: skip
+        dep = a.deposit_only()
+        assert dep.concluding is concluding
+        assert dep.deposits_only and dep.parent == a.parent and dep.derived_from == a.derived_from
+        assert dep.l1_origin == a.l1_origin
+        want = tuple(t for t in blk.attributes.transactions if t[0] == 0x7E)
+        assert len(want) < len(blk.attributes.transactions)
+        assert dep.attributes.transactions == want
+        # every other attributes field is the original's
+        for f in ("timestamp", "prev_randao", "suggested_fee_recipient", "no_tx_pool", "gas_limit",
+                  "withdrawals", "parent_beacon_block_root", "eip1559_params", "min_base_fee"):
+            assert getattr(dep.attributes, f) == getattr(blk.attributes, f), f

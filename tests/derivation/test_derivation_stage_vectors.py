@@ -19,7 +19,7 @@ from pyop.codec.frame import Frame
 from pyop.codec.span_batch import SpanBatch
 from pyop.config.rollup import RollupConfig
 from pyop.derivation.attributes import prepare_payload_attributes
-from pyop.derivation.batches import BatchValidity, check_batch, check_span_batch_prefix
+from pyop.derivation.batches import BatchValidity, check_batch, check_span_batch_holocene
 from pyop.derivation.channel_reader import ChannelReader
 from pyop.derivation.drops import Explainer
 from pyop.derivation.errors import EndOfSource, NotEnoughData
@@ -117,6 +117,9 @@ class _FIFO:
             raise EndOfSource("done")
         return self.items.popleft()
 
+    def flush_channel(self) -> None:
+        self.items.clear()
+
     def reset(self, base: L1BlockRef, sys_cfg: SystemConfig) -> None:
         self.origin = base
 
@@ -194,8 +197,9 @@ def test_batch_validity_vector(path: Path | None) -> None:
     inclusion = _l1ref(inp["inclusion"])
     chain = _Chain(inp["l2_chain"])
     if isinstance(batch, SpanBatch) and cfg.is_holocene(inclusion.timestamp):
-        # holocene/derivation.md "Span Batches": only the prefix checks apply to the span batch
-        verdict, _ = check_span_batch_prefix(cfg, l1, safe, batch, inclusion, chain)
+        # holocene/derivation.md "Span Batches": the prefix checks and the overlap with the safe
+        # chain apply to the span batch as a whole (op-node checkSpanBatchHolocene, PR #928)
+        verdict = check_span_batch_holocene(cfg, l1, safe, batch, inclusion, chain)
     else:
         verdict = check_batch(cfg, l1, safe, batch, inclusion, chain)
     assert verdict.validity is BatchValidity(exp["validity"]), verdict

@@ -139,8 +139,9 @@ def test_batcher_address_change() -> None:
 
 
 def test_gas_limit_and_eip1559_params_holocene() -> None:
-    """holocene/derivation.md "Attributes Builder": ``eip1559Params`` are zero in the Holocene
-    activation block, then the SystemConfig's; gasLimit follows GAS_LIMIT updates by epoch."""
+    """``eip1559Params`` are zero in the Holocene activation block here (its epoch's L1 block
+    carries no EIP-1559 update and the SystemConfig rebuilt from the pre-Holocene parent has
+    zero params), then the SystemConfig's; gasLimit follows GAS_LIMIT updates by epoch."""
     b = ChainBuilder(fork="granite", fork_times={"holocene": 24}, seed=5)
     b.set_eip1559_params(1, 250, 6)
     b.set_gas_limit(3, 60_000_000)
@@ -158,6 +159,25 @@ def test_gas_limit_and_eip1559_params_holocene() -> None:
     gas = {e.ref.number: e.attributes.gas_limit for e in res.blocks}
     assert gas[17] == 30_000_000 and gas[18] == 60_000_000
     assert [d.kind.name for d in res.decisions_of("SYSTEM_CONFIG_UPDATED")] == ["SYSTEM_CONFIG_UPDATED"] * 2
+
+
+def test_holocene_activation_block_takes_the_epochs_eip1559_update() -> None:
+    """Audit D8: the Holocene activation block 12 is the first block of epoch 2, whose L1
+    receipts carry an ``EIP_1559_PARAMS`` update to (100, 3). op-node v1.19.6 (attributes.go)
+    sends ``sysConfig.EIP1559Params`` = the updated (100, 3); the spec and kona would send 8
+    zero bytes. pyop follows op-node (the reference), so the derived block matches Go's."""
+    b = ChainBuilder(fork="granite", fork_times={"holocene": 24}, seed=6)
+    b.set_eip1559_params(2, 100, 3)
+    _post_epochs(b, 1, 4)
+    b.build(5)
+    res = run(b)
+    assert res.reasons() == []
+    assert_truth(res, 23)
+    blk = next(e for e in res.blocks if e.ref.number == 12)
+    assert blk.ref.l1_origin.number == 2 and blk.ref.sequence_number == 0
+    assert blk.attributes.eip1559_params == (100).to_bytes(4, "big") + (3).to_bytes(4, "big")
+    pre = next(e for e in res.blocks if e.ref.number == 11)
+    assert pre.attributes.eip1559_params is None
 
 
 _UPGRADE_INTENTS = {

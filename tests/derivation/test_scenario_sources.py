@@ -8,14 +8,19 @@ specs/experimental/alt-da.md "Input Commitment Submission".
 
 from __future__ import annotations
 
+import dataclasses
+from collections.abc import Callable
+from typing import Any
+
 import pytest
 from eth_account import Account
 from eth_hash.auto import keccak
 
 from pyop.codec.blob import encode_blob
-from pyop.derivation.errors import TemporaryError
+from pyop.config import AltDAConfig
+from pyop.derivation.errors import CriticalError, TemporaryError
 from pyop.derivation.interfaces import IndexedBlobHash, NotFound
-from pyop.primitives import L1Header
+from pyop.primitives import L1BlockRef, L1Header
 from pyop.protocol.l1_types import Receipt
 from pyop.sources.memory import (
     L1Block,
@@ -26,6 +31,8 @@ from pyop.sources.memory import (
     SourceError,
 )
 from tests.derivation.harness import (
+    ALTDA_CHALLENGE_WINDOW,
+    ALTDA_RESOLVE_WINDOW,
     BATCHER,
     BATCHER_KEY,
     BLOB_TX_TYPE,
@@ -80,8 +87,7 @@ def _blob_hashes(b: ChainBuilder, n: int) -> list[IndexedBlobHash]:
 
 def test_altda_keccak_commitments() -> None:
     """Alt-DA: a ``0x01 ++ 0x00 ++ keccak(input)`` commitment is resolved through the DA
-    server; an input that does not hash to its commitment is dropped; plain calldata frames
-    still work next to commitments."""
+    server; plain calldata frames still work next to commitments."""
     b = ChainBuilder(fork="granite", alt_da=True, seed=62)
     b.submit(2, range(1, 12), da="altda")
     b.submit(3, range(12, 18))
@@ -91,29 +97,132 @@ def test_altda_keccak_commitments() -> None:
     assert_truth(res, 17)
     assert len(b.altda.requests) == 1
 
-    b2 = ChainBuilder(fork="granite", alt_da=True, seed=62)
-    b2.submit(2, range(1, 12), da="altda")
-    b2.submit(3, range(1, 18))
-    b2.build(4)
-    # replace the stored input by other data under the same commitment
-    from pyop.codec.tx import decode_signed_tx
 
-    comm = decode_signed_tx(b2.l1.transactions_by_hash(b2.header(2).hash)[0]).data[1:]
-    assert comm[0] == 0 and len(comm) == 33
-    b2.altda.put(comm, b"\x00" + b"garbage")
-    res2 = run(b2)
-    assert res2.reasons() == ["ALTDA_INPUT_MISMATCH"]
-    assert res2.drops[0].l1_origin.number == 2
-    assert_truth(res2, 17)
-
-
-def test_altda_missing_input_is_temporary() -> None:
-    b = ChainBuilder(fork="granite", alt_da=True, seed=63)
+def test_altda_generic_commitments() -> None:
+    b = ChainBuilder(fork="granite", alt_da="generic", seed=65)
     b.submit(2, range(1, 12), da="altda")
     b.build(3)
+    res = run(b)
+    assert res.reasons() == []
+    assert_truth(res, 11)
+    assert b.altda.requests[0][0][:2] == b"\x01\x7e"
+
+
+def _altda_builder(seed: int, **kw: object) -> ChainBuilder:
+    b = ChainBuilder(fork="granite", alt_da=kw.pop("alt_da", True), seed=seed, **kw)
+    b.submit(2, range(1, 12), da="altda")
+    b.build(3)
+    return b
+
+
+class _FlakyDA:
+    """The builder's DA server, failing with ``make_error()`` while ``down`` (every call)."""
+
+    def __init__(self, inner: MemoryAltDASource, make_error: Callable[[], Exception]) -> None:
+        self.inner, self.make_error = inner, make_error
+        self.down = True
+        self.asked: list[bytes] = []
+
+    def get_input(self, commitment: bytes, l1_block: L1BlockRef) -> bytes:
+        self.asked.append(commitment)
+        if self.down:
+            raise self.make_error()
+        return self.inner.get_input(commitment, l1_block)
+
+
+_DA_FAILURES: dict[str, Callable[[], Exception]] = {
+    "404": lambda: NotFound("alt-DA input not found"),
+    "transport": lambda: TemporaryError("RPCTransportError: GET /get/0x01..: connection refused"),
+    "timeout": lambda: TemporaryError("TimeoutError: alt-DA GET timed out"),
+}
+
+
+@pytest.mark.parametrize("kind", [*sorted(_DA_FAILURES), "keccak-mismatch"])
+def test_altda_failed_fetch_is_retried_on_the_same_pipeline(kind: str) -> None:
+    """A commitment whose input cannot be fetched (404, transport error, timeout, an input
+    that fails the keccak check on read) is kept and asked for again: the SAME pipeline, run
+    again once the DA server answers, derives all 11 blocks (op-node ``AltDADataSource`` keeps
+    ``s.comm``; audit note F1: 0 of 11 before). Every request is for that one commitment."""
+    b = _altda_builder(63)
+    good = b.altda
+    comm = _only_commitment(b)
+    if kind == "keccak-mismatch":
+        bad = MemoryAltDASource({comm: b"\x00" + b"not the batch"}, verify=True)
+        da: Any = _FlakyDA(bad, lambda: AssertionError("unused"))
+        da.down = False
+    else:
+        da = _FlakyDA(good, _DA_FAILURES[kind])
+    b.altda = da
+    res = run(b, until_l2_number=0)  # a pipeline, reset at genesis, nothing derived yet
+    for _ in range(3):
+        with pytest.raises(TemporaryError):
+            run(b, previous=res, reset=False)
+    assert res.executor.executed == []
+    # the DA server answers again (with the right data)
+    if kind == "keccak-mismatch":
+        bad.put(comm, good.get_input(comm, b.header(2).ref()))
+    else:
+        da.down = False
+    res2 = run(b, previous=res, reset=False)
+    assert res2.pipeline is res.pipeline
+    assert_truth(res2, 11)
+    assert res2.reasons() == []
+    asked = da.asked if kind != "keccak-mismatch" else [c for c, _ in bad.requests]
+    assert set(asked) == {comm} and len(asked) >= 4
+
+
+def _only_commitment(b: ChainBuilder) -> bytes:
+    from pyop.codec.tx import decode_signed_tx
+
+    data = decode_signed_tx(b.l1.transactions_by_hash(b.header(2).hash)[0]).data
+    assert data[:2] == b"\x01\x00" and len(data) == 34
+    return data[1:]
+
+
+def test_altda_input_missing_past_the_challenge_window_is_critical() -> None:
+    """op-node ``ErrMissingPastWindow``: a 404 for a commitment nobody challenged, once the DA
+    manager has looked ahead past ``inclusion + challenge_window``, halts derivation."""
+    b = ChainBuilder(fork="granite", alt_da=True, seed=66)
+    b.submit(2, range(1, 12), da="altda")
+    b.build(2 + ALTDA_CHALLENGE_WINDOW + 3)
     b.altda = MemoryAltDASource()
-    with pytest.raises(TemporaryError):
+    with pytest.raises(CriticalError, match="not available"):
         run(b)
+
+
+def test_altda_commitment_type_mismatch_is_skipped() -> None:
+    """op-node ``ErrCommitmentTypeMismatch``: keccak commitments on a generic-commitment chain
+    are skipped (the DA server is not even asked); later calldata batches still derive."""
+    b = ChainBuilder(fork="granite", alt_da=True, seed=67)
+    b.submit(2, range(1, 12), da="altda")
+    b.submit(3, range(1, 18))
+    b.build(4)
+    generic = dataclasses.replace(b.cfg, alt_da=_generic_altda())
+    b.cfg = generic
+    res = run(b)
+    assert res.reasons() == ["ALTDA_COMMITMENT_TYPE_MISMATCH"]
+    assert res.drops[0].l1_origin.number == 2
+    assert b.altda.requests == []
+    assert_truth(res, 17)
+
+
+def _generic_altda() -> AltDAConfig:
+    return AltDAConfig("GenericCommitment", ALTDA_CHALLENGE_WINDOW, ALTDA_RESOLVE_WINDOW)
+
+
+def test_altda_keccak_mismatch_without_verify_is_used_as_is() -> None:
+    """With ``--altda.verify-on-read=false`` (the seed's and the devnet's flag) op-node does not
+    check keccak inputs at all: whatever the DA server returns goes to the frame decoder."""
+    b = ChainBuilder(fork="granite", alt_da=True, seed=62)
+    b.submit(2, range(1, 12), da="altda")
+    b.submit(3, range(1, 18))
+    b.build(4)
+    comm = _only_commitment(b)
+    b.altda.put(comm, b"\x00" + b"garbage")
+    res = run(b)
+    assert res.reasons() == ["FRAME_INVALID"]
+    assert res.drops[0].l1_origin.number == 2
+    assert_truth(res, 17)
 
 
 # --- in-memory sources ------------------------------------------------------------------------

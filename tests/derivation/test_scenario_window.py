@@ -182,3 +182,27 @@ def test_fjord_constant_drift() -> None:
             assert d.numbers["max_timestamp"] == b.header(1).timestamp + 1800
             assert d.numbers["timestamp"] == b.l2[912].ref.timestamp
             assert res.blocks == []
+
+
+def test_concluding_flags_batcher_down_and_spans() -> None:
+    """op-node ``Concluding`` on the pipeline's output (what the engine uses to move the safe
+    head, ``tryUpdateLocalSafe``). Batches for blocks 1..11 arrive as one span batch, then the
+    batcher is down and the sequencing window forces empty blocks.
+
+    Holocene (op-node batch_stage.go): every block is concluding, the span's blocks and the
+    forced empty ones, so the safe head follows each derived block while the batcher is down.
+    Pre-Holocene (batch_queue.go ``len(nextSpan) == 0``): only the span's last block and every
+    generated empty batch."""
+    for fork in ("granite", "holocene"):
+        b = ChainBuilder(fork=fork, seed=12, txs_per_block=(1, 1))
+        b.submit(2, range(1, 12), span=True)
+        b.build(16)
+        res = run(b)
+        flags = [item.concluding for item in res.items]
+        assert len(flags) > 11 + 6, fork  # the span + at least one epoch of forced blocks
+        # blocks 12.. are the forced ones: deposits only
+        assert all(t[:1] == b"\x7e" for item in res.items[11:] for t in item.attributes.transactions)
+        if fork == "holocene":
+            assert flags == [True] * len(flags)
+        else:
+            assert flags == [False] * 10 + [True] * (len(flags) - 10)

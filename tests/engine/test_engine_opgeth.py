@@ -98,7 +98,7 @@ class Env:
             attributes=self.attrs_for(parent, base_fee_bump),
             parent=parent,
             derived_from=L1BlockRef(h.hash, h.number, h.parent_hash, h.timestamp),
-            is_last_in_span=True,
+            concluding=True,
             l1_origin=BlockID(l1_hash(e), e),
         )
 

@@ -52,16 +52,18 @@ def bring_up(
     proposer: bool = True,
     l1_slots_per_epoch: int = 4,
     label: str = "",
+    **init_kwargs: Any,
 ) -> Iterator[Devnet]:
     """The body of a module-scoped fixture: init + up (``stack`` = ``pyop`` or ``go``), wait for
-    a first safe head, yield, then stop every process of the devnet."""
+    a first safe head, yield, then stop every process of the devnet. ``init_kwargs`` go to
+    :func:`init_devnet` (``altda=True``, ``altda_windows``, ``seq_window_size``, ...)."""
     require_go_peers()
     directory = tmp / "devnet"
     registry = PidRegistry(directory)
     try:
         t0 = time.monotonic()
         info = init_devnet(directory, fork_offsets=fork_offsets, l1_slots_per_epoch=l1_slots_per_epoch,
-                           log=lambda _m: None)  # fmt: skip
+                           log=lambda _m: None, **init_kwargs)  # fmt: skip
         init_s = time.monotonic() - t0
         t0 = time.monotonic()
         st = start_stack(info, stack=stack, proposer=proposer, log=lambda _m: None)
@@ -194,4 +196,18 @@ def same_safe_hash(a_url: str, a_l2: RpcClient, b_url: str, b_l2: RpcClient, *, 
     n = wait_for(ready, timeout, what)
     ha, hb = block_hash(a_l2, n), block_hash(b_l2, n)
     assert ha is not None and ha == hb, f"{what}: block {n} differs: {ha} vs {hb}"
+    return n
+
+
+def compare_safe_heads(go_rollup: str, go_l2: RpcClient, py_rollup: str, py_l2: RpcClient) -> int:
+    """One poll of a differential check: at the lower of the two safe heads, the block hash is
+    the same on both chains (and it is each node's reported safe hash where that node's safe head
+    is that block). Returns that block number."""
+    go, py = sync_status(go_rollup)["safe_l2"], sync_status(py_rollup)["safe_l2"]
+    n = min(int(go["number"]), int(py["number"]))
+    hg, hp = block_hash(go_l2, n), block_hash(py_l2, n)
+    assert hg is not None and hg == hp, f"safe block {n} differs: Go {hg}, pyop {hp}"
+    for st in (go, py):
+        if int(st["number"]) == n:
+            assert st["hash"] == hg, f"reported safe hash {st['hash']} is not block {n} {hg}"
     return n

@@ -179,3 +179,62 @@ def test_extra_data_decoding() -> None:
             decode_holocene_extra_data(bad)
     with pytest.raises(L2DataError):
         decode_jovian_extra_data(bytes.fromhex("00000000fa00000006") + bytes(8))
+
+
+# ---- audit D14: decoding by timestamp, extraData validation (op-node PayloadToBlockRef /
+# PayloadToSystemConfig) -------------------------------------------------------------------------
+
+
+def _harness_block(fork: str, n: int = 3) -> tuple[Any, Any]:
+    from tests.derivation import harness as H
+
+    b = H.ChainBuilder(fork=fork, seed=3)
+    b.build(1)
+    return b.cfg, b.l2[n].payload
+
+
+def _with_l1_info_format(payload: Any, fmt: Any) -> Any:
+    from pyop.protocol.l1_info import decode_l1_info_tx, encode_l1_info
+
+    dep, info = decode_l1_info_tx(payload.transactions[0])
+    first = replace(dep, data=encode_l1_info(info, fmt)).encode()
+    return replace(payload, transactions=(first, *payload.transactions[1:]))
+
+
+def test_l1_info_is_decoded_in_the_format_the_timestamp_requires() -> None:
+    """op-node ``L1BlockInfoFromBytes`` picks the calldata format by the L2 block's time and
+    validates the selector: a Jovian-era block whose L1-info deposit uses the Isthmus
+    ``setL1BlockValuesIsthmus`` layout is not accepted (before: decoded by its selector)."""
+    from pyop.protocol.l1_info import L1InfoFormat
+    from pyop.sources.l2 import l2_block_ref_from_payload, system_config_from_payload
+
+    cfg, p = _harness_block("jovian")
+    assert l2_block_ref_from_payload(cfg, p).number == 3
+    wrong = _with_l1_info_format(p, L1InfoFormat.ISTHMUS)
+    with pytest.raises(L2DataError, match="requires jovian"):
+        l2_block_ref_from_payload(cfg, wrong)
+    with pytest.raises(L2DataError):
+        system_config_from_payload(cfg, wrong)
+
+
+def test_system_config_validates_extra_data() -> None:
+    """op-node ``PayloadToSystemConfig`` -> ``eip1559.ValidateOptimismExtraData``: Holocene
+    ``extraData`` is 9 bytes, version 0, non-zero denominator and elasticity; Jovian 17 bytes,
+    version 1, the same; before Holocene it must be empty."""
+    from pyop.sources.l2 import system_config_from_payload
+
+    cfg, p = _harness_block("holocene")
+    assert system_config_from_payload(cfg, p).eip1559_params == p.extra_data[1:9]
+    for bad in (b"\x00" + bytes(8), b"\x00" + (250).to_bytes(4, "big") + bytes(4),
+                b"\x00" + bytes(4) + (6).to_bytes(4, "big")):  # fmt: skip
+        with pytest.raises(L2DataError, match="non-zero"):
+            system_config_from_payload(cfg, replace(p, extra_data=bad))
+    jcfg, jp = _harness_block("jovian")
+    assert len(jp.extra_data) == 17 and system_config_from_payload(jcfg, jp).min_base_fee == 0
+    with pytest.raises(L2DataError, match="non-zero"):
+        system_config_from_payload(jcfg, replace(jp, extra_data=b"\x01" + bytes(4) + (6).to_bytes(4, "big") + bytes(8)))
+    gcfg, gp = _harness_block("granite")
+    assert gp.extra_data == b""
+    system_config_from_payload(gcfg, gp)
+    with pytest.raises(L2DataError, match="empty before Holocene"):
+        system_config_from_payload(gcfg, replace(gp, extra_data=b"\x00"))

@@ -13,6 +13,7 @@ from eth_hash.auto import keccak
 
 from pyop.cli import main
 from pyop.codec.tx import BLOB_TX_TYPE, decode_signed_tx
+from pyop.config import ChainOpConfig
 from pyop.derivation.interfaces import IndexedBlobHash
 from pyop.primitives import to_hex
 from pyop.tools.derive import compare_attributes, run_derive
@@ -169,3 +170,26 @@ def test_compare_attributes_eip1559_and_min_base_fee(scenario: H.ChainBuilder) -
     assert any(x.startswith("minBaseFee") for x in d2)
     v1 = replace(t.payload, extra_data=b"\x01" + t.payload.extra_data[1:9] + (7).to_bytes(8, "big"))
     assert compare_attributes(cfg, replace(t.attributes, min_base_fee=7), block=v1) == []
+
+
+def test_compare_attributes_does_not_skip_zero_eip1559_params(scenario: H.ChainBuilder) -> None:
+    """Audit F15: derived all-zero Holocene ``eip1559Params`` ("the chain's defaults") are
+    compared too. op-geth's miner writes the chain's Canyon denominator and elasticity
+    (rollup.json ``chain_op_config``) into extraData for zero params; other params in the
+    reference block are a difference (e.g. D8: Go sent the SystemConfig's params on the
+    Holocene activation block where the spec would send zeros)."""
+    t = scenario.l2[3]
+    zero = replace(t.attributes, eip1559_params=bytes(8))
+    go_block = replace(t.payload, extra_data=b"\x00" + (100).to_bytes(4, "big") + (3).to_bytes(4, "big"))
+    # no chain_op_config: the defaults are unknown, the zero params are compared as they are
+    d = compare_attributes(scenario.cfg, zero, block=go_block)
+    assert len(d) == 1 and d[0].startswith("eip1559Params"), d
+    cfg = replace(scenario.cfg, chain_op_config=ChainOpConfig(6, 50, 250))
+    d2 = compare_attributes(cfg, zero, block=go_block)
+    assert len(d2) == 1 and "0x000000fa00000006" in d2[0], d2  # the defaults 250 / 6
+    defaults = replace(t.payload, extra_data=b"\x00" + (250).to_bytes(4, "big") + (6).to_bytes(4, "big"))
+    assert compare_attributes(cfg, zero, block=defaults) == []
+    # against expected attributes: zero vs the SystemConfig's params is a difference
+    want = replace(t.attributes, eip1559_params=(100).to_bytes(4, "big") + (3).to_bytes(4, "big"))
+    d3 = compare_attributes(cfg, zero, expected=want)
+    assert len(d3) == 1 and d3[0].startswith("eip1559Params"), d3
