@@ -254,8 +254,10 @@ def test_phase7_fixture_from_the_chain_checks_clean(bd: BatcherDevnet, tmp_path:
     fx = tmp_path / "fixture.json"
     common = ["--l1", dn.info.l1_url, "--l1.beacon", dn.info.l1_beacon_url, "--l2", dn.info.l2_rpc_url,
               "--rollup-config", str(dn.info.rollup_path)]  # fmt: skip
+    # anvil's L1 (chain 900) has no built-in blob schedule: the devnet's L1 chain config
     cap = subprocess.run([sys.executable, "-m", "pyop.cli", "capture", *common, "--from-l2", "1",
-                          "--to-l2", str(safe), "-o", str(fx)],
+                          "--to-l2", str(safe), "-o", str(fx),
+                          f"--rollup.l1-chain-config={dn.info.l1_chain_config_path}"],
                          capture_output=True, text=True, timeout=300)  # fmt: skip
     assert cap.returncode == 0, cap.stderr[-2000:]
     der = subprocess.run([sys.executable, "-m", "pyop.cli", "derive", "--fixture", str(fx), "--check"],
