@@ -5,8 +5,7 @@ proposer, each ``go`` (the Go op-node / op-batcher / op-proposer) or ``pyop`` (`
 ``pyop devnet up DIR --stack go|pyop`` sets all three; ``--node``, ``--batcher`` and
 ``--proposer`` override one role each (``--stack pyop --proposer go``). The choice is kept in
 ``DIR/roles.json`` so ``pyop devnet status`` can say which kind runs each role and under which
-process. ``pyop proposer`` is built on another branch: until ``pyop.proposer`` exists,
-``--proposer pyop`` is refused with a clear error.
+process.
 """
 
 from __future__ import annotations
