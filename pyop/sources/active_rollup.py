@@ -71,12 +71,13 @@ class ActiveRollupRPC:
 
     async def connect(self) -> None:
         """Find the active sequencer now (raises :class:`NoActiveSequencerError`)."""
-        await self._ensure_active()
+        await self.ensure_active()
 
     async def _is_active(self, i: int) -> bool:
         return bool(await self.clients[i].call("admin_sequencerActive", []))
 
-    async def _ensure_active(self) -> None:
+    async def ensure_active(self) -> None:
+        """Check (if due) which endpoint is active; :attr:`index` names it afterwards."""
         now = self._clock()
         if self._active_until is not None and now <= self._active_until:
             return
@@ -100,8 +101,12 @@ class ActiveRollupRPC:
         )
 
     async def call(self, method: str, params: Any = ()) -> Any:
-        await self._ensure_active()
+        await self.ensure_active()
         return await self.clients[self.index].call(method, params)
+
+    def set_retry(self, retry: RetryPolicy) -> None:
+        for c in self.clients:
+            c.retry = retry
 
     async def close(self) -> None:
         for c in self.clients:

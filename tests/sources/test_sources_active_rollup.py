@@ -120,3 +120,32 @@ def test_unreachable_endpoint_is_skipped(nodes: tuple[Node, Node]) -> None:
             await rpc.close()
 
     asyncio.run(go())
+
+
+def test_batcher_reads_l2_from_the_el_paired_with_the_active_rollup_node(nodes: tuple[Node, Node]) -> None:
+    """pyop batcher's endpoints (op-service ``ActiveL2EndpointProvider``): ``optimism_*`` goes
+    to the active rollup node and L2 calls to the EL at the same position in the list."""
+    from pyop.batcher.rollup_client import RollupClient
+
+    a, b = nodes
+    els = [FakeServer(), FakeServer()]
+    for i, el in enumerate(els):
+        el.rpc["eth_chainId"] = lambda _m, _p, i=i: hex(900 + i)
+
+    async def go() -> None:
+        client = RollupClient([a.server.url, b.server.url], [el.url for el in els], check_duration=0.0)
+        try:
+            await client.connect()
+            assert await client.l2_chain_id() == 900
+            assert (await client.rollup.call("optimism_syncStatus"))["node"] == "a"
+            a.active, b.active = False, True
+            assert await client.l2_chain_id() == 901 and client.index == 1
+            assert (await client.rollup.call("optimism_syncStatus"))["node"] == "b"
+        finally:
+            await client.close()
+
+    try:
+        asyncio.run(go())
+    finally:
+        for el in els:
+            el.close()
