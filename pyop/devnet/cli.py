@@ -13,6 +13,7 @@ from pathlib import Path
 from pyop.devnet.stack import (
     DA_TYPES,
     STACKS,
+    VERIFIER_KINDS,
     StackError,
     init_devnet,
     load_devnet,
@@ -59,6 +60,16 @@ def _cmd_up(args: argparse.Namespace) -> int:
         raise StackError("--stack none starts op-geth only; drop --node/--batcher/--proposer")
     t0 = time.monotonic()
     stack = start_stack(info, stack=args.stack, da=args.da, roles=roles)
+    if args.verifier:
+        from pyop.devnet.verifier import start_verifier
+
+        try:
+            v = start_verifier(info, kind=args.verifier)
+        except BaseException:
+            stack.stop()
+            raise
+        stack.processes[v.op_geth.process.name] = v.op_geth.process
+        stack.processes[v.op_node.name] = v.op_node
     print(f"up took {time.monotonic() - t0:.1f}s")
     print(f"L1        {info.l1_url}")
     print(f"L2 RPC    {info.l2_rpc_url}")
@@ -68,6 +79,8 @@ def _cmd_up(args: argparse.Namespace) -> int:
         print("roles     " + ", ".join(f"{r}={roles.kind(r)}" for r in ("node", "batcher", "proposer")))
     if info.altda:
         print(f"DA server {info.url('daServer')}")
+    if args.verifier:
+        print(f"verifier  {args.verifier}: rollup {info.verifier_rollup_rpc_url}, L2 RPC {info.verifier_l2_rpc_url}")
     print("logs:")
     for name, path in stack.log_paths().items():
         print(f"  {name:<12} {path}")
@@ -88,11 +101,17 @@ def _cmd_down(args: argparse.Namespace) -> int:
 
 
 def _cmd_status(args: argparse.Namespace) -> int:
+    from pyop.devnet.compare import side_by_side
     from pyop.devnet.roles import role_lines
     from pyop.devnet.status import devnet_status, format_table, process_lines
+    from pyop.devnet.verifier import devnet_verifier_kind, sequencer_endpoints, verifier_endpoints
 
     info = load_devnet(Path(args.dir))
     print(format_table(devnet_status(info)))
+    kind = devnet_verifier_kind(info)
+    if kind is not None:
+        print()
+        print("\n".join(side_by_side(sequencer_endpoints(info), verifier_endpoints(info, kind))))
     from pyop.devnet.withdrawals import (
         format_proposal,
         format_withdrawal,
@@ -156,6 +175,9 @@ def add_devnet_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) 
     u.add_argument("--da", choices=DA_TYPES, default="calldata",
                    help="batcher data availability (auto: by the L1 blob vs calldata price)")
     u.add_argument("--altda", action="store_true", help="(the devnet must be init'ed --altda)")
+    u.add_argument("--verifier", choices=VERIFIER_KINDS, default=None,
+                   help="also start a verifier of this kind on a second op-geth (the differential "
+                   "devnet; `pyop devnet status` shows both nodes' heads side by side)")  # fmt: skip
     u.add_argument("--detach", action="store_true", help="return once started")
     u.set_defaults(func=_cmd_up)
 

@@ -294,6 +294,16 @@ class DevnetInfo:
     def rollup_rpc_url(self) -> str:
         return self.url("opNodeRpc")
 
+    @property
+    def verifier_l2_rpc_url(self) -> str:
+        """op-geth of the verifier ``pyop devnet up --verifier`` adds."""
+        return self.url("verifierGethHttp")
+
+    @property
+    def verifier_rollup_rpc_url(self) -> str:
+        """Rollup RPC of the verifier ``pyop devnet up --verifier`` adds."""
+        return self.url("verifierOpNodeRpc")
+
     def key(self, role: str) -> str:
         """The ``0x`` private key of ``role`` (a TEST key)."""
         return str(self.keys[role]["privateKey"])
@@ -327,6 +337,9 @@ class DevnetInfo:
                 "batcher": self.url("batcherRpc"),
                 "proposer": self.url("proposerRpc"),
                 "daServer": self.url("daServer"),
+                "verifierL2": self.url("verifierGethHttp"),
+                "verifierL2Auth": self.url("verifierGethAuth"),
+                "verifierRollup": self.url("verifierOpNodeRpc"),
             },
             "files": {
                 "genesis": self.genesis_path.name,
@@ -574,15 +587,18 @@ def op_node_argv(
     sequencer: bool,
     p2p_port: int | None = None,
     da_server_url: str | None = None,
+    metrics_port: int | None = None,
+    l1_url: str | None = None,
 ) -> list[str]:
     """The Go op-node command line (module docstring); ``sequencer=False`` makes a verifier with
-    p2p off, so it derives from L1 only."""
+    p2p off, so it derives from L1 only. ``metrics_port``: serve Prometheus metrics on
+    127.0.0.1:port; ``l1_url``: an L1 endpoint other than the devnet's (a counting proxy)."""
     bt = info.l1_block_time or 2
     if bt <= 0:
         raise StackError("the L1 block time must be positive")
     argv = [
         str(binary),
-        f"--l1={info.l1_url}",
+        f"--l1={l1_url or info.l1_url}",
         "--l1.rpckind=standard",
         "--l1.trustrpc",
         f"--l1.beacon={info.l1_beacon_url}",
@@ -598,7 +614,8 @@ def op_node_argv(
         "--rpc.enable-admin",
         f"--safedb.path={data_dir / 'safedb'}",
         "--verifier.l1-confs=0",
-        "--metrics.enabled=false",
+        *(["--metrics.enabled=false"] if metrics_port is None else
+          ["--metrics.enabled", f"--metrics.addr={HOST}", f"--metrics.port={metrics_port}"]),
         "--log.level=info",
     ]
     if sequencer:
@@ -640,13 +657,15 @@ def pyop_node_argv(
     da_server_url: str | None = None,
     extra: Sequence[str] = (),
     python: str = sys.executable,
+    metrics_port: int | None = None,
+    l1_url: str | None = None,
 ) -> list[str]:
     """``pyop node`` with the Go op-node's command line (:func:`op_node_argv`; pyop node takes
     op-node's flag names, the p2p ones are accepted without effect), plus ``extra`` flags (a
     later flag wins)."""
     go = op_node_argv(
         Path("op-node"), info, engine_url=engine_url, rpc_port=rpc_port, data_dir=data_dir,
-        sequencer=sequencer, da_server_url=da_server_url,
+        sequencer=sequencer, da_server_url=da_server_url, metrics_port=metrics_port, l1_url=l1_url,
     )  # fmt: skip
     return [python, "-m", "pyop.cli", "node", *go[1:], *extra]
 
@@ -803,6 +822,8 @@ def start_stack(
     log: Log = _print,
     roles: Roles | None = None,
     batcher_extra: Sequence[str] = (),
+    node_metrics_port: int | None = None,
+    node_l1_url: str | None = None,
 ) -> Stack:
     """Start op-geth and, for ``stack="go"``, the Go op-node sequencer, op-batcher (``da`` =
     ``calldata``, ``blobs`` or ``auto``) and op-proposer (plus the DA server on an alt-DA
@@ -868,13 +889,15 @@ def start_stack(
         if roles.node == "pyop":
             node = _start(st, "pyop-node", pyop_node_argv(
                 info, engine_url=geth.authrpc_url, rpc_port=info.ports["opNodeRpc"],
-                data_dir=node_dir, sequencer=True, da_server_url=da_url,
+                data_dir=node_dir, sequencer=True, da_server_url=da_url, metrics_port=node_metrics_port,
+                l1_url=node_l1_url,
             ), cwd=node_dir)  # fmt: skip
         else:
             node = _start(st, "op-node", op_node_argv(
                 bins["op-node"], info, engine_url=geth.authrpc_url,
                 rpc_port=info.ports["opNodeRpc"], data_dir=node_dir, sequencer=True,
-                p2p_port=info.ports["opNodeP2p"], da_server_url=da_url,
+                p2p_port=info.ports["opNodeP2p"], da_server_url=da_url, metrics_port=node_metrics_port,
+                l1_url=node_l1_url,
             ), cwd=node_dir)  # fmt: skip
         wait_for_rpc(info.rollup_rpc_url, method="optimism_syncStatus", timeout=60, process=node)
         st.timings["op_node_rpc"] = time.monotonic() - t0
@@ -958,85 +981,6 @@ def ensure_beacon_shim(info: DevnetInfo, registry: PidRegistry, stack: Stack | N
         stack.processes["beacon-shim"] = proc
 
 
-@dataclass
-class Verifier:
-    """A second op-geth plus a rollup node without a sequencer (the Go op-node with p2p off, or
-    ``pyop node``): it derives from L1 only."""
-
-    op_geth: OpGethProcess
-    op_node: ManagedProcess
-    rollup_rpc_url: str
-    kind: str = "go"
-
-    def stop(self, registry: PidRegistry) -> None:
-        for proc in (self.op_node, self.op_geth.process):
-            proc.stop(sigint_timeout=20.0)
-            registry.remove(proc.name)
-
-
-def start_verifier(
-    info: DevnetInfo,
-    *,
-    name: str = "verifier",
-    kind: str = "go",
-    ports: Mapping[str, int] | None = None,
-    extra: Sequence[str] = (),
-) -> Verifier:
-    """Initialize ``DIR/<name>-geth`` from the same genesis and start op-geth + a verifier
-    rollup node (``kind="go"``: the Go op-node, process ``<name>-op-node``; ``kind="pyop"``:
-    ``pyop node``, process ``<name>-pyop-node``, with ``extra`` flags). ``ports`` (``http``,
-    ``auth``, ``rpc``): the ``verifier*`` ports of the devnet for ``name="verifier"``, free
-    ones otherwise."""
-    if kind not in VERIFIER_KINDS:
-        raise StackError(f"unknown verifier kind {kind!r} (choose from {', '.join(VERIFIER_KINDS)})")
-    bins = require_peers(["geth", "op-node"] if kind == "go" else ["geth"])
-    if ports is None:
-        if name == "verifier":
-            ports = {"http": info.ports["verifierGethHttp"], "auth": info.ports["verifierGethAuth"],
-                     "rpc": info.ports["verifierOpNodeRpc"]}  # fmt: skip
-        else:
-            ports = {k: free_port(HOST) for k in ("http", "auth", "rpc")}
-    registry = PidRegistry(info.directory)
-    ensure_beacon_shim(info, registry)
-    datadir = info.directory / f"{name}-geth"
-    if not (datadir / "geth").exists():
-        geth_init(bins["geth"], datadir, info.genesis_path,
-                  log_path=info.logs_dir / f"{name}-geth-init.log")  # fmt: skip
-    geth = start_op_geth(
-        bins["geth"], datadir, http_port=ports["http"],
-        authrpc_port=ports["auth"], jwt_path=info.jwt_path,
-        log_path=info.logs_dir / f"{name}-op-geth.log", network_id=info.l2_chain_id, host=HOST,
-        registry=registry, name=f"{name}-op-geth", extra_flags=OP_GETH_EXTRA_FLAGS,
-    )  # fmt: skip
-    node_name = f"{name}-op-node" if kind == "go" else f"{name}-pyop-node"
-    node_dir = info.directory / node_name
-    node_dir.mkdir(exist_ok=True)
-    da_url = info.url("daServer") if info.altda else None
-    try:
-        if kind == "go":
-            argv = op_node_argv(
-                bins["op-node"], info, engine_url=geth.authrpc_url, rpc_port=ports["rpc"],
-                data_dir=node_dir, sequencer=False, da_server_url=da_url,
-            )  # fmt: skip
-        else:
-            argv = pyop_node_argv(
-                info, engine_url=geth.authrpc_url, rpc_port=ports["rpc"], data_dir=node_dir,
-                sequencer=False, da_server_url=da_url, extra=extra,
-            )  # fmt: skip
-        node = start_process(
-            node_name,
-            argv,
-            log_path=info.logs_dir / f"{node_name}.log", cwd=node_dir, registry=registry,
-        )
-        url = f"http://{HOST}:{ports['rpc']}"
-        wait_for_rpc(url, method="optimism_syncStatus", timeout=60, process=node)
-    except BaseException:
-        geth.stop()
-        registry.remove(geth.process.name)
-        raise
-    return Verifier(op_geth=geth, op_node=node, rollup_rpc_url=url, kind=kind)
-
-
 def stop_devnet(directory: Path) -> dict[str, str]:
     """Stop every process registered in ``DIR/pids.json`` (anvil included), newest first."""
     return PidRegistry(Path(directory)).stop_all(sigint_timeout=20.0)
@@ -1107,3 +1051,8 @@ __all__ = [
     "stop_devnet",
     "wait_unsafe_caught_up",
 ]
+
+
+# The verifier lives in pyop.devnet.verifier (what to start); re-exported here so existing
+# imports (``from pyop.devnet.stack import Verifier, start_verifier``) keep working.
+from pyop.devnet.verifier import Verifier, start_verifier  # noqa: E402

@@ -27,6 +27,24 @@ and Interop (newer op-node; Jovian's activation block must not carry user txs).
 Timing (op-node ``onForkchoiceUpdate``): the block at ``t`` is started at wall time
 ``t - block_time`` and sealed at ``t - seal_margin``; when the chain is behind the wall clock,
 blocks are started and sealed at once.
+
+Operator controls (op-node v1.19.6 ``sequencer.go``, ``origin_selector.go``):
+
+- recover mode (``--sequencer.recover``, ``admin_setRecoverMode``): every block is built without
+  tx-pool transactions, and the next L1 origin is always looked up, so the sequencer's blocks
+  match what derivation makes of the sequencing window once the batcher was down past it (empty
+  batches) and the unsafe chain stops being reorged;
+- ``--sequencer.max-safe-lag N``: no new block while the unsafe head is ``N`` or more blocks
+  ahead of the safe head (``evalMaxSafeLag``); sequencing resumes once safe catches up. This
+  bounds how deep an unsafe reorg can be when batches go missing.
+
+Errors (op-node's handling): the L1 origin of the unsafe head not found is a temporary L1 error
+(retry in 1 s: a load-balanced L1 RPC may briefly miss a block; a real reorg reaches the node
+through derivation's reset), the next origin not building on the current one is a reset;
+attributes the engine refuses (``-38003``, ``INVALID``) are critical, since a sequencer's
+attributes carry only deposits (op-node ``onBuildInvalid``); a build that cannot be sealed
+(``getPayload`` failed) or a rejected payload starts over after a block time
+(``handleInvalid``); ``SYNCING`` backs off 30 s.
 """
 
 from __future__ import annotations
@@ -43,7 +61,7 @@ from pyop.config import RollupConfig
 from pyop.config.forks import Fork
 from pyop.derivation.attributes import AttributesBuilder
 from pyop.engine.controller import EngineController, SealedBlock
-from pyop.engine.errors import EngineSyncingError, PayloadRejected
+from pyop.engine.errors import BuildInvalid, EngineSyncingError, PayloadRejected, SealExpiredError
 from pyop.errors import CriticalError, ResetError, TemporaryError
 from pyop.primitives import L1BlockRef, L1Header, L2BlockRef, PayloadAttributes, PyopError, to_hex
 from pyop.sources.interfaces import BlockLabel, NotFound
@@ -66,6 +84,15 @@ class SequencerNotRunning(SequencerError):
         super().__init__("sequencer not running")
 
 
+class SequencerStateListener(Protocol):
+    """op-node ``SequencerStateListener`` (``--rpc.admin-state`` persistence); raises
+    :class:`~pyop.primitives.PyopError` when the state cannot be recorded."""
+
+    def sequencer_started(self) -> None: ...
+
+    def sequencer_stopped(self) -> None: ...
+
+
 class SequencerNotEnabled(SequencerError):
     def __init__(self) -> None:
         super().__init__("sequencer is not enabled")
@@ -73,6 +100,11 @@ class SequencerNotEnabled(SequencerError):
 
 class OriginNotReady(TemporaryError):
     """Past the max sequencer drift and the next L1 origin is not available yet."""
+
+
+class OriginLookupError(TemporaryError):
+    """The L1 origin of the unsafe head could not be read from L1 (op-node
+    ``CurrentAndNextOrigin`` error -> ``L1TemporaryErrorEvent``)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -153,6 +185,8 @@ class Sequencer:
         engine_lock: asyncio.Lock | None = None,
         request_reset: ResetRequest | None = None,
         active: bool = True,
+        recover_mode: bool = False,
+        max_safe_lag: int = 0,
         seal_margin: float = DEFAULT_SEAL_MARGIN,
         clock: Callable[[], float] = time.time,
         log: logging.Logger | None = None,
@@ -169,17 +203,72 @@ class Sequencer:
         self.seal_margin = seal_margin
         self.clock = clock
         self.log = log or logging.getLogger("pyop.engine.sequencer")
+        self.recover_mode = recover_mode
+        self.max_safe_lag = max_safe_lag
+        #: told of every start and stop before it happens (``--rpc.admin-state``)
+        self.state_listener: SequencerStateListener | None = None
+        self.stalled_by_max_safe_lag = False
         self.sealed = 0
         self.errors: dict[str, int] = {}
+        self._on_error: list[Callable[[str], None]] = []
         self._cycle = asyncio.Lock()
         self._wake = asyncio.Event()
         self._on_sealed: list[SealedListener] = []
         self._current: L1BlockRef | None = None
+        self._next: L1BlockRef | None = None
 
     def on_sealed(self, cb: SealedListener) -> None:
         self._on_sealed.append(cb)
 
+    def on_error(self, cb: Callable[[str], None]) -> None:
+        """``cb(kind)`` for every sequencing error (metrics)."""
+        self._on_error.append(cb)
+
+    def set_recover_mode(self, mode: bool) -> None:
+        """``admin_setRecoverMode`` (op-node ``SetRecoverMode``)."""
+        if mode != self.recover_mode:
+            self.log.warning("sequencer recover mode %s", "on" if mode else "off")
+        self.recover_mode = mode
+
+    def heads_changed(self) -> None:
+        """The engine's heads moved: re-check the max safe lag (op-node runs ``evalMaxSafeLag``
+        on every forkchoice update)."""
+        if self.stalled_by_max_safe_lag:
+            self._wake.set()
+
+    def lag_exceeded(self) -> bool:
+        """op-node ``evalMaxSafeLag``: ``safe + max_safe_lag <= unsafe`` stalls sequencing (WARN
+        once); catching up resumes it (INFO once)."""
+        lag = self.max_safe_lag
+        safe, unsafe = self.engine.safe, self.engine.unsafe
+        if lag > 0 and safe.number + lag <= unsafe.number:
+            if not self.stalled_by_max_safe_lag:
+                self.log.warning("sequencer has fallen behind safe head by more than lag, stalling: "
+                                 "unsafe %d, safe %d, max_lag %d", unsafe.number, safe.number, lag)  # fmt: skip
+                self.stalled_by_max_safe_lag = True
+            return True
+        if self.stalled_by_max_safe_lag:
+            self.log.info("safe head caught up, resuming sequencing: unsafe %d, safe %d, max_lag %d",
+                          unsafe.number, safe.number, lag)  # fmt: skip
+            self.stalled_by_max_safe_lag = False
+        return False
+
     # ------------------------------------------------------------------ admin
+
+    def _notify(self, started: bool) -> None:
+        """Tell the state listener before the state changes (op-node ``forceStart`` / ``Stop``:
+        a listener error fails the call)."""
+        if self.state_listener is None:
+            return
+        try:
+            (self.state_listener.sequencer_started if started else self.state_listener.sequencer_stopped)()
+        except PyopError as e:
+            what = "start" if started else "stop"
+            raise SequencerError(f"failed to notify sequencer-state listener of {what}: {e}") from None
+
+    def init_state(self) -> None:
+        """op-node ``Sequencer.Init``: report the initial state to the listener."""
+        self._notify(self.active)
 
     async def start(self, head_hash: bytes) -> None:
         """``admin_startSequencer``: start on ``head_hash``, which must be the unsafe head."""
@@ -189,6 +278,7 @@ class Sequencer:
         if head_hash != head.hash:
             raise SequencerError(f"block hash does not match: head {to_hex(head.hash)}, "
                                  f"received {to_hex(head_hash)}")  # fmt: skip
+        self._notify(True)
         self.active = True
         self._wake.set()
         self.log.info("sequencer has been started on %d %s", head.number, to_hex(head.hash))
@@ -198,6 +288,7 @@ class Sequencer:
         to restart from."""
         if not self.active:
             raise SequencerNotRunning()
+        self._notify(False)
         self.active = False
         self._wake.set()
         async with self._cycle:  # wait for a cycle in flight (it abandons unsealed work)
@@ -212,8 +303,9 @@ class Sequencer:
             return self._current
         try:
             ref = (await self.l1.header_by_hash(h)).ref()
-        except NotFound as e:
-            raise ResetError(f"L1 origin {to_hex(h)} of the unsafe head not found on L1: {e}") from None
+        except (NotFound, PyopError) as e:
+            raise OriginLookupError(f"error finding next L1 origin: L1 origin {to_hex(h)} of the "
+                                    f"unsafe head not found on L1: {e}") from None
         self._current = ref
         return ref
 
@@ -225,11 +317,14 @@ class Sequencer:
         n = current.number + 1
         head = self.l1_head()
         nxt: L1BlockRef | None = None
-        if head is None or n + self.l1_confs <= head.number:
+        if self._next is not None and self._next.number == n and self._next.parent_hash == current.hash:
+            nxt = self._next  # op-node L1OriginSelector keeps the next origin once fetched
+        elif head is None or n + self.l1_confs <= head.number:
             try:
                 nxt = (await self.l1.header_by_number(n)).ref()
             except NotFound:
                 nxt = None
+            self._next = nxt
         if nxt is not None and nxt.parent_hash != current.hash:
             raise ResetError(
                 f"L1 reorg: L1 block {n} ({to_hex(nxt.hash)}) does not build on the L1 origin "
@@ -245,6 +340,9 @@ class Sequencer:
             self.attributes.prepare_payload_attributes, parent, choice.origin.id()
         )
         why = no_tx_pool_reason(self.cfg, attrs.timestamp, choice.origin)
+        if self.recover_mode:
+            why = "recover mode"
+            self.log.warning("Sequencing temporarily without user transactions, in recover mode")
         attrs = replace(attrs, no_tx_pool=why is not None)
         if why is not None:
             self.log.info("block %d without tx-pool transactions: %s", parent.number + 1, why)
@@ -274,11 +372,17 @@ class Sequencer:
                 return None
             if self.engine.unsafe != parent:
                 return None
+            if self.lag_exceeded():
+                return None
             attrs, choice = await self.prepare(parent)
             async with self.lock:
                 if self.engine.unsafe != parent:
                     return None
-                job = await self.engine.start_building(parent, attrs)
+                try:
+                    job = await self.engine.start_building(parent, attrs)
+                except BuildInvalid as e:
+                    # op-node onBuildInvalid: the sequencer's attributes carry only deposits
+                    raise CriticalError(f"failed to process block with only deposit transactions: {e}") from None
             await self._sleep_until(t - self.seal_margin)
             if not self.active:
                 self.log.info("sequencer stopped: abandoning block %d", parent.number + 1)
@@ -303,6 +407,8 @@ class Sequencer:
 
     def _count(self, kind: str) -> None:
         self.errors[kind] = self.errors.get(kind, 0) + 1
+        for cb in self._on_error:
+            cb(kind)
 
     async def run(self) -> None:
         """Sequence until cancelled. Temporary errors back off 1 s (30 s while the engine
@@ -312,6 +418,9 @@ class Sequencer:
             if not self.active:
                 self._wake.clear()
                 await self._wake.wait()
+                continue
+            if self.lag_exceeded():
+                await self._pause(float(self.cfg.block_time))
                 continue
             try:
                 await self.build_block()
@@ -327,11 +436,12 @@ class Sequencer:
             except ResetError as e:
                 self._count("reset")
                 self.log.warning("sequencer needs a reset: %s", e)
-                self._current = None
+                self._current = self._next = None
                 if self.request_reset is not None:
                     await self.request_reset(f"sequencer: {e}")
                 await self._pause(float(self.cfg.block_time))
-            except PayloadRejected as e:
+            except (PayloadRejected, SealExpiredError) as e:
+                # op-node handleInvalid: drop the build, start a new one after a block time
                 self._count("invalid")
                 self.log.error("sealed payload rejected, retrying after a block time: %s", e)
                 await self._pause(float(self.cfg.block_time))
@@ -353,6 +463,7 @@ class Sequencer:
 __all__ = [
     "NO_TX_POOL_FORKS",
     "OriginChoice",
+    "OriginLookupError",
     "OriginNotReady",
     "Sequencer",
     "SequencerAlreadyRunning",

@@ -16,9 +16,14 @@ head over the L2 parent links:
   the safe head.
 
 Without an L1 source (an engine-only restart) the safe head is the engine's, checked by the walk.
-Recovery cases as op-node: an engine with unsafe behind safe/finalized (rewound without a
-forkchoice update) resumes with all three heads at the unsafe head, and so does a chain whose
-finality is still at genesis long after genesis (no forkchoice state was ever persisted).
+
+Recovery cases as op-node v1.19.6 (``L2HeadsForELSyncWithOffset``): an engine with unsafe behind
+safe/finalized (rewound without a forkchoice update), or a chain whose finality is still at
+genesis long after genesis (no forkchoice state was ever persisted, e.g. op-geth restored from a
+snapshot), resumes with unsafe at the engine's tip and safe = finalized =
+``tip - ceil(offset_el_safe / block_time)`` (clamped at genesis; ``--syncmode.offset-el-safe``,
+default 12 h), so the last 12 h are derived again rather than trusted. (Up to op-node v1.13
+all three heads went to the tip: blocks never derived were declared finalized.)
 """
 
 from __future__ import annotations
@@ -29,7 +34,7 @@ from typing import Protocol
 
 from pyop.config import RollupConfig
 from pyop.engine.l2_reader import L2Reader
-from pyop.errors import CriticalError, ResetError
+from pyop.errors import ResetError
 from pyop.primitives import L1BlockRef, L1Header, L2BlockRef, to_hex
 from pyop.sources.interfaces import NotFound
 
@@ -40,19 +45,48 @@ RECOVER_MIN_SEQ_WINDOWS = 14
 state was persisted; resume from the unsafe head."""
 
 
+OFFSET_EL_SAFE_DEFAULT = 12 * 3600.0
+"""op-node v1.19.6 ``--syncmode.offset-el-safe`` default (12 h), in seconds."""
+
+
+def duration_to_blocks(offset: float, block_time: int) -> int:
+    """op-node ``sync.DurationToBlocks``: ``ceil(offset / block_time)`` over whole seconds; 0 for
+    a zero or negative offset or block time."""
+    if offset <= 0 or block_time <= 0:
+        return 0
+    sec = int(offset)
+    return (sec + block_time - 1) // block_time
+
+
+def offset_block_num(offset: float, block_time: int, head: int, genesis: int) -> int:
+    """op-node ``sync.OffsetBlockNum``: the block ``offset`` behind ``head``, never below
+    ``genesis``."""
+    n = duration_to_blocks(offset, block_time)
+    if n == 0 or head <= genesis:
+        return head
+    return head - min(n, head - genesis)
+
+
 class FindHeadsError(ResetError):
     """The L2 chain is inconsistent (bad parent links); try again later / after a reset."""
 
 
-class WrongChainError(CriticalError):
+class FindHeadsRefused(ResetError):
+    """The walk found a chain it must not resume from. op-node v1.19.6 does not halt on these:
+    ``onResetEngineRequest`` answers a ``FindL2Heads`` error with another ``ResetEvent``, so the
+    node keeps trying (logging each failure) until the engine or L1 changes; the caller retries
+    with a back-off."""
+
+
+class WrongChainError(FindHeadsRefused):
     """The engine's genesis is not the rollup config's (op-node ``WrongChainErr``)."""
 
 
-class ReorgFinalizedError(CriticalError):
+class ReorgFinalizedError(FindHeadsRefused):
     """Walking back met a different block at the finalized height (``ReorgFinalizedErr``)."""
 
 
-class TooDeepReorgError(CriticalError):
+class TooDeepReorgError(FindHeadsRefused):
     """The walk back went deeper than ``MAX_REORG_SEQ_WINDOWS`` lookbacks (``TooDeepReorgErr``)."""
 
 
@@ -121,12 +155,21 @@ def _check_link(n: L2BlockRef, parent: L2BlockRef, l1_block: L1BlockRef | None) 
         )
 
 
+async def heads_with_offset(cfg: RollupConfig, l2: L2Reader, tip: L2BlockRef, offset_el_safe: float) -> FindHeadsResult:
+    """op-node ``L2HeadsForELSyncWithOffset``: unsafe at ``tip``, safe and finalized
+    ``offset_el_safe`` seconds of blocks behind it (clamped at genesis)."""
+    target = offset_block_num(offset_el_safe, cfg.block_time, tip.number, cfg.genesis.l2.number)
+    derived = tip if target >= tip.number else await l2.ref_by_number(target)
+    return FindHeadsResult(tip, derived, derived)
+
+
 async def find_l2_heads(
     cfg: RollupConfig,
     l2: L2Reader,
     l1: L1HeaderReader | None = None,
     *,
     log: logging.Logger | None = None,
+    offset_el_safe: float = OFFSET_EL_SAFE_DEFAULT,
 ) -> FindHeadsResult:
     """The unsafe, safe and finalized heads to resume from (see the module docstring)."""
     lg = log or logging.getLogger("pyop.engine.start")
@@ -143,15 +186,19 @@ async def find_l2_heads(
         and cur.unsafe.number > genesis.l2.number
         and cur.unsafe.l1_origin.number > genesis.l1.number + RECOVER_MIN_SEQ_WINDOWS * cfg.seq_window_size
     ):
-        lg.warning("recovering from a sync state without finality: resuming at unsafe head %d", cur.unsafe.number)
-        return FindHeadsResult(cur.unsafe, cur.unsafe, cur.unsafe)
+        res = await heads_with_offset(cfg, l2, cur.unsafe, offset_el_safe)
+        lg.warning("recovering from a sync state without finality: unsafe head %d, safe and finalized "
+                   "%d (--syncmode.offset-el-safe %ds behind)", cur.unsafe.number, res.safe.number,
+                   int(offset_el_safe))  # fmt: skip
+        return res
     if cur.unsafe.number < cur.finalized.number or cur.unsafe.number < cur.safe.number:
+        res = await heads_with_offset(cfg, l2, cur.unsafe, offset_el_safe)
         lg.error(
             "unsafe head %d is behind safe %d / finalized %d: the engine was rewound without a "
-            "forkchoice update; resuming at the unsafe head",
-            cur.unsafe.number, cur.safe.number, cur.finalized.number,
+            "forkchoice update; resuming with safe and finalized at %d (--syncmode.offset-el-safe)",
+            cur.unsafe.number, cur.safe.number, cur.finalized.number, res.safe.number,
         )  # fmt: skip
-        return FindHeadsResult(cur.unsafe, cur.unsafe, cur.unsafe)
+        return res
 
     prev_unsafe = cur.unsafe
     unsafe: L2BlockRef | None = cur.unsafe

@@ -4,7 +4,13 @@ and ``SafeHeadResponse``, ``sync_status.go`` ``SyncStatus``, ``id.go`` ``BlockID
 ``L1BlockRef`` / ``L2BlockRef``; specs/protocol/rollup-node.md "Output RPC method").
 
 ``optimism_*`` are always served; ``admin_*`` only with ``--rpc.enable-admin`` (otherwise they
-are "method not found", as when op-node does not register the admin namespace).
+are "method not found", as when op-node does not register the admin namespace):
+``admin_resetDerivationPipeline``, ``admin_startSequencer``, ``admin_stopSequencer``,
+``admin_sequencerActive``, ``admin_setRecoverMode(bool)`` (op-node ``Driver.SetRecoverMode``; a
+no-op without a sequencer, as op-node's ``DisabledSequencer``), ``admin_setLogLevel(level)``
+(op-service ``CommonAdminAPI.SetLogLevel``) and ``admin_postUnsafePayload(envelope)`` (op-node
+``adminAPI.PostUnsafePayload``: the block hash is recomputed from the payload and must match,
+then the payload joins the unsafe-payload queue; used by op-conductor).
 
 Output root (specs/protocol/proposals.md "L2 Output Commitment Construction"): version 0 over
 the block's state root, the ``L2ToL1MessagePasser`` storage root and the block hash. The storage
@@ -16,6 +22,7 @@ Isthmus the header's ``withdrawalsRoot`` is that storage root
 
 from __future__ import annotations
 
+import time
 from collections.abc import Awaitable, Callable, Sequence
 from typing import Any
 
@@ -24,12 +31,26 @@ from eth_hash.auto import keccak
 
 from pyop import __version__
 from pyop.config import RollupConfig
-from pyop.engine.client import EngineClient
+from pyop.engine.client import EngineClient, parse_execution_payload
 from pyop.engine.l2_reader import L2Reader
-from pyop.engine.sequencer import SequencerError
+from pyop.engine.payload_hash import payload_block_hash
+from pyop.engine.sequencer import SequencerError, SequencerNotEnabled
 from pyop.node.driver import Driver
+from pyop.node.logs import set_level
 from pyop.node.safedb import DisabledSafeDB, SafeDB, SafeDBError
-from pyop.primitives import HexError, PyopError, from_hex, to_hex
+from pyop.node.superroot import (
+    super_root_v1,
+    target_block_number,
+)
+from pyop.primitives import (
+    ZERO_HASH,
+    BlockID,
+    ExecutionPayload,
+    HexError,
+    PyopError,
+    from_hex,
+    to_hex,
+)
 from pyop.protocol.output_root import OUTPUT_VERSION_V0, output_root
 from pyop.protocol.predeploys import L2_TO_L1_MESSAGE_PASSER
 from pyop.sources.interfaces import NotFound
@@ -172,7 +193,7 @@ class RollupAPI:
         safedb: SafeDB | DisabledSafeDB,
         *,
         admin: bool = False,
-        on_request: Callable[[str], None] | None = None,
+        on_call: Callable[[str, float, int | None], None] | None = None,
     ) -> None:
         self.cfg = cfg
         self.driver = driver
@@ -180,13 +201,16 @@ class RollupAPI:
         self.l2 = l2
         self.safedb = safedb
         self.admin = admin
-        self.on_request = on_request
+        self.on_call = on_call
         self.methods: dict[str, Callable[[list[Any]], Awaitable[object]]] = {
             "optimism_syncStatus": self.sync_status,
             "optimism_outputAtBlock": self.output_at_block,
             "optimism_rollupConfig": self.rollup_config,
             "optimism_version": self.version,
             "optimism_safeHeadAtL1Block": self.safe_head_at_l1_block,
+            "health_status": self.health_status,
+            "optimism_dependencySet": self.dependency_set,
+            "superroot_atTimestamp": self.superroot_at_timestamp,
         }
         if admin:
             self.methods.update({
@@ -194,27 +218,48 @@ class RollupAPI:
                 "admin_startSequencer": self.start_sequencer,
                 "admin_stopSequencer": self.stop_sequencer,
                 "admin_sequencerActive": self.sequencer_active,
+                "admin_setRecoverMode": self.set_recover_mode,
+                "admin_setLogLevel": self.set_log_level,
+                "admin_postUnsafePayload": self.post_unsafe_payload,
+                "admin_conductorEnabled": self.conductor_enabled,
+                "admin_overrideLeader": self.override_leader,
             })  # fmt: skip
 
     async def dispatch(self, method: str, params: list[Any]) -> object:
         fn = self.methods.get(method)
         if fn is None:
             raise method_not_found(method)
-        if self.on_request is not None:
-            self.on_request(method)
+        t0 = time.perf_counter()
+        code: int | None = None
         try:
             return await fn(params)
-        except RPCMethodError:
+        except RPCMethodError as e:
+            code = e.code
             raise
         except (SequencerError, SafeDBError) as e:
+            code = SERVER_ERROR
             raise RPCMethodError(SERVER_ERROR, str(e)) from None
         except PyopError as e:
+            code = SERVER_ERROR
             raise RPCMethodError(SERVER_ERROR, f"{type(e).__name__}: {e}") from None
+        finally:
+            if self.on_call is not None:
+                self.on_call(method, time.perf_counter() - t0, code)
 
     # ------------------------------------------------------------------ optimism_*
 
     async def sync_status(self, params: list[Any]) -> object:
         return self.driver.sync_status()
+
+    async def health_status(self, params: list[Any]) -> object:
+        """op-service ``rpc`` ``healthzAPI.Status``: the version string (every op-service RPC
+        server registers the ``health`` namespace)."""
+        return VERSION
+
+    async def dependency_set(self, params: list[Any]) -> object:
+        """op-node ``nodeAPI.DependencySet`` without an interop dependency set (pyop node runs no
+        interop chain: ``--interop.dependency-set`` is refused): ``ethereum.NotFound``."""
+        raise RPCMethodError(SERVER_ERROR, "not found")
 
     async def rollup_config(self, params: list[Any]) -> object:
         return self.cfg.to_json()
@@ -249,6 +294,61 @@ class RollupAPI:
             "syncStatus": status,
         }
 
+    async def _output_v0(self, n: int) -> tuple[ExecutionPayload, bytes]:
+        """The block's payload and its message-passer storage root (op-node ``OutputV0AtBlock``:
+        the header's withdrawalsRoot from Isthmus, else the proven storage root)."""
+        payload = await self.l2.payload_by_number(n)
+        if self.cfg.is_isthmus(payload.timestamp) and payload.withdrawals_root is not None:
+            return payload, payload.withdrawals_root  # [New in Isthmus]
+        return payload, await self._message_passer_storage_root(payload.block_hash, payload.state_root, n)
+
+    async def superroot_at_timestamp(self, params: list[Any]) -> object:
+        """``superroot_atTimestamp`` (:mod:`pyop.node.superroot`; op-node ``superrootAPI``)."""
+        ts = parse_uint64(params, 0)
+        cfg = self.cfg
+        try:
+            n = target_block_number(cfg.genesis.l2.number, cfg.genesis.l2_time, cfg.block_time, ts)
+        except PyopError as err:
+            raise RPCMethodError(SERVER_ERROR, f"target block number for timestamp {ts}: {err}") from None
+        e = self.driver.engine
+        cur = self.driver.current_l1
+        chain_id = str(cfg.l2_chain_id)
+        resp: dict[str, object] = {
+            "current_l1": BlockID(cur.hash, cur.number).to_json() if cur else BlockID(ZERO_HASH, 0).to_json(),
+            "safe_timestamp": e.safe.timestamp,
+            "local_safe_timestamp": e.local_safe.timestamp,
+            "finalized_timestamp": e.finalized.timestamp,
+            "optimistic_at_timestamp": {},
+            "chain_ids": [chain_id],
+        }  # fmt: skip
+        local_safe = e.local_safe.number
+        if n > e.unsafe.number or n > local_safe:
+            return resp  # beyond the known chain / past local-safe: the chain is omitted
+        try:
+            payload, storage_root = await self._output_v0(n)
+        except NotFound:
+            return resp
+        root = output_root(payload.state_root, storage_root, payload.block_hash)
+        if n == cfg.genesis.l2.number and payload.block_hash == cfg.genesis.l2.hash:
+            required = BlockID(ZERO_HASH, 0)
+        else:
+            try:
+                required, _ = self.safedb.l1_at_safe_head(n)
+            except SafeDBError as err:
+                raise RPCMethodError(SERVER_ERROR, f"l1AtSafeHead@{n}: {err}") from None
+        resp["optimistic_at_timestamp"] = {chain_id: {
+            "output": {"stateRoot": to_hex(payload.state_root), "messagePasserStorageRoot": to_hex(storage_root),
+                       "blockHash": to_hex(payload.block_hash)},
+            "output_root": to_hex(root),
+            "required_l1": required.to_json(),
+        }}  # fmt: skip
+        resp["data"] = {
+            "verified_required_l1": required.to_json(),
+            "super": {"timestamp": hex(ts), "chains": [{"ChainID": chain_id, "Output": to_hex(root)}]},
+            "super_root": to_hex(super_root_v1(ts, [(cfg.l2_chain_id, root)])),
+        }
+        return resp
+
     async def _message_passer_storage_root(self, block_hash: bytes, state_root: bytes, n: int) -> bytes:
         res = await self.client.call("eth_getProof", [to_hex(L2_TO_L1_MESSAGE_PASSER), [], to_hex(block_hash)])
         what = f"failed to get L2 output at block {n}"
@@ -279,3 +379,49 @@ class RollupAPI:
 
     async def sequencer_active(self, params: list[Any]) -> object:
         return self.driver.sequencer_active()
+
+    async def set_recover_mode(self, params: list[Any]) -> object:
+        if not params or not isinstance(params[0], bool):
+            raise RPCMethodError(INVALID_PARAMS, "invalid argument 0: json: cannot unmarshal into Go value of type bool")
+        self.driver.set_recover_mode(params[0])
+        return None
+
+    async def conductor_enabled(self, params: list[Any]) -> object:
+        """op-node ``adminAPI.ConductorEnabled``: pyop has no op-conductor client (``--conductor.*``
+        is refused), so the answer is op-node's without a conductor (``NoOpConductor.Enabled``,
+        ``DisabledSequencer.ConductorEnabled``): false."""
+        return False
+
+    async def override_leader(self, params: list[Any]) -> object:
+        """op-node ``adminAPI.OverrideLeader`` without a conductor: a no-op on a sequencer
+        (``NoOpConductor.OverrideLeader``), "sequencer is not enabled" on a verifier
+        (``DisabledSequencer.OverrideLeader``)."""
+        if self.driver.sequencer is None:
+            raise SequencerNotEnabled()
+        return None
+
+    async def set_log_level(self, params: list[Any]) -> object:
+        if not params or not isinstance(params[0], str):
+            raise RPCMethodError(INVALID_PARAMS, "invalid argument 0: json: cannot unmarshal into Go value of type string")
+        try:
+            set_level(params[0])
+        except ValueError as e:
+            raise RPCMethodError(SERVER_ERROR, str(e)) from None
+        return None
+
+    async def post_unsafe_payload(self, params: list[Any]) -> object:
+        if not params or not isinstance(params[0], dict):
+            raise RPCMethodError(INVALID_PARAMS, "invalid argument 0: expected an ExecutionPayloadEnvelope object")
+        env = params[0]
+        try:
+            payload = parse_execution_payload(env.get("executionPayload"))
+            root_hex = env.get("parentBeaconBlockRoot")
+            root = from_hex(root_hex, length=32, what="parentBeaconBlockRoot") if root_hex else None
+        except (PyopError, AttributeError) as e:
+            raise RPCMethodError(INVALID_PARAMS, f"invalid argument 0: {e}") from None
+        actual = payload_block_hash(payload, root)
+        if actual != payload.block_hash:
+            raise RPCMethodError(SERVER_ERROR, f"payload has bad block hash: {to_hex(payload.block_hash)}, "
+                                               f"actual block hash is: {to_hex(actual)}")  # fmt: skip
+        self.driver.add_unsafe_payload(payload, root)
+        return None

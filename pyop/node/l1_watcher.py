@@ -97,11 +97,15 @@ class L1Watcher:
         l1: L1HeaderReader,
         *,
         poll_interval: float = 1.0,
+        epoch_poll_interval: float | None = None,
         metrics: NodeMetrics | None = None,
     ) -> None:
         self.l1 = l1
         self.poll_interval = poll_interval
+        #: how often safe / finalized are polled (``None``: with every head poll)
+        self.epoch_poll_interval = epoch_poll_interval
         self.metrics = metrics
+        self._last_epoch_poll: float | None = None
         self.head: L1BlockRef | None = None
         self.safe: L1BlockRef | None = None
         self.finalized: L1BlockRef | None = None
@@ -157,17 +161,19 @@ class L1Watcher:
             return False
         return at_old.hash != old.hash
 
-    async def poll_once(self) -> None:
-        """One poll of ``latest``, ``safe`` and ``finalized``."""
+    async def poll_once(self, *, epoch: bool = True) -> None:
+        """One poll of ``latest``, and with ``epoch`` of ``safe`` and ``finalized``."""
         head = (await self.l1.header_by_number("latest")).ref()
-        safe = await self._label("safe")
-        fin = await self._label("finalized")
+        safe = fin = None
+        if epoch:
+            safe = await self._label("safe")
+            fin = await self._label("finalized")
         old = self.head
         if old is not None and await self._is_reorg(old, head):
             depth = await self._reorg_depth(old)
             self.reorgs += 1
             if self.metrics is not None:
-                self.metrics.l1_reorgs.inc()
+                self.metrics.record_l1_reorg(depth)
             log.warning("L1 reorg detected", extra=kv(
                 stage="l1_watcher", reason="new L1 head does not extend the previous head",
                 old_head=old.number, old_hash=to_hex(old.hash), new_head=head.number,
@@ -179,14 +185,8 @@ class L1Watcher:
             log.debug("new L1 head", extra=kv(number=head.number, hash=to_hex(head.hash)))
             self.changed.set()
             await self._emit(self._on_head, head)
-        if safe is not None and safe != self.safe:
-            self.safe = safe
-            self._record("l1_safe", safe)
-        if fin is not None and fin != self.finalized:
-            self.finalized = fin
-            self._record("l1_finalized", fin)
-            log.info("new L1 finalized block", extra=kv(number=fin.number, hash=to_hex(fin.hash)))
-            await self._emit(self._on_finalized, fin)
+        if epoch:
+            await self._apply_epoch(safe, fin)
 
     async def _label(self, label: BlockLabel) -> L1BlockRef | None:
         try:
@@ -196,22 +196,54 @@ class L1Watcher:
 
     def _record(self, kind: str, ref: L1BlockRef) -> None:
         if self.metrics is not None:
-            self.metrics.record_ref("l1", kind, ref.number, ref.timestamp)
+            self.metrics.record_l1_ref(kind, ref)
 
-    async def run(self) -> None:
-        """Poll until cancelled; errors are logged and retried with backoff (max 10 s)."""
-        delay = self.poll_interval
+    async def poll_epoch(self) -> None:
+        """One poll of ``safe`` and ``finalized``."""
+        safe = await self._label("safe")
+        fin = await self._label("finalized")
+        await self._apply_epoch(safe, fin)
+
+    async def _apply_epoch(self, safe: L1BlockRef | None, fin: L1BlockRef | None) -> None:
+        if safe is not None and safe != self.safe:
+            self.safe = safe
+            self._record("l1_safe", safe)
+        if fin is not None and self.finalized is not None and fin.number < self.finalized.number:
+            # op-node finalizer: a finalized L1 block never goes back ("Is the L1 provider corrupted?")
+            log.warning("ignoring L1 finalized block behind the previous one: is the L1 provider corrupted?",
+                        extra=kv(stage="l1_watcher", new=fin.number, current=self.finalized.number))  # fmt: skip
+            fin = None
+        if fin is not None and fin != self.finalized:
+            self.finalized = fin
+            self._record("l1_finalized", fin)
+            log.info("new L1 finalized block", extra=kv(number=fin.number, hash=to_hex(fin.hash)))
+            await self._emit(self._on_finalized, fin)
+
+    async def _loop(self, what: str, poll: Callable[[], Awaitable[None]], interval: float) -> None:
+        delay = interval
         while True:
             try:
-                await self.poll_once()
-                delay = self.poll_interval
+                await poll()
+                delay = interval
             except asyncio.CancelledError:
                 raise
             except Exception as e:  # transport errors, bad data: keep polling
                 self.errors += 1
-                log.warning("failed to poll L1", extra=kv(stage="l1_watcher", err=f"{type(e).__name__}: {e}"))
-                delay = min(10.0, max(delay * 2, self.poll_interval))
+                log.warning("failed to poll L1", extra=kv(stage="l1_watcher", what=what,
+                                                          err=f"{type(e).__name__}: {e}"))  # fmt: skip
+                delay = min(10.0, max(delay * 2, interval))
             await asyncio.sleep(delay)
+
+    async def run(self) -> None:
+        """Poll until cancelled (the head every ``poll_interval``, safe and finalized every
+        ``epoch_poll_interval``, or with each head poll when that is ``None``); errors are
+        logged and retried with backoff (max 10 s)."""
+        if self.epoch_poll_interval is None:
+            await self._loop("head", self.poll_once, self.poll_interval)
+            return
+        async with asyncio.TaskGroup() as tg:
+            tg.create_task(self._loop("head", lambda: self.poll_once(epoch=False), self.poll_interval))
+            tg.create_task(self._loop("safe/finalized", self.poll_epoch, self.epoch_poll_interval))
 
     async def wait_changed(self, timeout: float) -> bool:
         """Wait until the head changes (or ``timeout``); clears the flag."""

@@ -3,19 +3,40 @@
 Format (https://prometheus.io/docs/instrumenting/exposition_formats/#text-based-format): per
 metric family a ``# HELP`` and a ``# TYPE`` line, then one ``name{label="value",...} number``
 line per series; label values escape ``\\``, ``"`` and newline; histograms expose cumulative
-``_bucket{le="..."}`` series ending with ``le="+Inf"``, then ``_sum`` and ``_count``.
+``_bucket{le="..."}`` series ending with ``le="+Inf"``, then ``_sum`` and ``_count``. As the Go
+Prometheus client does, a family with labels is only shown once it has a series.
 
-Names follow op-node's (``op-node/metrics/metrics.go``, namespace ``op_node``, subsystem
-``default``): ``op_node_default_refs_number{layer,type}``, ``op_node_default_up``; pyop adds the
-derivation lag, engine call latency per method, resets, drops and reorgs.
+Families, names, labels, buckets and help texts are op-node v1.19.6's (``op-node/metrics/
+metrics.go`` with namespace ``op_node``, subsystem ``default``; ``op-service/metrics``
+``ref_metrics.go``, ``event.go``, ``rpc_metrics.go``; the Go client's process collector and
+``promhttp`` handler), so the standard OP Grafana dashboards and alerts read pyop node the same
+way: ``refs_{number,time,hash,latency}{layer,type}`` and ``refs_seqnr{type}`` for every L1 and L2
+head (the ``l1_origin`` layer of each L2 head too), ``derivation_idle``, events as
+``<name>_total`` + ``last_<name>_unix`` (pipeline resets, unsafe payloads, derivation and
+sequencing errors, sequencer resets, derived batches by type, channel events),
+``unsafe_payloads_buffer_{len,mem_size}``, ``l1_reorg_depth``, ``transactions_sequenced_total``,
+the sequencer's sealing and building timers, ``l1_request_seconds{request}``,
+``rpc_server_*{rpc,method}`` / ``rpc_client_*{rpc,method}``, ``hardfork_activation_timestamp``,
+``process_*``.
+
+Not exported (no equivalent in pyop): ``go_*`` (the Go runtime), ``events_*`` (op-node's event
+bus), ``p2p_*`` and ``publishing_errors`` (no p2p), ``l1_source_cache_*`` / ``l2_source_cache_*``,
+``channel_input_bytes``. pyop adds ``derivation_l1_lag_blocks``, ``engine_call_seconds``,
+``engine_call_errors_total``, ``derivation_drops_total{reason}``, ``pipeline_resets_by_stage_total``,
+``l1_reorg_total``, ``sequencer_errors_total{kind}``, ``unsafe_reorgs_total``.
 """
 
 from __future__ import annotations
 
+import contextlib
 import math
+import os
 import threading
+import time
 from abc import ABC, abstractmethod
 from collections.abc import Sequence
+
+from pyop.primitives import L1BlockRef, L2BlockRef
 
 CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8"
 NAMESPACE = "op_node_default"
@@ -89,6 +110,8 @@ class Gauge(_Metric):
     def lines(self) -> list[str]:
         with self._lock:
             items = sorted(self._values.items())
+        if not items and not self.labelnames:
+            items = [((), 0.0)]  # an unlabelled metric exists from the start (Go client)
         return [f"{self.name}{_labels(self.labelnames, k)} {format_value(v)}" for k, v in items]
 
 
@@ -130,6 +153,8 @@ class Histogram(_Metric):
         out: list[str] = []
         with self._lock:
             items = sorted((k, (list(c), list(s))) for k, (c, s) in self._series.items())
+        if not items and not self.labelnames:
+            items = [((), ([0] * len(self.buckets), [0.0, 0.0]))]
         for k, (counts, (total, n)) in items:
             for b, c in zip(self.buckets, counts, strict=True):
                 le = f'le="{format_value(b)}"'
@@ -168,7 +193,125 @@ class Registry:
         return h
 
     def render(self) -> str:
-        return "\n".join(m.render() for m in self.metrics) + "\n"
+        parts = []
+        for m in self.metrics:
+            lines = m.lines()
+            if m.labelnames and not lines:
+                continue  # the Go client shows a family with labels once it has a series
+            parts.append(m.render())
+        return "\n".join(p for p in parts if p) + "\n"
+
+
+def _proc_stat() -> tuple[float, int, int, float] | None:
+    """``(cpu seconds, rss bytes, vsize bytes, start time unix)`` from ``/proc/self/stat``."""
+    try:
+        raw = open("/proc/self/stat").read()  # noqa: SIM115
+        rest = raw[raw.rfind(")") + 2 :].split()
+        ticks = os.sysconf("SC_CLK_TCK")
+        page = os.sysconf("SC_PAGE_SIZE")
+        utime, stime = int(rest[11]), int(rest[12])
+        start_ticks, vsize, rss = int(rest[19]), int(rest[20]), int(rest[21])
+        with open("/proc/stat") as f:
+            btime = next(int(line.split()[1]) for line in f if line.startswith("btime"))
+        return (utime + stime) / ticks, rss * page, vsize, btime + start_ticks / ticks
+    except (OSError, ValueError, IndexError, StopIteration):
+        return None
+
+
+def _proc_limit(name: str) -> float | None:
+    try:
+        with open("/proc/self/limits") as f:
+            for line in f:
+                if line.startswith(name):
+                    v = line[len(name):].split()[0]
+                    return -1.0 if v == "unlimited" else float(v)
+    except (OSError, ValueError, IndexError):
+        return None
+    return None
+
+
+def _net_bytes() -> tuple[float, float] | None:
+    try:
+        rx = tx = 0
+        with open("/proc/self/net/dev") as f:
+            for line in f.readlines()[2:]:
+                fields = line.split(":", 1)[1].split()
+                rx += int(fields[0])
+                tx += int(fields[8])
+        return float(rx), float(tx)
+    except (OSError, ValueError, IndexError):
+        return None
+
+
+class ProcessCollector(_Metric):
+    """The Go client's ``collectors.NewProcessCollector`` families, read from ``/proc`` at each
+    scrape (several families: rendered together)."""
+
+    def __init__(self) -> None:
+        super().__init__("process", "process metrics")
+
+    def lines(self) -> list[str]:
+        return []
+
+    def render(self) -> str:
+        out: list[tuple[str, str, str, float]] = []
+        st = _proc_stat()
+        if st is not None:
+            cpu, rss, vsize, start = st
+            out += [("process_cpu_seconds_total", "counter", "Total user and system CPU time spent in seconds.", cpu),
+                    ("process_resident_memory_bytes", "gauge", "Resident memory size in bytes.", rss),
+                    ("process_start_time_seconds", "gauge", "Start time of the process since unix epoch in seconds.", start),
+                    ("process_virtual_memory_bytes", "gauge", "Virtual memory size in bytes.", vsize)]  # fmt: skip
+        mx = _proc_limit("Max open files")
+        if mx is not None:
+            out.append(("process_max_fds", "gauge", "Maximum number of open file descriptors.", mx))
+        with contextlib.suppress(OSError):
+            out.append(("process_open_fds", "gauge", "Number of open file descriptors.",
+                        float(len(os.listdir("/proc/self/fd")))))  # fmt: skip
+        vmax = _proc_limit("Max address space")
+        if vmax is not None:
+            out.append(("process_virtual_memory_max_bytes", "gauge",
+                        "Maximum amount of virtual memory available in bytes.", vmax))  # fmt: skip
+        net = _net_bytes()
+        if net is not None:
+            out += [("process_network_receive_bytes_total", "counter",
+                     "Number of bytes received by the process over the network.", net[0]),
+                    ("process_network_transmit_bytes_total", "counter",
+                     "Number of bytes sent by the process over the network.", net[1])]  # fmt: skip
+        text = []
+        for name, kind, help_, v in sorted(out):
+            text += [f"# HELP {name} {help_}", f"# TYPE {name} {kind}", f"{name} {format_value(v)}"]
+        return "\n".join(text)
+
+
+class Event:
+    """op-service ``metrics.Event`` / ``EventVec``: ``<name>_total`` and ``last_<name>_unix``."""
+
+    def __init__(self, r: Registry, ns: str, name: str, display: str, labelnames: Sequence[str] = ()) -> None:
+        self.total = r.counter(f"{ns}_{name}_total", f"Count of {display} events", labelnames)
+        self.last = r.gauge(f"{ns}_last_{name}_unix", f"Timestamp of last {display} event", labelnames)
+
+    def record(self, *labels: str) -> None:
+        self.total.inc(*labels)
+        self.last.set(time.time(), *labels)
+
+
+#: op-node metrics.go buckets
+L1_REORG_DEPTH_BUCKETS = (0.5, 1.5, 2.5, 3.5, 4.5, 5.5, 6.5, 7.5, 8.5, 9.5, 10.5, 20.5, 50.5, 100.5)
+REQUEST_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0)
+BUILDING_DIFF_BUCKETS = (-10, -5, -2.5, -1, -0.5, -0.25, -0.1, -0.05, -0.025, -0.01, -0.005,
+                         0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10)  # fmt: skip
+#: ``hardfork_activation_timestamp`` forks (op-node ``RecordHardforkActivationTimes``): pyop
+#: config field -> op-node fork label, activation basis
+HARDFORK_FIELDS = (
+    ("regolith_time", "regolith", "l2_timestamp"), ("canyon_time", "canyon", "l2_timestamp"),
+    ("delta_time", "delta", "l2_timestamp"), ("ecotone_time", "ecotone", "l2_timestamp"),
+    ("fjord_time", "fjord", "l2_timestamp"), ("granite_time", "granite", "l2_timestamp"),
+    ("holocene_time", "holocene", "l2_timestamp"), ("isthmus_time", "isthmus", "l2_timestamp"),
+    ("jovian_time", "jovian", "l2_timestamp"), ("karst_time", "karst", "l2_timestamp"),
+    ("lagoon_time", "lagoon", "l2_timestamp"),
+    ("pectra_blob_schedule_time", "pectra_blob_schedule", "l1_origin_timestamp"),
+)  # fmt: skip
 
 
 class NodeMetrics:
@@ -177,38 +320,186 @@ class NodeMetrics:
     def __init__(self, namespace: str = NAMESPACE) -> None:
         ns = namespace
         self.registry = r = Registry()
-        self.up = r.gauge(f"{ns}_up", "1 if the op node has finished starting up")
         self.info = r.gauge(f"{ns}_info", "Pseudo-metric tracking version and config info", ["version"])
+        self.up = r.gauge(f"{ns}_up", "1 if the op node has finished starting up")
+        self.hardfork_activation = r.gauge(f"{ns}_hardfork_activation_timestamp",
+                                           "Configured hardfork activation timestamp by fork",
+                                           ["chain_id", "fork", "activation_basis"])  # fmt: skip
+        # op-service RPCMetrics: the rollup RPC server ("main") and the clients ("l1", "engine-api")
+        self.rpc_server_requests = r.counter(f"{ns}_rpc_server_requests_total",
+                                             "Total requests to the RPC server", ["rpc", "method"])  # fmt: skip
+        self.rpc_server_duration = r.histogram(f"{ns}_rpc_server_request_duration_seconds",
+                                               "Histogram of RPC server request durations",
+                                               ["rpc", "method"], REQUEST_BUCKETS)  # fmt: skip
+        self.rpc_server_responses = r.counter(f"{ns}_rpc_server_responses_total",
+                                              "Total RPC request responses served", ["rpc", "method", "error"])  # fmt: skip
+        self.rpc_client_requests = r.counter(f"{ns}_rpc_client_requests_total",
+                                             "Total RPC requests initiated", ["rpc", "method"])  # fmt: skip
+        self.rpc_client_duration = r.histogram(f"{ns}_rpc_client_request_duration_seconds",
+                                               "Histogram of RPC client request durations",
+                                               ["rpc", "method"], REQUEST_BUCKETS)  # fmt: skip
+        self.rpc_client_responses = r.counter(f"{ns}_rpc_client_responses_total",
+                                              "Total RPC request responses received", ["rpc", "method", "error"])  # fmt: skip
+        self.derivation_idle = r.gauge(f"{ns}_derivation_idle", "1 if the derivation pipeline is idle")
+        self.pipeline_resets = Event(r, ns, "pipeline_resets", "derivation pipeline resets")
+        self.unsafe_payloads = Event(r, ns, "unsafe_payloads", "unsafe payloads")
+        self.derivation_errors = Event(r, ns, "derivation_errors", "derivation errors")
+        self.sequencing_errors = Event(r, ns, "sequencing_errors", "sequencing errors")
+        self.sequencer_active = r.gauge(f"{ns}_sequencer_active", "1 if sequencer active, 0 otherwise")
+        self.derived_batches = Event(r, ns, "derived_batches", "derived batches", ["type"])
+        self.sequencer_inconsistent_l1_origin = Event(
+            r, ns, "sequencer_inconsistent_l1_origin", "events when the sequencer selects an inconsistent L1 origin")
+        self.sequencer_resets = Event(r, ns, "sequencer_resets", "sequencer resets")
+        self.unsafe_payloads_buffer_len = r.gauge(f"{ns}_unsafe_payloads_buffer_len",
+                                                  "Number of buffered L2 unsafe payloads")  # fmt: skip
+        self.unsafe_payloads_buffer_mem = r.gauge(f"{ns}_unsafe_payloads_buffer_mem_size",
+                                                  "Total estimated memory size of buffered L2 unsafe payloads")  # fmt: skip
         self.refs_number = r.gauge(f"{ns}_refs_number", "Gauge representing the different L1/L2 "
                                    "reference block numbers", ["layer", "type"])  # fmt: skip
         self.refs_time = r.gauge(f"{ns}_refs_time", "Gauge representing the different L1/L2 "
                                  "reference block timestamps", ["layer", "type"])  # fmt: skip
+        self.refs_hash = r.gauge(f"{ns}_refs_hash", "Gauge representing the different L1/L2 "
+                                 "reference block hashes truncated to float values", ["layer", "type"])  # fmt: skip
+        self.refs_seqnr = r.gauge(f"{ns}_refs_seqnr", "Gauge representing the different L2 "
+                                  "reference sequence numbers", ["type"])  # fmt: skip
+        self.refs_latency = r.gauge(f"{ns}_refs_latency", "Gauge representing the different L1/L2 "
+                                    "reference block timestamps minus current time, in seconds", ["layer", "type"])  # fmt: skip
+        self.l1_reorg_depth = r.histogram(f"{ns}_l1_reorg_depth", "Histogram of L1 Reorg Depths", (),
+                                          L1_REORG_DEPTH_BUCKETS)  # fmt: skip
+        self.transactions_sequenced = r.counter(f"{ns}_transactions_sequenced_total",
+                                                "Count of total transactions sequenced", ["type"])  # fmt: skip
+        self.l1_request_seconds = r.histogram(f"{ns}_l1_request_seconds", "Histogram of L1 request time",
+                                              ["request"], REQUEST_BUCKETS)  # fmt: skip
+        self.sequencer_building_diff = r.histogram(f"{ns}_sequencer_building_diff_seconds",
+                                                   "Histogram of Sequencer building time, minus block time",
+                                                   (), BUILDING_DIFF_BUCKETS)  # fmt: skip
+        self.sequencer_building_diff_total = r.counter(f"{ns}_sequencer_building_diff_total",
+                                                       "Number of sequencer block building jobs")  # fmt: skip
+        self.sequencer_sealing = r.histogram(f"{ns}_sequencer_sealing_seconds",
+                                             "Histogram of Sequencer block sealing time", (), REQUEST_BUCKETS)  # fmt: skip
+        self.sequencer_sealing_total = r.counter(f"{ns}_sequencer_sealing_total",
+                                                 "Number of sequencer block sealing jobs")  # fmt: skip
+        self.channel_timeout = Event(r, ns, "channel_timeout", "Channel has timed out")
+        self.frame_added = Event(r, ns, "frame_added", "New frame ingested in the channel bank")
+        self.head_channel = Event(r, ns, "head_channel", "New channel at the front of the channel bank")
+        self.storage_errors = Event(r, ns, "storage_errors", "errors when fetching or uploading to storage service")
+        # --- pyop's own
         self.derivation_lag = r.gauge(f"{ns}_derivation_l1_lag_blocks",
                                       "L1 head number minus the L1 block derivation is at")  # fmt: skip
         self.engine_latency = r.histogram(f"{ns}_engine_call_seconds",
                                           "Engine API call latency by method", ["method"])  # fmt: skip
         self.engine_errors = r.counter(f"{ns}_engine_call_errors_total",
                                        "Engine API calls that failed, by method", ["method"])  # fmt: skip
-        self.resets = r.counter(f"{ns}_pipeline_resets_total",
-                                "Derivation pipeline / engine resets, by stage", ["stage"])  # fmt: skip
+        self.resets_by_stage = r.counter(f"{ns}_pipeline_resets_by_stage_total",
+                                         "Derivation pipeline / engine resets, by the stage that asked", ["stage"])  # fmt: skip
         self.drops = r.counter(f"{ns}_derivation_drops_total",
                                "Items dropped by the derivation pipeline, by reason", ["reason"])  # fmt: skip
         self.l1_reorgs = r.counter(f"{ns}_l1_reorg_total", "L1 reorgs seen by the L1 watcher")
-        self.sequencer_active = r.gauge(f"{ns}_sequencer_active", "1 if the sequencer is active")
         self.sequenced_blocks = r.counter(f"{ns}_sequencer_blocks_total", "Blocks sealed by the sequencer")
         self.sequencer_errors = r.counter(f"{ns}_sequencer_errors_total",
                                           "Sequencer errors, by kind", ["kind"])  # fmt: skip
-        self.rpc_requests = r.counter(f"{ns}_rpc_server_requests_total",
-                                      "Rollup RPC requests, by method", ["method"])  # fmt: skip
+        self.unsafe_reorgs = r.counter(f"{ns}_unsafe_reorgs_total",
+                                       "Unsafe blocks replaced by blocks derived from L1 (consolidation mismatches)")  # fmt: skip
+        self.process = ProcessCollector()
+        r.add(self.process)
+        self.promhttp_requests = r.counter("promhttp_metric_handler_requests_total",
+                                           "Total number of scrapes by HTTP status code.", ["code"])  # fmt: skip
+        self.promhttp_in_flight = r.gauge("promhttp_metric_handler_requests_in_flight",
+                                          "Current number of scrapes being served.")  # fmt: skip
+        self.derivation_idle.set(0)
+        self.sequencer_active.set(0)
+        self.unsafe_payloads_buffer_len.set(0)
+        self.unsafe_payloads_buffer_mem.set(0)
+        self.promhttp_in_flight.set(0)
+        for code in ("200", "500", "503"):  # the Go promhttp handler starts with these
+            self.promhttp_requests.inc(code, amount=0)
+        self._latency_seen: dict[str, bytes] = {}
+        self._lock = threading.Lock()
 
-    def record_ref(self, layer: str, kind: str, number: int, timestamp: int) -> None:
-        self.refs_number.set(number, layer, kind)
-        self.refs_time.set(timestamp, layer, kind)
+    # ------------------------------------------------------------------ refs (op-service RefMetrics)
+
+    def record_ref(self, layer: str, kind: str, number: int, timestamp: int, block_hash: bytes = b"") -> None:
+        """op-service ``recordRefWithLabels``: number; time and (the first time a hash is seen
+        for ``kind``) latency = time - now; the hash's first 8 bytes (little-endian) as a float."""
+        with self._lock:
+            self.refs_number.set(number, layer, kind)
+            if timestamp:
+                self.refs_time.set(timestamp, layer, kind)
+                if self._latency_seen.get(kind) != block_hash:
+                    self._latency_seen[kind] = block_hash
+                    self.refs_latency.set(timestamp - time.time(), layer, kind)
+            h = (block_hash + bytes(8))[:8]
+            self.refs_hash.set(float(int.from_bytes(h, "little")), layer, kind)
+
+    def record_l1_ref(self, kind: str, ref: L1BlockRef) -> None:
+        self.record_ref("l1", kind, ref.number, ref.timestamp, ref.hash)
+
+    def record_l2_ref(self, kind: str, ref: L2BlockRef) -> None:
+        self.record_ref("l2", kind, ref.number, ref.timestamp, ref.hash)
+        self.record_ref("l1_origin", kind, ref.l1_origin.number, 0, ref.l1_origin.hash)
+        self.refs_seqnr.set(ref.sequence_number, kind)
+
+    # ------------------------------------------------------------------ events
+
+    def record_pipeline_reset(self, stage: str) -> None:
+        self.pipeline_resets.record()
+        self.resets_by_stage.inc(stage)
+
+    def record_unsafe_payloads(self, length: int, mem_size: int) -> None:
+        self.unsafe_payloads_buffer_len.set(length)
+        self.unsafe_payloads_buffer_mem.set(mem_size)
+
+    def record_l1_reorg(self, depth: int | None) -> None:
+        self.l1_reorgs.inc()
+        if depth is not None:
+            self.l1_reorg_depth.observe(depth)
+
+    def record_sequencer_sealing(self, seal_seconds: float, build_seconds: float, block_time: int) -> None:
+        """op-node ``sealBuild``: sealing time and building time minus the block time."""
+        self.sequencer_sealing.observe(seal_seconds)
+        self.sequencer_sealing_total.inc()
+        self.sequencer_building_diff.observe(build_seconds - block_time)
+        self.sequencer_building_diff_total.inc()
+
+    def record_sequenced_txs(self, txs: int, deposits: int) -> None:
+        """op-node ``CountSequencedTxsInBlock``: ``deposits`` is the index of the last deposit
+        (op-node's ``lastDeposit``), ``txns`` the number of transactions."""
+        self.transactions_sequenced.inc("deposits", amount=deposits)
+        self.transactions_sequenced.inc("txns", amount=txs)
+
+    def record_hardforks(self, cfg: object, chain_id: int) -> None:
+        for field_name, fork, basis in HARDFORK_FIELDS:
+            ts = getattr(cfg, field_name, None)
+            if isinstance(ts, int):
+                self.hardfork_activation.set(ts, str(chain_id), fork, basis)
+        karst = getattr(cfg, "karst_time", None)
+        if getattr(cfg, "keep_karst_upgrade_gas", False) and isinstance(karst, int):
+            self.hardfork_activation.set(karst, str(chain_id), "keep_karst_upgrade_gas", "l2_timestamp")
+
+    # ------------------------------------------------------------------ rpc
+
+    def record_rpc_server(self, method: str, seconds: float, error: int | None) -> None:
+        self.rpc_server_requests.inc("main", method)
+        self.rpc_server_duration.observe(seconds, "main", method)
+        self.rpc_server_responses.inc("main", method, "<nil>" if error is None else f"rpc_{error}")
+
+    def record_rpc_client(self, rpc: str, method: str, seconds: float, error: int | None = None,
+                          ok: bool = True) -> None:  # fmt: skip
+        self.rpc_client_requests.inc(rpc, method)
+        self.rpc_client_duration.observe(seconds, rpc, method)
+        if ok or error is not None:
+            self.rpc_client_responses.inc(rpc, method, "<nil>" if error is None else f"rpc_{error}")
 
     def record_engine_call(self, method: str, seconds: float, ok: bool) -> None:
         self.engine_latency.observe(seconds, method)
+        self.record_rpc_client("engine-api", method, seconds, ok=ok)
         if not ok:
             self.engine_errors.inc(method)
 
     def render(self) -> str:
-        return self.registry.render()
+        self.promhttp_in_flight.set(1)
+        try:
+            return self.registry.render()
+        finally:
+            self.promhttp_in_flight.set(0)
+            self.promhttp_requests.inc("200")

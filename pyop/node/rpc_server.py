@@ -6,7 +6,10 @@ it for op-node: ``POST /`` with one request object or a batch (array); a batch a
 in request order; a request without ``id`` is a notification (no answer); errors use the codes
 of :mod:`pyop.node.api` (``-32700`` parse error, ``-32600`` invalid request, ``-32601`` method
 not found, ``-32602`` invalid params, ``-32000`` method error). ``GET /healthz`` answers
-``{"version": ...}`` (op-service ``rpc`` health handler).
+``{"version": ...}`` and the ``health_status`` method the version string (op-service ``rpc``
+health handler and ``healthzAPI``); CORS allows any origin (:func:`cors_any_origin`). Like
+op-node v1.19.6's RPC server (``op-node/node/server.go``: no ``WithWebsocketEnabled``), the port
+speaks HTTP only, no WebSocket.
 """
 
 from __future__ import annotations
@@ -81,8 +84,43 @@ async def handle_body(api: RollupAPI, body: bytes) -> Any:
     return await handle_one(api, data)
 
 
+#: go-ethereum ``newCorsHandler`` as op-node configures it (``WithCORSHosts(["*"])``)
+CORS_METHODS = ("POST", "GET", "OPTIONS")
+CORS_MAX_AGE = "600"
+_PREFLIGHT_VARY = "Origin, Access-Control-Request-Method, Access-Control-Request-Headers"
+
+
+@web.middleware
+async def cors_any_origin(request: web.Request, handler: Any) -> web.StreamResponse:
+    """CORS on the JSON-RPC path for any origin, as op-node's RPC server (op-node
+    ``newRPCServer``: ``oprpc.WithCORSHosts([]string{"*"})`` -> go-ethereum ``newCorsHandler``:
+    rs/cors v1.11 with methods POST and GET, any header, max age 600 s; ``/healthz`` is served
+    before it). A preflight (``OPTIONS`` with ``Access-Control-Request-Method``) is answered
+    204 here (``handlePreflight``): the allow headers only for an origin and an allowed method,
+    echoing the method and the requested headers; any other request gets ``Vary: Origin`` and,
+    from an origin, ``Access-Control-Allow-Origin: *`` (``handleActualRequest``)."""
+    if request.path != "/":
+        return await handler(request)  # type: ignore[no-any-return]
+    origin = request.headers.get("Origin", "")
+    want = request.headers.get("Access-Control-Request-Method", "")
+    if request.method == "OPTIONS" and want:
+        h = {"Vary": _PREFLIGHT_VARY}
+        if origin and want in CORS_METHODS:
+            h.update({"Access-Control-Allow-Origin": "*", "Access-Control-Allow-Methods": want,
+                      "Access-Control-Max-Age": CORS_MAX_AGE})  # fmt: skip
+            asked = request.headers.get("Access-Control-Request-Headers", "")
+            if asked:
+                h["Access-Control-Allow-Headers"] = asked
+        return web.Response(status=204, headers=h)
+    resp: web.StreamResponse = await handler(request)
+    resp.headers["Vary"] = "Origin"
+    if origin and request.method in CORS_METHODS:
+        resp.headers["Access-Control-Allow-Origin"] = "*"
+    return resp
+
+
 def rpc_app(api: RollupAPI) -> web.Application:
-    app = web.Application(client_max_size=MAX_BODY)
+    app = web.Application(client_max_size=MAX_BODY, middlewares=[cors_any_origin])
 
     async def post(request: web.Request) -> web.Response:
         body = await request.read()

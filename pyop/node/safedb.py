@@ -14,7 +14,13 @@ Semantics are op-node's ``op-node/node/safedb/safedb.go`` (v1.9.4):
   (op-node ``ErrNotFound``, message ``not found``).
 
 Storage: one SQLite file (stdlib ``sqlite3``) ``<path>/safedb.sqlite``; each write is its own
-transaction. :class:`DisabledSafeDB` answers ``safe head database not enabled`` (op-node
+transaction. A storage failure (disk full, file removed, ...) raises :class:`SafeDBError`; the
+driver answers it with a reset as op-node does (``SyncDeriver.onSafeDerivedBlock``), so the entry
+is written again instead of the node stopping.
+
+Not op-node's pebble format: an existing op-node ``--safedb.path`` is not read (pyop starts an
+empty history there, in its own file). Deliberate: pyop has no pebble reader, and the history
+is re-created as blocks are derived. :class:`DisabledSafeDB` answers ``safe head database not enabled`` (op-node
 ``ErrNotEnabled``) when ``--safedb.path`` is not given.
 """
 
@@ -75,12 +81,21 @@ class SafeDB:
     def safe_head_updated(self, safe_head: L2BlockRef | BlockID, l1: BlockID) -> None:
         with self._lock:
             self._check_open()
-            self._db.execute(
-                "INSERT OR REPLACE INTO safe_by_l1 VALUES (?, ?, ?, ?)",
-                (l1.number, l1.hash, safe_head.hash, safe_head.number),
-            )
+            try:
+                self._db.execute(
+                    "INSERT OR REPLACE INTO safe_by_l1 VALUES (?, ?, ?, ?)",
+                    (l1.number, l1.hash, safe_head.hash, safe_head.number),
+                )
+            except sqlite3.Error as e:
+                raise SafeDBError(f"failed to record safe head update: {e}") from None
 
     def safe_head_reset(self, safe_head: L2BlockRef) -> None:
+        try:
+            self._safe_head_reset(safe_head)
+        except sqlite3.Error as e:
+            raise SafeDBError(f"failed to reset safe head db: {e}") from None
+
+    def _safe_head_reset(self, safe_head: L2BlockRef) -> None:
         with self._lock:
             self._check_open()
             row = self._db.execute(
@@ -120,6 +135,26 @@ class SafeDB:
             raise SafeDBNotFound()
         return BlockID(bytes(row[1]), int(row[0])), BlockID(bytes(row[2]), int(row[3]))
 
+    def l1_at_safe_head(self, target: int) -> tuple[BlockID, BlockID]:
+        """op-node ``SafeDB.L1AtSafeHead`` (the walk of :func:`pyop.node.superroot.l1_at_safe_head`
+        as two indexed queries): the entry after the newest one whose safe head is below
+        ``target``; raises ``SafeDBError`` with op-node's messages."""
+        q = "SELECT l1_number, l1_hash, l2_hash, l2_number FROM safe_by_l1"
+        with self._lock:
+            self._check_open()
+            last = self._db.execute(f"{q} ORDER BY l1_number DESC LIMIT 1").fetchone()
+            if last is None or target > int(last[3]):
+                raise SafeDBError("l1 at safe head not found")
+            below = self._db.execute(f"{q} WHERE l2_number < ? ORDER BY l1_number DESC LIMIT 1", (target,)).fetchone()
+            if below is None:
+                row = self._db.execute(f"{q} ORDER BY l1_number ASC LIMIT 1").fetchone()
+                if int(row[3]) != target:
+                    raise SafeDBError("l1 at safe head history unavailable")
+            else:
+                row = self._db.execute(f"{q} WHERE l1_number > ? ORDER BY l1_number ASC LIMIT 1",
+                                       (int(below[0]),)).fetchone()  # fmt: skip
+        return BlockID(bytes(row[1]), int(row[0])), BlockID(bytes(row[2]), int(row[3]))
+
     def entries(self) -> list[tuple[BlockID, BlockID]]:
         with self._lock:
             self._check_open()
@@ -151,6 +186,9 @@ class DisabledSafeDB:
         return None
 
     def safe_head_at_l1(self, l1_number: int) -> tuple[BlockID, BlockID]:
+        raise SafeDBNotEnabled()
+
+    def l1_at_safe_head(self, target: int) -> tuple[BlockID, BlockID]:
         raise SafeDBNotEnabled()
 
     def entries(self) -> list[tuple[BlockID, BlockID]]:

@@ -6,7 +6,15 @@
         --sequencer.enabled --sequencer.l1-confs=0 --rpc.port=9545 --rpc.enable-admin
 
 SIGINT / SIGTERM stop the node cleanly: loops are cancelled, servers and clients closed, the
-safe db flushed; exit status 0.
+safe db flushed; exit status 0. A critical error (op-node ``CriticalErrorEvent``) is logged as
+one ``Critical error`` line (``err=<type>: <message>``, the place it was raised) and the node
+exits with status 1: never a Python traceback, also not the ``ExceptionGroup`` of the driver's
+task group.
+
+Start-up lines name everything given that pyop does not do: op-node flags accepted without
+effect (and op-node's deprecated no-op flags), ``--p2p.sequencer.key`` (blocks are neither
+signed nor gossiped), and the rollup RPC address when it is op-node's default ``0.0.0.0``
+(reachable from other hosts, as with op-node, admin API included if enabled).
 """
 
 from __future__ import annotations
@@ -34,11 +42,20 @@ from pyop.engine.client import EngineClient
 from pyop.engine.controller import EngineController
 from pyop.engine.jwt import load_jwt_secret
 from pyop.engine.sequencer import Sequencer
+from pyop.node.admin_state import AdminState
 from pyop.node.altda_finality import AltDAFinality
 from pyop.node.api import VERSION, RollupAPI
 from pyop.node.bridge import BridgedL1Source, BridgedL2Source, LoopBridge
-from pyop.node.config import HelpRequested, NodeConfig, NodeConfigError, parse_node_args
+from pyop.node.config import (
+    HelpRequested,
+    NodeConfig,
+    NodeConfigError,
+    apply_overrides,
+    beacon_header,
+    parse_node_args,
+)
 from pyop.node.driver import Driver, DriverObserver
+from pyop.node.instrument import MeteredL1Client, MeteredRPCClient
 from pyop.node.l1_watcher import ConfDepthL1Source, L1Watcher
 from pyop.node.logs import kv, setup_logging
 from pyop.node.metrics import NodeMetrics
@@ -47,8 +64,7 @@ from pyop.node.safedb import open_safedb
 from pyop.primitives import PyopError
 from pyop.sources.altda import AltDAClient, AltDAHTTPSource
 from pyop.sources.beacon import BeaconBlobSource
-from pyop.sources.l1 import AsyncL1Client
-from pyop.sources.rpc import AsyncHTTPClient, AsyncRPCClient, LoopThread
+from pyop.sources.rpc import AsyncHTTPClient, LoopThread
 
 log = logging.getLogger("pyop.node.service")
 
@@ -81,12 +97,74 @@ def load_jwt(path: str) -> bytes:
 
 
 def load_config(ncfg: NodeConfig) -> RollupConfig:
-    """``--network`` wins over ``--rollup.config`` (op-node)."""
+    """``--network`` wins over ``--rollup.config`` (op-node); then the ``--override.*`` flags
+    (op-node ``NewRollupConfigFromCLI`` -> ``applyOverrides``)."""
     if ncfg.network:
         if ncfg.rollup_config:
             log.warning("both --network and --rollup.config given; using --network", extra=kv(network=ncfg.network))
-        return network_config(ncfg.network)
-    return load_rollup_config(ncfg.rollup_config)
+        cfg = network_config(ncfg.network)
+    else:
+        cfg = load_rollup_config(ncfg.rollup_config)
+    out = apply_overrides(cfg, ncfg)
+    for fork, ts in sorted(ncfg.overrides.items()):
+        log.warning("fork activation overridden by flag", extra=kv(fork=fork, timestamp=ts))
+    return out
+
+
+class NodeFailed(PyopError):
+    """The node stopped on a critical error (already logged)."""
+
+
+def leaf_error(e: BaseException) -> BaseException:
+    """The first real error inside (nested) exception groups."""
+    while isinstance(e, BaseExceptionGroup) and e.exceptions:
+        e = e.exceptions[0]
+    return e
+
+
+def describe_error(e: BaseException) -> dict[str, object]:
+    """``err`` and ``at`` (innermost file:line) for the one ``Critical error`` line."""
+    tb = e.__traceback__
+    at = ""
+    while tb is not None:
+        at = f"{Path(tb.tb_frame.f_code.co_filename).name}:{tb.tb_lineno}"
+        tb = tb.tb_next
+    out: dict[str, object] = {"err": f"{type(e).__name__}: {e}"}
+    if at:
+        out["at"] = at
+    return out
+
+
+def load_persisted_sequencer_state(n: NodeConfig) -> tuple[AdminState | None, bool]:
+    """op-node ``Config.LoadPersisted``: with ``--rpc.admin-state``, a persisted sequencer state
+    wins over ``--sequencer.stopped`` (a warning when they differ). Returns the state store
+    (``None`` without the flag) and whether the sequencer starts stopped."""
+    if not n.rpc_admin_state:
+        return None, n.sequencer_stopped
+    store = AdminState(n.rpc_admin_state)
+    state = store.sequencer_state()
+    if state is None:
+        log.info("No persisted sequencer state loaded")
+        return store, n.sequencer_stopped
+    stopped = not state
+    if stopped != n.sequencer_stopped:
+        log.warning("Overriding --sequencer.stopped with persisted state", extra=kv(stopped=stopped))
+    return store, stopped
+
+
+def startup_notices(ncfg: NodeConfig) -> None:
+    """The start-up lines about flags pyop accepts but does not act on (module docstring)."""
+    effectless = [f for f in ncfg.ignored if f not in ncfg.deprecated]
+    if effectless:
+        log.info("accepted op-node flags without effect in pyop", extra=kv(flags=",".join(effectless)))
+    if ncfg.deprecated:
+        log.info("accepted deprecated op-node flags (no-ops in op-node too)",
+                 extra=kv(flags=",".join(ncfg.deprecated)))  # fmt: skip
+    if ncfg.p2p_sequencer_key:
+        log.warning("--p2p.sequencer.key given but pyop has no p2p: blocks are neither signed nor gossiped")
+    if ncfg.rpc_addr == "0.0.0.0":
+        log.info("rollup RPC listens on all interfaces (0.0.0.0, op-node's default); use "
+                 "--rpc.addr=127.0.0.1 to keep it local")  # fmt: skip
 
 
 class NodeService:
@@ -110,8 +188,7 @@ class NodeService:
 
     async def run(self) -> None:
         n, cfg = self.ncfg, self.cfg
-        if n.ignored:
-            log.info("accepted op-node flags without effect in pyop", extra=kv(flags=",".join(n.ignored)))
+        startup_notices(n)
         if n.altda_enabled and cfg.alt_da is None:
             raise NodeConfigError("--altda.enabled but the rollup config has no alt_da section")
         if n.altda_enabled and cfg.alt_da is not None:  # op-node rollup.Config.GetOPAltDAConfig
@@ -134,56 +211,94 @@ class NodeService:
         loop = asyncio.get_running_loop()
         bridge = LoopBridge(loop)
         io_thread = LoopThread("pyop-node-io")
-        l1_client = AsyncL1Client(AsyncRPCClient(n.l1), verify=not n.l1_trustrpc)
-        engine_client = EngineClient(n.l2, load_jwt(n.l2_jwt_secret), on_call=self.metrics.record_engine_call)
+        m = self.metrics
+        l1_client = MeteredL1Client(MeteredRPCClient(n.l1, m, "l1"), m, verify=not n.l1_trustrpc)
+        engine_client = EngineClient(n.l2, load_jwt(n.l2_jwt_secret), timeout=n.l2_engine_rpc_timeout,
+                                     on_call=m.record_engine_call)  # fmt: skip
         safedb = open_safedb(n.safedb_path)
-        blobs = BeaconBlobSource.connect(n.l1_beacon, loop=io_thread) if n.l1_beacon else None
+        blobs = BeaconBlobSource.connect(
+            n.l1_beacon, loop=io_thread, fallbacks=n.beacon_fallbacks(),
+            headers=beacon_header(n.l1_beacon_header) if n.l1_beacon_header else None,
+            seconds_per_slot=n.l1_beacon_slot_duration_override or None,
+        ) if n.l1_beacon else None  # fmt: skip
         altda = None
         if n.altda_enabled:
             altda = AltDAHTTPSource(AltDAClient(AsyncHTTPClient(n.altda_da_server), verify=n.altda_verify_on_read),
                                     io_thread)  # fmt: skip
         lock = asyncio.Lock()
         try:
-            engine = EngineController(cfg, engine_client, l1=l1_client)
+            engine = EngineController(cfg, engine_client, l1=l1_client, offset_el_safe=n.syncmode_offset_el_safe)
             self.engine = engine
-            watcher = L1Watcher(l1_client, poll_interval=min(1.0, n.l1_http_poll_interval), metrics=self.metrics)
+            engine.on_mismatch(lambda _mm: m.unsafe_reorgs.inc())
+            watcher = L1Watcher(l1_client, poll_interval=n.l1_http_poll_interval,
+                                epoch_poll_interval=n.l1_epoch_poll_interval, metrics=m)  # fmt: skip
             l1_sync = BridgedL1Source(l1_client, bridge)
             l2_sync = BridgedL2Source(engine.l2, cfg, bridge)
             pipeline = DerivationPipeline(
                 cfg, ConfDepthL1Source(l1_sync, lambda: watcher.head, n.verifier_l1_confs), l2_sync,
-                blobs=blobs, altda=altda, observer=DriverObserver(self.metrics), blob_schedule=blob_schedule,
+                blobs=blobs, altda=altda, observer=DriverObserver(m), blob_schedule=blob_schedule,
             )  # fmt: skip
             pipeline.explainer.keep = False  # a long-running node must not keep every record
             da_fin = AltDAFinality(pipeline.altda) if pipeline.altda is not None else None
             driver = Driver(cfg, engine, pipeline, watcher, l1_client, safedb=safedb,
-                            metrics=self.metrics, engine_lock=lock, altda_finality=da_fin)  # fmt: skip
+                            metrics=m, engine_lock=lock, altda_finality=da_fin)  # fmt: skip
             self.driver = driver
             if n.sequencer_enabled:
                 builder = AttributesBuilder(cfg, l1_sync, l2_sync, blob_schedule=blob_schedule)
 
                 async def reset(reason: str) -> None:
+                    m.sequencer_resets.record()
                     await driver.request_reset(reason, stage="sequencer")
 
+                admin_state, stopped = load_persisted_sequencer_state(n)
                 seq = Sequencer(cfg, engine, l1_client, builder, l1_confs=n.sequencer_l1_confs,
                                 l1_head=lambda: watcher.head, engine_lock=lock, request_reset=reset,
-                                active=not n.sequencer_stopped)  # fmt: skip
-                seq.on_sealed(lambda s, o: self.metrics.sequenced_blocks.inc())
+                                active=not stopped, recover_mode=n.sequencer_recover,
+                                max_safe_lag=n.sequencer_max_safe_lag,
+                                seal_margin=n.sealing_duration())  # fmt: skip
+                if n.sequencer_recover:
+                    log.warning("sequencer is in recover mode")
+                def seq_error(kind: str) -> None:
+                    m.sequencer_errors.inc(kind)
+                    m.sequencing_errors.record()
+
+                seq.on_sealed(lambda s, o: m.sequenced_blocks.inc())
+                seq.on_error(seq_error)
+                if admin_state is not None:
+                    seq.state_listener = admin_state
+                    seq.init_state()
                 driver.sequencer = seq
-                self.metrics.sequencer_active.set(0 if n.sequencer_stopped else 1)
+                m.sequencer_active.set(1 if seq.active else 0)
+
+            def sealed(seal_s: float, build_s: float, txs: int, last_deposit: int) -> None:
+                m.record_sequencer_sealing(seal_s, build_s, cfg.block_time)
+                m.record_sequenced_txs(txs, last_deposit)
+
+            engine.on_sealed(sealed)
             api = RollupAPI(cfg, driver, engine_client, engine.l2, safedb, admin=n.rpc_enable_admin,
-                            on_request=lambda m: self.metrics.rpc_requests.inc(m))  # fmt: skip
+                            on_call=m.record_rpc_server)  # fmt: skip
             self.rpc = HTTPServer(rpc_app(api), n.rpc_addr, n.rpc_port)
             await self.rpc.start()
             if n.metrics_enabled:
-                self.metrics_server = HTTPServer(metrics_app(self.metrics), n.metrics_addr, n.metrics_port)
+                self.metrics_server = HTTPServer(metrics_app(m), n.metrics_addr, n.metrics_port)
                 await self.metrics_server.start()
-            self.metrics.info.set(1, VERSION)
-            self.metrics.up.set(1)
+            m.info.set(1, VERSION)
+            m.record_hardforks(cfg, cfg.l2_chain_id)
+            m.up.set(1)
             log.info("pyop node started", extra=kv(
                 version=VERSION, rpc=self.rpc.url, sequencer=n.sequencer_enabled,
                 l2_chain_id=cfg.l2_chain_id, metrics=self.metrics_server.url if self.metrics_server else "off"))  # fmt: skip
             self.ready.set()
-            await driver.run()
+            try:
+                await driver.run()
+            except asyncio.CancelledError:
+                raise
+            except BaseException as e:  # a critical error, or a bug: one line, no traceback
+                err = leaf_error(e)
+                if isinstance(err, (asyncio.CancelledError, KeyboardInterrupt, SystemExit)):
+                    raise err from None
+                log.error("Critical error", extra=kv(**describe_error(err)))
+                raise NodeFailed(str(err)) from None
         finally:
             bridge.close()
             if self.rpc is not None:
@@ -229,7 +344,8 @@ async def run_node(ncfg: NodeConfig) -> int:
 
 
 def main(argv: Sequence[str], env: dict[str, str] | None = None) -> int:
-    """``pyop node`` entry point (flag errors: one line on stderr, exit 1)."""
+    """``pyop node`` entry point (flag errors: one line on stderr, exit 1; a failure while
+    running: one log line, exit 1)."""
     try:
         ncfg = parse_node_args(argv, os.environ if env is None else env)
         ncfg.check()
@@ -240,13 +356,18 @@ def main(argv: Sequence[str], env: dict[str, str] | None = None) -> int:
     except NodeConfigError as e:
         print(f"pyop node: error: {e}", file=sys.stderr)
         return 1
-    setup_logging(ncfg.log_level)
-    level = ncfg.log_level.lower()
-    logging.getLogger("pyop.derivation").setLevel(logging.DEBUG if level in ("debug", "trace") else logging.ERROR)
+    setup_logging(ncfg.log_level, fmt=ncfg.log_format, color=ncfg.log_color, pid=ncfg.log_pid)
     try:
         return asyncio.run(run_node(ncfg))
     except KeyboardInterrupt:
         return 130
-    except PyopError as e:
-        log.critical("pyop node failed", extra=kv(err=f"{type(e).__name__}: {e}"))
+    except NodeFailed:
+        return 1
+    except BaseException as e:  # start-up failures (bad config, unreachable port): one line
+        err = leaf_error(e)
+        if isinstance(err, KeyboardInterrupt):
+            return 130
+        if isinstance(err, SystemExit):
+            raise
+        log.error("pyop node failed", extra=kv(**describe_error(err)))
         return 1

@@ -19,7 +19,9 @@ from pyop.codec.blob import blob_to_kzg_commitment, decode_blob, kzg_to_versione
 from pyop.config import Fork
 from pyop.devnet.l2_genesis import DEFAULT_FORK_OFFSETS
 from pyop.devnet.rpc import RpcClient
-from pyop.primitives import from_hex, hex_to_int, to_hex
+from pyop.primitives import L1BlockRef, from_hex, hex_to_int, to_hex
+from pyop.sources.beacon import BeaconBlobSource
+from pyop.sources.interfaces import IndexedBlobHash
 from tests.devnet.devnet_stack_harness import (
     Devnet,
     batcher_txs,
@@ -78,6 +80,17 @@ def test_blobs_served_by_the_l1_beacon_api(dn: Devnet) -> None:
         for vh in wanted:
             data = decode_blob(got[vh])
             assert data[0] == 0, "batcher data must start with derivation version 0"
+    # pyop's beacon client asks what op-node v1.19.6 asks (blobs/{slot}?versioned_hashes=..)
+    src = BeaconBlobSource.connect(dn.info.l1_beacon_url)
+    try:
+        ref = L1BlockRef(from_hex(blk["hash"]), hex_to_int(blk["number"]), from_hex(blk["parentHash"]),
+                         hex_to_int(blk["timestamp"]))  # fmt: skip
+        want = [IndexedBlobHash(i, from_hex(h)) for i, h in enumerate(tx["blobVersionedHashes"])]
+        fetched = src.get_blobs(ref, want)
+        assert src.client.mode == "blobs"
+        assert [kzg_to_versioned_hash(blob_to_kzg_commitment(b)) for b in fetched] == [w.hash for w in want]
+    finally:
+        src.close()
 
 
 def test_forks_active_at_genesis(dn: Devnet) -> None:

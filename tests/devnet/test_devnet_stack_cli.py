@@ -1,6 +1,6 @@
 """``pyop devnet`` without the Go node: argument parsing, the L1 chain config op-node reads,
-the beacon shim's slot mapping, and a CLI round trip (init, ``up --stack none --detach``,
-status, down) that must leave no process behind."""
+the beacon shim's slot mapping, and a CLI round trip (init, ``up --stack none --verifier pyop
+--detach``, status, down) that must leave no process behind."""
 
 from __future__ import annotations
 
@@ -18,6 +18,7 @@ from pyop.devnet.beacon_shim import create_app
 from pyop.devnet.l1_chain_config import l1_chain_config
 from pyop.devnet.l2_genesis import DEFAULT_FORK_OFFSETS
 from pyop.devnet.process import PidRegistry, pid_alive
+from pyop.devnet.rpc import RpcClient
 from pyop.devnet.stack import (
     PORT_NAMES,
     StackError,
@@ -163,13 +164,26 @@ def test_cli_init_up_none_status_down(tmp_path: Path, capsys: pytest.CaptureFixt
         info = load_devnet(d)
         assert info.l1_managed and info.fork_times["jovian"] == info.l2_genesis_time
         assert main(["devnet", "init", str(d)]) == 1  # refuses a non-empty dir
-        assert main(["devnet", "up", str(d), "--stack", "none", "--detach"]) == 0
+        # the differential devnet's verifier (issue 9): a second op-geth + pyop node on the
+        # devnet's verifier ports, its URLs in devnet.json
+        assert main(["devnet", "up", str(d), "--stack", "none", "--verifier", "pyop", "--detach"]) == 0
         names = {p.name for p in PidRegistry(d).entries()}
-        assert names == {"anvil", "op-geth", "beacon-shim"}
+        assert names == {"anvil", "op-geth", "beacon-shim", "verifier-op-geth", "verifier-pyop-node"}
+        urls = json.loads((d / "devnet.json").read_text())["urls"]
+        assert urls["verifierL2"] == f"http://127.0.0.1:{info.ports['verifierGethHttp']}"
+        assert urls["verifierRollup"] == f"http://127.0.0.1:{info.ports['verifierOpNodeRpc']}"
+        st = RpcClient(urls["verifierRollup"]).call("optimism_syncStatus")
+        genesis = RpcClient(urls["verifierL2"]).call("eth_getBlockByNumber", "0x0", False)["hash"]
+        assert st["safe_l2"]["hash"] == genesis == info.l2_genesis_hash
         capsys.readouterr()
         assert main(["devnet", "status", str(d)]) == 0
         out = capsys.readouterr().out
         assert "L1    head" in out and "(no rollup node)" in out
+        # both nodes side by side: no sequencer node with --stack none, the verifier at genesis
+        rows = {ln.split()[0]: ln for ln in out.splitlines() if ln.split()[:1] in (["unsafe"], ["safe"], ["finalized"])}
+        assert "verifier (pyop)" in out and set(rows) == {"unsafe", "safe", "finalized"}
+        for ln in rows.values():
+            assert "(not answering)" in ln and f"{genesis[:10]}..{genesis[-4:]}" in ln and "differs" not in ln
         pids = [p.pid for p in PidRegistry(d).entries()]
     finally:
         assert main(["devnet", "down", str(d)]) == 0

@@ -178,8 +178,9 @@ def test_find_heads_engine_only() -> None:
     chain = l2_chain(21)
     assert find(FakeL2(chain[:1], {"latest": 0})) == (0, 0, 0)  # fresh: genesis, no labels
     assert find(FakeL2(chain, {"latest": 20, "safe": 15, "finalized": 3})) == (20, 15, 3)
-    # unsafe behind safe (engine rewound without a forkchoice update): all at unsafe
-    assert find(FakeL2(chain, {"latest": 10, "safe": 15, "finalized": 3})) == (10, 10, 10)
+    # unsafe behind safe (engine rewound without a forkchoice update): op-node v1.19.6
+    # L2HeadsForELSyncWithOffset: safe = finalized = unsafe - 12 h of blocks, clamped at genesis
+    assert find(FakeL2(chain, {"latest": 10, "safe": 15, "finalized": 3})) == (10, 0, 0)
     with pytest.raises(FindHeadsError):
         find(FakeL2(l2_chain(21, bad_seq_at=17), {"latest": 20, "safe": 15}))
 

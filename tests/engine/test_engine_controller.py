@@ -15,10 +15,10 @@ from pyop.engine import (
     EngineClient,
     EngineController,
     EngineResetError,
-    EngineSyncingError,
     PayloadRejected,
 )
-from pyop.errors import TemporaryError
+from pyop.engine.errors import EngineSyncingResetError
+from pyop.errors import CriticalError, ResetError
 from pyop.primitives import ExecutionPayload, L1BlockRef, L2BlockRef
 from pyop.sources.interfaces import NotFound
 from tests.engine.fake_engine import FakeEngine, RpcFail, status, valid
@@ -149,7 +149,13 @@ def test_invalid_derived_payload_raises_invalid_payload() -> None:
             await ctl.close()
         async with FakeEngine(engine(engine_forkchoiceUpdatedV3=attrs_refused)) as fake:
             ctl = make(fake)
+            # attributes with a batch transaction: the batch is refused (Holocene: replaced)
+            with_tx = dataclasses.replace(
+                derived(), attributes=dataclasses.replace(ATTRS, transactions=(*ATTRS.transactions, b"\x02\x01")))
             with pytest.raises(InvalidPayload, match="-38003"):
+                await ctl.process_derived(with_tx)
+            # op-node onBuildInvalid: deposit-only attributes cannot be invalid: critical
+            with pytest.raises(CriticalError, match="only deposit transactions"):
                 await ctl.process_derived(derived())
             await ctl.close()
 
@@ -161,9 +167,10 @@ def test_syncing_and_reset_conditions() -> None:
         syncing = {"payloadStatus": status("SYNCING"), "payloadId": None}
         async with FakeEngine(engine(engine_forkchoiceUpdatedV3=lambda p: syncing)) as fake:
             ctl = make(fake)
-            with pytest.raises(EngineSyncingError) as ei:
+            # op-node v1.19.6: a plain forkchoice update answered SYNCING needs a reset
+            with pytest.raises(EngineSyncingResetError) as ei:
                 await ctl.forkchoice_sync()
-            assert isinstance(ei.value, TemporaryError)
+            assert isinstance(ei.value, ResetError)
             # attributes that do not build on the pending safe head: reset
             other = dataclasses.replace(derived(), parent=dataclasses.replace(PARENT, hash=b"\x01" * 32))
             with pytest.raises(EngineResetError):

@@ -47,9 +47,11 @@ def devnet(tmp_path_factory: pytest.TempPathFactory) -> Iterator[DevnetInfo]:
 
 
 def node_args(info: DevnetInfo, *extra: str) -> list[str]:
+    # op-node's poll defaults (12 s head, 6m24s epoch) are honoured now: poll as the devnet does
     return [f"--l1={info.l1_url}", f"--l1.beacon={info.l1_url}", f"--l2={info.url('gethAuth')}",
             f"--l2.jwt-secret={info.jwt_path}", f"--rollup.config={info.rollup_path}",
-            f"--rollup.l1-chain-config={info.l1_chain_config_path}", *extra]  # fmt: skip
+            f"--rollup.l1-chain-config={info.l1_chain_config_path}", "--rpc.addr=127.0.0.1",
+            "--l1.http-poll-interval=1s", "--l1.epoch-poll-interval=2s", *extra]  # fmt: skip
 
 
 async def rpc(url: str, method: str, *params: object) -> Any:

@@ -11,8 +11,10 @@ is longer than the outage, as on a real alt-DA chain (the seed's Meeda chain: 12
    commitment from L1, cannot fetch its input (connection refused) and keeps asking for that
    same commitment with the same pipeline. After a minute the DA server comes back (same data
    directory): pyop derives everything, nothing is lost (the blocks the Go sequencer built
-   during the outage become safe unchanged), and at every poll the lower of the two safe heads
-   has the same hash on both chains; finally the safe heads are equal.
+   during the outage become safe unchanged). At every poll (about once a second, outage
+   included) :class:`pyop.devnet.compare.HeadComparator` checks that every block both nodes
+   call safe or finalized has the same hash on both (the lag rule waits for the nodes to
+   settle after the outage); finally the safe and finalized heads are equal.
 2. Finality waits out the DA challenge window as in op-node: whenever both nodes report the same
    L1 finalized block, their finalized L2 heads are the same block, and that block's L1 origin
    is at least the challenge window below L1 finality.
@@ -30,6 +32,7 @@ from typing import Any
 
 import pytest
 
+from pyop.devnet.compare import HeadComparator, NodeEndpoints, Poll
 from pyop.devnet.da_server import start_da_server_process
 from pyop.devnet.process import PidRegistry
 from pyop.devnet.rpc import RpcClient
@@ -38,7 +41,6 @@ from tests.devnet.devnet_stack_harness import Devnet, wait_for
 from tests.node.node_e2e_harness import (
     block_hash,
     bring_up,
-    compare_safe_heads,
     count_in_log,
     sync_status,
 )
@@ -94,22 +96,32 @@ def outage(dn: Devnet) -> Iterator[Outage]:
             start_da_server(dn)
 
 
-def compare_safe(dn: Devnet, v: Verifier) -> int:
-    return compare_safe_heads(dn.info.rollup_rpc_url, dn.l2, v.rollup_rpc_url, RpcClient(v.op_geth.http_url))
+def comparator(dn: Devnet, v: Verifier) -> HeadComparator:
+    """The differential devnet's check (:class:`pyop.devnet.compare.HeadComparator`): at every
+    poll, every block both nodes call safe or finalized has the same hash on both, and their safe
+    heads are within one L1 block's worth of L2 blocks whenever both are caught up with L1."""
+    return HeadComparator(NodeEndpoints("go sequencer", dn.info.rollup_rpc_url, dn.info.l2_rpc_url),
+                          v.endpoints("pyop verifier"), l1_url=dn.info.l1_url,
+                          l1_block_time=dn.info.l1_block_time, l2_block_time=dn.info.l2_block_time)  # fmt: skip
 
 
 def test_da_outage_loses_nothing(dn: Devnet, outage: Outage) -> None:
     v = outage.verifier
-    # --- the outage: pyop keeps asking for the same commitment --------------------------
-    while time.monotonic() - outage.started < OUTAGE_SECONDS:
-        outage.compared.append(compare_safe(dn, v))
-        outage.polls += 1
+    cmp = comparator(dn, v)
+    cmp.fault("DA server down")  # the lag rule waits until the nodes settle again
+
+    def each_poll(q: Poll) -> None:
         assert v.op_node.alive(), v.op_node.log_tail(20)
-        time.sleep(1.0)
+        outage.compared.append(q.checked_safe or 0)
+
+    cmp.on_poll = each_poll
+    # --- the outage: pyop keeps asking for the same commitment --------------------------
+    cmp.watch(max(1.0, OUTAGE_SECONDS - (time.monotonic() - outage.started)), what="DA outage")
     text = v.op_node.log_path.read_text(errors="replace")
     asked = re.findall(r"failed to fetch input data with comm (0x[0-9a-f]+)", text)
     pyop_safe_in_outage = int(sync_status(v.rollup_rpc_url)["safe_l2"]["number"])
     go_unsafe_end = dn.sync_status()["unsafe_l2"]
+    outage.polls = len(cmp.polls)
     print(f"\n[alt-DA outage] {OUTAGE_SECONDS:.0f}s, {outage.polls} polls; pyop asked {len(asked)} times for "
           f"{len(set(asked))} commitment(s); pyop safe {pyop_safe_in_outage}; Go unsafe "
           f"{outage.go_unsafe_at_start['number']} -> {go_unsafe_end['number']}")  # fmt: skip
@@ -123,12 +135,8 @@ def test_da_outage_loses_nothing(dn: Devnet, outage: Outage) -> None:
     start_da_server(dn)
     target = int(go_unsafe_end["number"])
 
-    def caught_up() -> bool:
-        n = compare_safe(dn, v)
-        outage.compared.append(n)
-        return n >= target
-
-    wait_for(caught_up, 240, f"both safe heads at or past the Go unsafe head of the outage ({target})", 1.0)
+    cmp.watch(240, until=lambda q: min(q.a.safe.number, q.b.safe.number) >= target,
+              what=f"both safe heads at or past the Go unsafe head of the outage ({target})")  # fmt: skip
     catch_up = time.monotonic() - t_back
     # nothing lost: the blocks the Go sequencer built before and during the outage are safe,
     # unchanged, on both nodes
@@ -139,13 +147,12 @@ def test_da_outage_loses_nothing(dn: Devnet, outage: Outage) -> None:
     assert count_in_log(v.op_node, "reset engine and derivation pipeline") == 0
     assert count_in_log(v.op_node, "derivation dropped data") == 0
 
-    def equal_safe() -> bool:
-        go, py = dn.sync_status()["safe_l2"], sync_status(v.rollup_rpc_url)["safe_l2"]
-        return bool(go["hash"] == py["hash"])
-
-    wait_for(equal_safe, 60, "equal safe heads", 0.5)
+    cmp.wait_settled(60, what="equal safe and finalized heads")
+    cmp.watch(10, what="agreement once settled (the lag rule back on)")
+    lag = sum(p.lag_checked for p in cmp.polls)
     print(f"[alt-DA outage] pyop caught up {catch_up:.1f}s after the DA server came back; "
-          f"{len(outage.compared)} safe-head comparisons, all equal, last at {outage.compared[-1]}")
+          f"{len(cmp.polls)} polls, all agreeing ({lag} with the lag rule), last safe {cmp.polls[-1].line()}")
+    assert len(cmp.polls) >= OUTAGE_SECONDS - 5 and not cmp.recovering
 
 
 def test_finalized_head_equals_go(dn: Devnet, outage: Outage) -> None:

@@ -47,6 +47,9 @@ class FakeEngine:
     def on_safe_head(self, cb: object) -> None:
         pass
 
+    def on_heads(self, cb: object) -> None:
+        pass
+
     async def finalize(self, ref: L2BlockRef) -> None:
         self.finalize_calls.append(ref.number)
         self.finalized = ref

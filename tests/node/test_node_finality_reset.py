@@ -65,6 +65,9 @@ class FakeEngine:
     def on_safe_head(self, cb: object) -> None:
         pass
 
+    def on_heads(self, cb: object) -> None:
+        pass
+
     async def start(self) -> Heads:
         self.safe = self.pending_safe = self.local_safe = l2(2)  # walked back by the reset
         return Heads(self.unsafe, self.safe, self.finalized)

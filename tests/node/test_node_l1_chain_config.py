@@ -51,7 +51,8 @@ def test_pyop_node_refuses_to_start_for_unknown_l1(tmp_path: Path) -> None:
     jwt.write_text("0x" + "11" * 32)
     res = subprocess.run(
         [sys.executable, "-m", "pyop.cli", "node", "--l1=http://127.0.0.1:9", "--l2=http://127.0.0.1:9",
-         f"--l2.jwt-secret={jwt}", f"--rollup.config={rollup}", "--l1.beacon.ignore", "--rpc.port=0"],
+         f"--l2.jwt-secret={jwt}", f"--rollup.config={rollup}", "--l1.beacon.ignore", "--rpc.port=0",
+         "--rpc.addr=127.0.0.1"],  # (the default 0.0.0.0 adds a start-up notice line)
         capture_output=True, text=True, timeout=60, check=False,
     )  # fmt: skip
     assert res.returncode == 1
@@ -71,7 +72,8 @@ def test_pyop_node_refuses_a_lagoon_chain(tmp_path: Path) -> None:
     jwt.write_text("0x" + "11" * 32)
     res = subprocess.run(
         [sys.executable, "-m", "pyop.cli", "node", "--l1=http://127.0.0.1:9", "--l2=http://127.0.0.1:9",
-         f"--l2.jwt-secret={jwt}", f"--rollup.config={rollup}", "--l1.beacon.ignore", "--rpc.port=0"],
+         f"--l2.jwt-secret={jwt}", f"--rollup.config={rollup}", "--l1.beacon.ignore", "--rpc.port=0",
+         "--rpc.addr=127.0.0.1"],  # (the default 0.0.0.0 adds a start-up notice line)
         capture_output=True, text=True, timeout=60, check=False,
     )  # fmt: skip
     assert res.returncode == 1

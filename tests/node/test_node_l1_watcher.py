@@ -97,3 +97,24 @@ def test_conf_depth_source_hides_shallow_blocks() -> None:
     with pytest.raises(NotFound):
         src.l1_block_ref_by_number(4)
     assert src.l1_block_ref_by_hash(hdr(5).hash).number == 5  # by hash is not limited
+
+
+def test_finalized_l1_never_goes_back(caplog: pytest.LogCaptureFixture) -> None:
+    """op-node finalizer (audit D9): an L1 finalized block below the previous one is ignored with
+    a warning ("Is the L1 provider corrupted?"), not adopted and not signalled."""
+
+    async def go() -> None:
+        src = FakeL1()
+        w = L1Watcher(src)
+        seen: list[int] = []
+        w.on_finalized(lambda r: seen.append(r.number))
+        src.head = 9
+        await w.poll_epoch()
+        assert w.finalized is not None and w.finalized.number == 5
+        src.head = 7  # a provider behind the previous answer: finalized 3
+        with caplog.at_level("WARNING", logger="pyop.node.l1_watcher"):
+            await w.poll_epoch()
+        assert w.finalized.number == 5 and seen == [5]
+        assert any("corrupted" in r.getMessage() for r in caplog.records)
+
+    asyncio.run(go())

@@ -28,7 +28,7 @@ import rlp
 from eth_hash.auto import keccak
 from trie import HexaryTrie
 
-from pyop.node.api import ProofError, RollupAPI, verify_account_proof
+from pyop.node.api import VERSION, ProofError, RollupAPI, verify_account_proof
 from pyop.node.driver import Driver
 from pyop.node.l1_watcher import L1Watcher
 from pyop.node.rpc_server import HTTPServer, rpc_app
@@ -118,7 +118,7 @@ def make_api(tmp: Path, *, admin: bool, cfg: Any = None) -> tuple[RollupAPI, Dri
     cfg = cfg or make_config(fork="holocene")
     engine = SimpleNamespace(
         unsafe=l2ref(12), cross_unsafe=l2ref(12), pending_safe=l2ref(9), local_safe=l2ref(9),
-        safe=l2ref(9), finalized=l2ref(3), on_safe_head=lambda cb: None,
+        safe=l2ref(9), finalized=l2ref(3), on_safe_head=lambda cb: None, on_heads=lambda cb: None,
     )  # fmt: skip
     watcher = L1Watcher(FakeL1Reader())
     watcher.head = L1BlockRef(h("l1-20"), 20, h("l1-19"), GENESIS_TIME + 40)
@@ -284,3 +284,30 @@ def test_account_proof_verification() -> None:
         verify_account_proof(STATE_ROOT, L2_TO_L1_MESSAGE_PASSER, PROOF[:-1])
     with pytest.raises(ProofError):
         verify_account_proof(STATE_ROOT, b"\x42" * 20, PROOF)
+
+
+def test_health_status_and_cors_preflight(tmp_path: Path) -> None:
+    """op-service's health_status and op-node's CORS (rs/cors via go-ethereum newCorsHandler:
+    preflight 204 with the method and headers echoed, max age 600; Allow-Origin * on calls from
+    an origin). The same answers are compared with the Go op-node in
+    tests/node/test_node_differential.py."""
+
+    async def sc(url: str, api: RollupAPI, driver: Any, db: Any, client: Any) -> None:
+        assert (await post(url, call("health_status")))["result"] == VERSION
+        err = (await post(url, call("optimism_dependencySet")))["error"]
+        assert err == {"code": -32000, "message": "not found"}  # op-node: ethereum.NotFound
+        pre = {"Origin": "http://x.test", "Access-Control-Request-Method": "POST",
+               "Access-Control-Request-Headers": "content-type"}  # fmt: skip
+        async with aiohttp.ClientSession() as s:
+            async with s.options(url, headers=pre) as r:
+                assert r.status == 204
+                assert r.headers["Access-Control-Allow-Origin"] == "*"
+                assert r.headers["Access-Control-Allow-Methods"] == "POST"
+                assert r.headers["Access-Control-Allow-Headers"] == "content-type"
+                assert r.headers["Access-Control-Max-Age"] == "600"
+            async with s.options(url, headers={**pre, "Access-Control-Request-Method": "PUT"}) as r:
+                assert r.status == 204 and "Access-Control-Allow-Origin" not in r.headers
+            async with s.post(url, data=json.dumps(call("optimism_version")), headers={"Origin": "http://x.test"}) as r:
+                assert r.headers["Access-Control-Allow-Origin"] == "*" and r.headers["Vary"] == "Origin"
+
+    run_server(tmp_path, False, sc)

@@ -40,6 +40,8 @@ class FakeServer:
         self.raw_reply: Callable[[Any], bytes] | None = None
         self.posts: list[Any] = []
         self.gets: list[str] = []
+        self.queries: list[list[tuple[str, str]]] = []
+        self.headers: list[dict[str, str]] = []
         self.loop = asyncio.new_event_loop()
         self._ready = threading.Event()
         self._thread = threading.Thread(target=self._main, daemon=True)
@@ -109,6 +111,8 @@ class FakeServer:
     async def _get(self, request: web.Request) -> web.Response:
         path = request.path
         self.gets.append(path)
+        self.queries.append(list(request.query.items()))
+        self.headers.append(dict(request.headers))
         if request.method == "POST" and path.startswith("/put"):
             data = await request.read()
             r = self.routes.get("POST " + path.split("/0x")[0])
