@@ -51,7 +51,7 @@ from pyop.batcher.rollup_client import RollupClient
 from pyop.codec.blob import MAX_BLOB_DATA_SIZE
 from pyop.codec.compression import CompressionAlgo
 from pyop.config import RollupConfig
-from pyop.opservice.flags import HelpRequested
+from pyop.opservice.flags import HelpRequested, ParsedFlags
 from pyop.opservice.logs import KV_ATTR, kv, set_level, setup_logging
 from pyop.opservice.metrics import metrics_app
 from pyop.opservice.rpc import HTTPServer, Method, RPCMethodError, rpc_app
@@ -296,6 +296,15 @@ def main(argv: Sequence[str], env: Mapping[str, str] | None = None) -> int:
     handler = setup_logging(cfg.log_level, cfg.log_format, root="pyop", own_prefix="pyop.batcher")
     if cfg.log_pid:
         handler.addFilter(_PidFilter())
+    try:
+        return _main(cfg, flags)
+    finally:
+        # leave the process's logging as it was (a later pyop service in the same interpreter,
+        # e.g. in tests, must not write through this handler to a closed stream)
+        logging.getLogger("pyop").removeHandler(handler)
+
+
+def _main(cfg: BatcherConfig, flags: ParsedFlags) -> int:
     try:
         signer = signer_from_flags(flags)
     except PyopError as e:

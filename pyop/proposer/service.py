@@ -235,10 +235,18 @@ def main(argv: Sequence[str]) -> int:
         print(f"pyop proposer: error: {e}", file=sys.stderr)
         return 2
     try:
-        setup_logging(cfg.log_level, cfg.log_format)
+        handler = setup_logging(cfg.log_level, cfg.log_format)
     except LogConfigError as e:
         print(f"pyop proposer: error: {e}", file=sys.stderr)
         return 2
+    try:
+        return _main(cfg)
+    finally:
+        # leave the process's logging as it was (see pyop.batcher.service.main)
+        logging.getLogger("pyop").removeHandler(handler)
+
+
+def _main(cfg: ProposerConfig) -> int:
 
     async def runner() -> int:
         loop = asyncio.get_running_loop()
