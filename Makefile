@@ -3,7 +3,7 @@ PY ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
 
-.PHONY: run test lint venv npm peers deps bench
+.PHONY: run test lint venv npm peers deps bench difftest
 
 $(BIN)/pyop: pyproject.toml
 	$(PY) -m venv $(VENV)
@@ -40,6 +40,13 @@ lint: venv
 
 test: deps lint
 	$(BIN)/pytest -q
+
+# Differential fuzzing against op-node v1.19.6's own functions (Go peer interop/go/difftest):
+# 1,000,000 inputs per target (`make test` runs 2,000 per target, tests/tools/test_difftest.py).
+# Long: run it under `heavy` on a shared machine. DIFFTEST_ARGS adds options (e.g. --seed 7).
+DIFFTEST_N ?= 1000000
+difftest: deps
+	$(BIN)/pyop difftest all --n $(DIFFTEST_N) $(DIFFTEST_ARGS)
 
 bench: venv
 	$(BIN)/python -m bench.codec_bench

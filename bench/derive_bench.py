@@ -67,7 +67,7 @@ from pyop.tools.fixture import (
 )
 
 REPO = Path(__file__).resolve().parents[1]
-FORMAT_VERSION = 2  # bump when the generator changes (part of the cache key)
+FORMAT_VERSION = 3  # bump when the generator changes (part of the cache key)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -235,6 +235,8 @@ def _fixture_from_builder(b: Any, p: Params) -> DerivationFixture:
         l2_system_configs={t.number: t.system_config for t in true},
         l2_block_infos={t.number: t.ref for t in true},
         meta={"tool": "bench/derive_bench.py", "params": asdict(p)},
+        # the harness's L1 (a dev chain id): `pyop derive --fixture` needs its blob schedule
+        l1_chain_config=dict(_import_harness().L1_CHAIN_CONFIG),
     )
 
 
@@ -320,6 +322,7 @@ class _SysConfigs:
     """What the harness executor asks a builder for: the SystemConfig after an L1 block."""
 
     def __init__(self, fx: DerivationFixture) -> None:
+        self.cfg = fx.rollup_config  # the executor rebuilds each block's SystemConfig with it
         self.sysconfig_after_l1 = {
             ref.l1_origin.hash: fx.l2_system_configs[n] for n, ref in fx.l2_block_infos.items()
         }
@@ -531,8 +534,14 @@ def bench(p: Params, *, prof: bool, top: int, regenerate: bool, harness: bool, r
           f"({n_blob_payloads} blobs), {len(chans)} channels, {comp / 1e6:.1f} MB compressed")  # fmt: skip
 
     # floors first (warm caches for nothing the pipeline uses)
-    t_zlib, inflated = timed(lambda: sum(len(zlib.decompressobj().decompress(c)) for c in chans), 5)
-    t_codec, n_codec = timed(codec_floor(fx, payloads), repeat + 1)
+    # the two floors alternate, best of each (the shared machine's load moves between runs)
+    t_zlib, t_codec, inflated, n_codec = float("inf"), float("inf"), None, None
+    codec = codec_floor(fx, payloads)
+    for _ in range(max(5, repeat + 1)):
+        t, inflated = timed(lambda: sum(len(zlib.decompressobj().decompress(c)) for c in chans), 3)
+        t_zlib = min(t_zlib, t)
+        t, n_codec = timed(codec)
+        t_codec = min(t_codec, t)
     if n_codec != p.blocks:
         raise SystemExit(f"FAIL: codec floor decoded {n_codec} blocks, expected {p.blocks}")
     assert isinstance(inflated, int)

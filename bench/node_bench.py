@@ -25,6 +25,7 @@ import argparse
 import asyncio
 import contextlib
 import contextvars
+import itertools
 import statistics
 import sys
 import tempfile
@@ -67,7 +68,8 @@ def _fmt_ms(xs: list[float]) -> str:
     if not xs:
         return "n/a"
     return (f"mean {1000 * statistics.fmean(xs):7.2f}  median {1000 * statistics.median(xs):7.2f}  "
-            f"p95 {1000 * _pct(xs, 0.95):7.2f}")  # fmt: skip
+            f"p95 {1000 * _pct(xs, 0.95):7.2f}  p99 {1000 * _pct(xs, 0.99):7.2f}  "
+            f"max {1000 * max(xs):7.2f}")  # fmt: skip
 
 
 # ----------------------------------------------------------------------------- sequencer
@@ -127,6 +129,8 @@ class SequencerProbe:
             self._cur = {}
             sealed = await orig_build()
             if sealed is not None and "seal" in self._cur:
+                self._cur["sealed_at"] = time.time()  # wall clock, against the block's timestamp
+                self._cur["timestamp"] = sealed.ref.timestamp
                 self._cur["number"] = sealed.ref.number
                 self._cur["txs"] = len(sealed.payload.transactions)
                 self.blocks.append(self._cur)
@@ -135,9 +139,10 @@ class SequencerProbe:
         seq.build_block = build_block  # type: ignore[method-assign]
 
 
-def bench_sequencer(workdir: Path, blocks: int, warmup: int) -> dict[str, Any]:
-    print(f"== sequencer: pyop node builds {blocks} blocks on op-geth (Go op-batcher posting) ==", flush=True)
-    info = init_devnet(workdir / "seq", log=_quiet)
+def bench_sequencer(workdir: Path, blocks: int, warmup: int, block_time: int = 1) -> dict[str, Any]:
+    print(f"== sequencer: pyop node builds {blocks} blocks on op-geth at a {block_time}s block time "
+          "(Go op-batcher posting) ==", flush=True)  # fmt: skip
+    info = init_devnet(workdir / "seq", l2_block_time=block_time, log=_quiet)
     registry = PidRegistry(info.directory)
     try:
         start_stack(info, stack="none", log=_quiet)
@@ -174,6 +179,7 @@ async def _run_sequencer(info: DevnetInfo, ncfg: Any, batcher_bin: Path, registr
         st = svc.driver.sync_status() if svc.driver else {}
         return {
             "rows": rows,
+            "block_time": info.l2_block_time,
             "engine_stats": probe.client.stats.summary(),
             "safe": st.get("safe_l2", {}),
             "unsafe": st.get("unsafe_l2", {}),
@@ -209,11 +215,34 @@ def report_sequencer(res: dict[str, Any]) -> dict[str, float]:
         if m.startswith("engine_"):
             print(f"    {m:<28} count {int(s['count']):5d}  mean {s['mean_ms']:7.2f} ms  max {s['max_ms']:7.2f} ms")
     print(f"  heads at the end: unsafe {res['unsafe'].get('number')}, safe {res['safe'].get('number')}")
+    # Slots: block n+1 must be sealed before its successor's slot starts (timestamp + block
+    # time); later is a missed slot. Numbers must be consecutive (no block skipped or rebuilt).
+    bt = res["block_time"]
+    late = [r["sealed_at"] - r["timestamp"] for r in rows]
+    missed = sum(1 for x in late if x > bt)
+    gaps = sum(1 for a, b in itertools.pairwise(rows) if b["number"] != a["number"] + 1)
+    span = rows[-1]["sealed_at"] - rows[0]["sealed_at"]
+    print(f"  slots: {len(rows)} blocks over {span:.0f} s at {bt} s; sealed after its timestamp "
+          f"ms: {_fmt_ms(late)}; missed slots (sealed > {bt} s after its timestamp): {missed}; "
+          f"number gaps: {gaps}")  # fmt: skip
     return {"engine_ms": 1000 * statistics.fmean(engine), "pyop_ms": 1000 * statistics.fmean(pyop_total),
+            "pyop_p50_ms": 1000 * statistics.median(pyop_total), "pyop_p99_ms": 1000 * _pct(pyop_total, 0.99),
+            "missed_slots": missed, "gaps": gaps,
             "pyop_build_ms": 1000 * statistics.fmean(pyop_build), "prepare_ms": 1000 * statistics.fmean(prepare)}  # fmt: skip
 
 
 # ----------------------------------------------------------------------------- verifier
+
+
+def _peak_rss_mb(pid: int) -> float | None:
+    """A live process's peak resident set (``VmHWM`` in /proc, Linux), MB; None elsewhere."""
+    try:
+        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) / 1024
+    except (OSError, ValueError, IndexError):
+        return None
+    return None
 
 
 def _safe(url: str) -> dict[str, Any] | None:
@@ -269,15 +298,17 @@ def bench_verifier(workdir: Path, blocks: int, block_time: int, timeout: float) 
                     time.sleep(0.25)
                 t_end = time.monotonic()
                 got = v.op_geth.rpc().call("eth_getBlockByNumber", hex(tn), False)["hash"]
+                rss = _peak_rss_mb(v.op_node.pid)  # the node's peak over the whole sync
             finally:
                 v.stop(registry)
             total = t_end - t_start
             sync = t_end - (t_first or t_rpc)
             out[kind] = {"seconds": total, "sync_seconds": sync, "startup_seconds": t_rpc - t_start,
-                         "blocks_per_s": tn / total, "same_hash": got == th}  # fmt: skip
+                         "blocks_per_s": tn / total, "same_hash": got == th, "peak_rss_mb": rss}  # fmt: skip
             print(f"  {kind:>4} verifier: safe head {tn} in {total:6.1f}s ({tn / total:6.1f} L2 blocks/s; "
                   f"{sync:.1f}s after its first safe block, start-up {t_rpc - t_start:.1f}s); "
-                  f"same hash: {got == th}", flush=True)  # fmt: skip
+                  f"same hash: {got == th}; node peak RSS "
+                  f"{'n/a' if rss is None else f'{rss:.0f} MB'}", flush=True)  # fmt: skip
         ratio = out["pyop"]["seconds"] / out["go"]["seconds"]
         out["ratio"] = ratio
         print(f"  pyop / Go op-node sync time: {ratio:.2f}x  (Go {out['go']['blocks_per_s']:.1f} vs pyop "
@@ -290,13 +321,15 @@ def bench_verifier(workdir: Path, blocks: int, block_time: int, timeout: float) 
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(prog="python -m bench.node_bench", description=__doc__.splitlines()[0])
     ap.add_argument("--quick", action="store_true", help="30 sequenced blocks, a 100-block chain to sync")
-    ap.add_argument("--seq-blocks", type=int, default=None, help="blocks measured in part 1 (default 60)")
+    ap.add_argument("--seq-blocks", type=int, default=None,
+                    help="blocks measured in part 1 (default 600: 10 minutes at 1 s)")
+    ap.add_argument("--seq-block-time", type=int, default=1, help="L2 block time of the part-1 devnet (s)")
     ap.add_argument("--blocks", type=int, default=None, help="L2 chain length for part 2 (default 300)")
     ap.add_argument("--block-time", type=int, default=1, help="L2 block time of the part-2 devnet (s)")
     ap.add_argument("--only", choices=("sequencer", "verifier"), default=None)
     ap.add_argument("--timeout", type=float, default=600.0, help="max seconds per verifier sync")
     args = ap.parse_args(argv)
-    seq_blocks = args.seq_blocks or (30 if args.quick else 60)
+    seq_blocks = args.seq_blocks or (30 if args.quick else 600)
     blocks = args.blocks or (100 if args.quick else 300)
     try:
         require_peers(["geth", "op-node", "op-batcher"])
@@ -305,7 +338,7 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     with tempfile.TemporaryDirectory(prefix="pyop-node-bench-") as tmp:
         if args.only in (None, "sequencer"):
-            report_sequencer(bench_sequencer(Path(tmp), seq_blocks, warmup=5))
+            report_sequencer(bench_sequencer(Path(tmp), seq_blocks, warmup=5, block_time=args.seq_block_time))
         if args.only in (None, "verifier"):
             bench_verifier(Path(tmp), blocks, args.block_time, args.timeout)
     return 0

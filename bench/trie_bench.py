@@ -23,14 +23,22 @@ from trie import HexaryTrie
 from pyop.protocol.trie import AccountState, ordered_trie_root, state_root, storage_root, trie_root
 
 
-def median_time(fn: Callable[[], object], repeat: int) -> float:
+def _once(fn: Callable[[], object]) -> float:
+    t0 = time.perf_counter()
     fn()
-    ts = []
+    return time.perf_counter() - t0
+
+
+def paired(pyop: Callable[[], object], floor: Callable[[], object], repeat: int) -> tuple[float, float, float]:
+    """pyop and the floor run alternately (a shared machine's load changes between runs):
+    the median time of each and the median of the per-pair ratios pyop/floor."""
+    pyop()
+    floor()
+    a, b = [], []
     for _ in range(repeat):
-        t0 = time.perf_counter()
-        fn()
-        ts.append(time.perf_counter() - t0)
-    return statistics.median(ts)
+        a.append(_once(pyop))
+        b.append(_once(floor))
+    return statistics.median(a), statistics.median(b), statistics.median(x / y for x, y in zip(a, b, strict=True))
 
 
 def hexary_root(items: list[tuple[bytes, bytes]]) -> bytes:
@@ -40,10 +48,11 @@ def hexary_root(items: list[tuple[bytes, bytes]]) -> bytes:
     return bytes(t.root_hash)
 
 
-def row(name: str, n: int, t: float, floor: float) -> str:
+def row(name: str, n: int, times: tuple[float, float, float]) -> str:
+    t, floor, ratio = times
     return (
         f"  {name:<44} n={n:>6}  pyop {t * 1e3:8.1f} ms   trie pkg {floor * 1e3:8.1f} ms"
-        f"   pyop/floor x{t / floor:5.2f}"
+        f"   pyop/floor x{ratio:5.2f} (trie pkg / pyop x{1 / ratio:5.1f})"
     )
 
 
@@ -53,8 +62,7 @@ def bench_raw(n: int, repeat: int, rnd: random.Random) -> str:
     return row(
         "raw trie, 32 B keys, 100 B values",
         n,
-        median_time(lambda: trie_root(items), repeat),
-        median_time(lambda: hexary_root(items), repeat),
+        paired(lambda: trie_root(items), lambda: hexary_root(items), repeat),
     )
 
 
@@ -65,8 +73,7 @@ def bench_ordered(n: int, repeat: int, rnd: random.Random) -> str:
     return row(
         "ordered trie (tx-root style), 110 B values",
         n,
-        median_time(lambda: ordered_trie_root(values), repeat),
-        median_time(lambda: hexary_root(keyed), repeat),
+        paired(lambda: ordered_trie_root(values), lambda: hexary_root(keyed), repeat),
     )
 
 
@@ -94,12 +101,7 @@ def bench_state(n: int, slots: int, repeat: int, rnd: random.Random) -> str:
         return hexary_root(items)
 
     assert pyop() == floor()
-    return row(
-        f"state root, {slots} storage slots/account",
-        n,
-        median_time(pyop, repeat),
-        median_time(floor, repeat),
-    )
+    return row(f"state root, {slots} storage slots/account", n, paired(pyop, floor, repeat))
 
 
 def main() -> None:
@@ -107,9 +109,9 @@ def main() -> None:
     ap.add_argument("--quick", action="store_true", help="smaller inputs, fewer repeats")
     args = ap.parse_args()
     rnd = random.Random(42)
-    repeat = 3 if args.quick else 5
+    repeat = 3 if args.quick else 7
     scale = 1 if args.quick else 4
-    print("trie root hashing (median wall time; same inputs, same roots)")
+    print("trie root hashing (pyop and the trie package alternately; medians; same inputs, same roots)")
     print(bench_raw(1000 * scale, repeat, rnd))
     print(bench_ordered(500 * scale, repeat, rnd))
     print(bench_state(600 * scale, 3, repeat, rnd))

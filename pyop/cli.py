@@ -242,6 +242,27 @@ def _add_derive(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> Non
     p.set_defaults(func=_cmd_derive)
 
 
+def _cmd_difftest(args: argparse.Namespace) -> int:
+    from pyop.tools.difftest.cli import main as difftest_main
+
+    return difftest_main(args)
+
+
+def _add_difftest(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    from pyop.tools.difftest.cli import add_arguments
+
+    p = sub.add_parser(
+        "difftest",
+        help="differential fuzzing of pyop against the Go op-node's own functions",
+        description="Run pyop's function and op-node v1.19.6's (through the Go peer "
+        "interop/go/difftest) on the same generated inputs and compare their canonical JSON "
+        "results. Ends each target with 'TARGET: N inputs, D divergences (K known)'; exits 1 on "
+        "an unexplained divergence (written, shrunk, under spec_vectors/divergences/).",
+    )
+    add_arguments(p)
+    p.set_defaults(func=_cmd_difftest)
+
+
 def _add_devnet(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     from pyop.devnet.cli import add_devnet_parser
 
@@ -255,6 +276,7 @@ def build_parser() -> argparse.ArgumentParser:
     _add_decode(sub)
     _add_capture(sub)
     _add_derive(sub)
+    _add_difftest(sub)
     _add_devnet(sub)
     # `pyop node` takes op-node's Go-style flags; main() hands them to pyop.node.service as-is
     sub.add_parser("node", help="run the rollup node (op-node flags; see `pyop node --help`)",

@@ -8,12 +8,18 @@
 # Binaries already present there are reused (nothing is rebuilt).
 #
 # Usage: scripts/build-peers.sh [--force] [peer ...]
-#   peer: geth | op-node | op-batcher | op-proposer | op-proposer-l2oo   (default: all five)
+#   peer: geth | op-node | op-batcher | op-proposer | op-proposer-l2oo | difftest | codecbench
+#         (default: all seven)
 #   --force: rebuild even if the binary exists.
 #
 # op-proposer-l2oo is op-proposer from the older optimism version pinned in
 # interop/go-proposer (the newest whose op-proposer still has --l2oo-address, for
 # the devnet's L2OutputOracle), built to <cache>/<that version>/bin/op-proposer.
+#
+# difftest is our own program (interop/go/difftest/, `pyop difftest`'s Go side) that calls
+# op-node's derive package as a library; it is rebuilt when its sources change (stamp
+# <cache>/<version>/VERSIONS.difftest), otherwise reused. codecbench (interop/go/codecbench/,
+# bench/go_codec_bench.py's Go side: op-node's channel codec timed in-process) is built the same way.
 # Environment:
 #   PYOP_PEERS_CACHE   cache root (default ~/.cache/pyop/peers)
 #   PYOP_PEERS_CGO     CGO_ENABLED for the builds (default 0: pure-Go builds)
@@ -28,12 +34,12 @@ peers=()
 for arg in "$@"; do
     case "$arg" in
         --force) force=1 ;;
-        geth|op-node|op-batcher|op-proposer|op-proposer-l2oo) peers+=("$arg") ;;
-        -h|--help) sed -n '2,23p' "$0"; exit 0 ;;
+        geth|op-node|op-batcher|op-proposer|op-proposer-l2oo|difftest|codecbench) peers+=("$arg") ;;
+        -h|--help) sed -n '2,28p' "$0"; exit 0 ;;
         *) echo "build-peers: unknown argument: $arg" >&2; exit 2 ;;
     esac
 done
-[ ${#peers[@]} -gt 0 ] || peers=(geth op-node op-batcher op-proposer op-proposer-l2oo)
+[ ${#peers[@]} -gt 0 ] || peers=(geth op-node op-batcher op-proposer op-proposer-l2oo difftest codecbench)
 
 repo_root=$(cd -- "$(dirname -- "${BASH_SOURCE[0]}")/.." && pwd)
 mod_dir="$repo_root/interop/go"
@@ -175,6 +181,48 @@ build_l2oo_proposer() {
     echo "build-peers: op-proposer-l2oo: done in $(( $(date +%s) - start ))s ($target2)"
 }
 
+# difftest (our code, interop/go/difftest) built in interop/go against the pinned optimism
+# module; its stamp includes a hash of its sources so an edit rebuilds it.
+build_difftest() {
+    local target3 stamp3 src_sum start
+    target3="$bin/difftest"
+    src_sum=$(cd "$mod_dir" && cat difftest/*.go go.mod go.sum | sha256sum | cut -d' ' -f1)
+    stamp3=$(printf '%s\nsources=%s\n' "$stamp" "$src_sum")
+    if [ "$force" -eq 0 ] && [ -x "$target3" ] && [ -f "$out/VERSIONS.difftest" ] \
+        && [ "$(cat "$out/VERSIONS.difftest")" = "$stamp3" ]; then
+        echo "build-peers: difftest: reusing $target3"
+        return
+    fi
+    start=$(date +%s)
+    echo "build-peers: difftest: building interop/go/difftest ..."
+    (cd "$mod_dir" && nice -n "$nice_lvl" go build -trimpath -o "$target3.tmp" ./difftest)
+    mv "$target3.tmp" "$target3"
+    printf '%s\n' "$stamp3" > "$out/VERSIONS.difftest"
+    built=$((built + 1))
+    echo "build-peers: difftest: done in $(( $(date +%s) - start ))s ($target3)"
+}
+
+# codecbench (our code, interop/go/codecbench), built like difftest: rebuilt when its sources,
+# the pins or the toolchain change (stamp <cache>/<version>/VERSIONS.codecbench).
+build_codecbench() {
+    local target4 stamp4 start
+    target4="$bin/codecbench"
+    stamp4=$(printf '%s\nsources=%s\n' "$stamp" \
+        "$(cd "$mod_dir" && cat codecbench/*.go go.mod go.sum | sha256sum | cut -d' ' -f1)")
+    if [ "$force" -eq 0 ] && [ -x "$target4" ] && [ -f "$out/VERSIONS.codecbench" ] \
+        && [ "$(cat "$out/VERSIONS.codecbench")" = "$stamp4" ]; then
+        echo "build-peers: codecbench: reusing $target4"
+        return
+    fi
+    start=$(date +%s)
+    echo "build-peers: codecbench: building interop/go/codecbench ..."
+    (cd "$mod_dir" && nice -n "$nice_lvl" go build -trimpath -o "$target4.tmp" ./codecbench)
+    mv "$target4.tmp" "$target4"
+    printf '%s\n' "$stamp4" > "$out/VERSIONS.codecbench"
+    built=$((built + 1))
+    echo "build-peers: codecbench: done in $(( $(date +%s) - start ))s ($target4)"
+}
+
 stamp=$(printf 'optimism=%s\nop-geth=%s\ngo=%s\ncgo=%s\ngo.sum=%s\n' "$opt_ver" "$opgeth_ver" \
     "$(go version | cut -d' ' -f3)" "$CGO_ENABLED" "$(sha256sum "$mod_dir/go.sum" | cut -d' ' -f1)")
 if [ -f "$out/VERSIONS" ] && [ "$(cat "$out/VERSIONS")" != "$stamp" ]; then
@@ -194,6 +242,14 @@ built=0
 for peer in "${peers[@]}"; do
     if [ "$peer" = op-proposer-l2oo ]; then
         build_l2oo_proposer
+        continue
+    fi
+    if [ "$peer" = difftest ]; then
+        build_difftest
+        continue
+    fi
+    if [ "$peer" = codecbench ]; then
+        build_codecbench
         continue
     fi
     target="$bin/$peer"

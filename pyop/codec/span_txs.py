@@ -118,12 +118,37 @@ def read_uvarint(data: bytes, offset: int, what: str = "uvarint") -> tuple[int, 
 def read_uvarints(
     data: bytes, offset: int, count: int, what: str = "uvarint"
 ) -> tuple[tuple[int, ...], int]:
-    """Read ``count`` consecutive uvarints."""
-    out = []
-    for _ in range(count):
-        v, offset = read_uvarint(data, offset, what)
-        out.append(v)
-    return tuple(out), offset
+    """Read ``count`` consecutive uvarints (values of up to 9 bytes inline; anything longer,
+    and the end of input, go through :func:`read_uvarint` for its checks and errors)."""
+    out: list[int] = []
+    append = out.append
+    p = start = offset
+    try:
+        for _ in range(count):
+            start = p
+            b = data[p]
+            p += 1
+            if b < 0x80:
+                append(b)
+                continue
+            x = b & 0x7F
+            shift = 7
+            while True:
+                b = data[p]
+                p += 1
+                if b < 0x80:
+                    x |= b << shift
+                    break
+                x |= (b & 0x7F) << shift
+                shift += 7
+                if shift >= 63:  # a 10-byte value: the overflow rule lives in read_uvarint
+                    x, p = read_uvarint(data, start, what)
+                    break
+            append(x)
+    except IndexError:
+        read_uvarint(data, start, what)  # raises the end-of-input error at its offset
+        raise
+    return tuple(out), p
 
 
 def _bits_len(bit_length: int) -> int:
@@ -321,8 +346,28 @@ class SpanBatchTxs:
         tos, p = decode_tx_tos(data, p, n - popcount(cc_bits))
         datas: list[bytes] = []
         types: list[int] = []
+        size = len(data)
         for _ in range(n):
-            d, t, p = read_tx_data(data, p)
+            # read_tx_data, inlined for the common entries (a list of up to 65,535 bytes in
+            # canonical form); anything else goes through read_tx_data for its checks/errors
+            start = p
+            end = -1
+            if p < size:
+                t = data[p]
+                q = p + 1
+                if t > 0x7F:
+                    t, q = LEGACY_TX_TYPE, p
+                b1 = data[q] if q < size else 0
+                if 0xC0 <= b1 < 0xF8:
+                    end = q + 1 + b1 - 0xC0
+                elif b1 == 0xF8 and q + 1 < size and data[q + 1] >= 56:
+                    end = q + 2 + data[q + 1]
+                elif b1 == 0xF9 and q + 2 < size and data[q + 1]:
+                    end = q + 3 + (data[q + 1] << 8 | data[q + 2])
+            if end < 0 or end > size:
+                d, t, p = read_tx_data(data, start)
+            else:
+                d, p = data[start:end], end
             datas.append(d)
             types.append(t)
         nonces, p = read_uvarints(data, p, n, "tx_nonces")
@@ -360,21 +405,33 @@ class SpanBatchTxs:
 
     def full_txs(self, chain_id: int) -> list[bytes]:
         """The transactions (EIP-2718 encodings, starting with the type byte), using the L2
-        ``chain_id`` (op-node ``RawSpanBatch.derive``: ``recoverV`` then ``fullTxs``)."""
+        ``chain_id`` (op-node ``RawSpanBatch.derive``: ``recoverV`` then ``fullTxs``).
+
+        The hot path of derivation. Each transaction goes through :func:`_splice_full_tx`
+        (canonical fields are copied as encoded, no decode/re-encode); anything it does not
+        handle goes through :func:`_full_tx`, the field-by-field rebuild that also produces
+        every error, so both give the same bytes and the same errors."""
         self._check()
         vs = self.recover_v(chain_id)
+        n = self.total_block_tx_count
+        cc = _bit_string(self.contract_creation_bits, n)
+        chain_enc = rlp_encode(chain_id)
+        tos = self.tx_tos
+        datas, nonces, gases, sigs = self.tx_datas, self.tx_nonces, self.tx_gases, self.tx_sigs
         out: list[bytes] = []
+        append = out.append
         to_idx = 0
-        for i in range(self.total_block_tx_count):
+        for i in range(n):
             to: bytes | None = None
-            if not bit(self.contract_creation_bits, i):
-                to = self.tx_tos[to_idx]
+            if cc[i] == "0":
+                to = tos[to_idx]
                 to_idx += 1
-            r, s = self.tx_sigs[i]
-            out.append(
-                _full_tx(self.tx_datas[i], i, chain_id=chain_id, nonce=self.tx_nonces[i],
-                         gas=self.tx_gases[i], to=to, v=vs[i], r=r, s=s)
-            )  # fmt: skip
+            r, s = sigs[i]
+            full = _splice_full_tx(datas[i], chain_enc, nonces[i], gases[i], to, vs[i], r, s)
+            if full is None:
+                full = _full_tx(datas[i], i, chain_id=chain_id, nonce=nonces[i], gas=gases[i],
+                                to=to, v=vs[i], r=r, s=s)  # fmt: skip
+            append(full)
         return out
 
     @classmethod
@@ -498,6 +555,169 @@ _SPAN_TX_FIELD_COUNT = {
     DYNAMIC_FEE_TX_TYPE: 5,
     SET_CODE_TX_TYPE: 6,
 }
+
+
+def _bit_string(bits: int, length: int) -> str:
+    """Bit ``i`` of ``bits`` as character ``i`` ("0"/"1") for ``i < length``: one O(n)
+    conversion instead of a shift of the whole int per index."""
+    return format(bits, "b").zfill(length)[::-1] if length else ""
+
+
+#: RLP of the ints 0..127 (one byte each; 0 is the empty string).
+_SMALL_UINT = (b"\x80", *(bytes((i,)) for i in range(1, 0x80)))
+
+
+def _enc_uint(v: int) -> bytes:
+    """RLP of a non-negative int (the ``rlp_encode`` int rule, inlined for the hot path)."""
+    if v < 0x80:
+        return _SMALL_UINT[v]
+    b = v.to_bytes((v.bit_length() + 7) // 8, "big")
+    n = len(b)
+    if n < 56:
+        return bytes((0x80 + n,)) + b
+    return _long_prefix(n, 0x80) + b
+
+
+def _long_prefix(n: int, base: int) -> bytes:
+    nb = n.to_bytes((n.bit_length() + 7) // 8, "big")
+    return bytes((base + 55 + len(nb),)) + nb
+
+
+def _int_end(d: bytes, p: int, n: int) -> int:
+    """End of the canonical RLP integer at ``d[p]`` of at most 55 bytes, or -1 (anything else:
+    a leading zero, a wrapped single byte, a longer integer, a list, a truncation)."""
+    if p >= n:
+        return -1
+    b0 = d[p]
+    if b0 < 0x80:
+        return p + 1 if b0 else -1  # integer 0 is the empty string, never 0x00
+    if b0 < 0xB8:
+        size = b0 - 0x80
+        if size:
+            c = d[p + 1] if p + 1 < n else 0
+            if c == 0 or (size == 1 and c < 0x80):
+                return -1
+        return p + 1 + size
+    return -1
+
+
+def _str_end(d: bytes, p: int, n: int) -> int:
+    """End of the canonically sized RLP byte string at ``d[p]``, or -1."""
+    if p >= n:
+        return -1
+    b0 = d[p]
+    if b0 < 0x80:
+        return p + 1
+    if b0 < 0xB8:
+        size = b0 - 0x80
+        if size == 1 and (d[p + 1] if p + 1 < n else 0) < 0x80:
+            return -1
+        return p + 1 + size
+    if b0 < 0xC0:
+        ll = b0 - 0xB7
+        if p + 1 + ll > n or d[p + 1] == 0:
+            return -1
+        size = int.from_bytes(d[p + 1 : p + 1 + ll], "big")
+        return p + 1 + ll + size if size >= 56 else -1
+    return -1
+
+
+def _list_payload(d: bytes, p: int, n: int) -> int:
+    """Start of the payload of the canonical RLP list at ``d[p]`` that ends exactly at ``n``,
+    or -1."""
+    if p >= n:
+        return -1
+    b0 = d[p]
+    if b0 < 0xC0:
+        return -1
+    if b0 < 0xF8:
+        return p + 1 if p + 1 + b0 - 0xC0 == n else -1
+    ll = b0 - 0xF7
+    if p + 1 + ll > n or d[p + 1] == 0:
+        return -1
+    size = int.from_bytes(d[p + 1 : p + 1 + ll], "big")
+    return p + 1 + ll if size >= 56 and p + 1 + ll + size == n else -1
+
+
+def _splice_full_tx(
+    tx_data: bytes, chain_enc: bytes, nonce: int, gas: int, to: bytes | None, v: int, r: int, s: int
+) -> bytes | None:
+    """The signed transaction of one ``tx_datas`` entry, built by splicing the entry's field
+    encodings into the full field list, or ``None`` when the entry is anything but the plain
+    case (then :func:`_full_tx` decides, and raises the error if there is one).
+
+    Plain case: a legacy, EIP-2930 or EIP-1559 entry in canonical RLP (canonical sizes, integers
+    without leading zeros and of at most 55 bytes, strings where strings belong), with an empty
+    access list, and nothing after the list. Such a field's encoding is exactly ``rlp_encode``
+    of its value, so copying it gives the bytes that :func:`_full_tx` would build from the
+    decoded values.
+    """
+    n = len(tx_data)
+    tx_type = tx_data[0]
+    if tx_type == DYNAMIC_FEE_TX_TYPE:  # entry: [value, tip, feeCap, data, accessList]
+        p0 = _list_payload(tx_data, 1, n)
+        if p0 < 0:
+            return None
+        p1 = _int_end(tx_data, p0, n)
+        p2 = _int_end(tx_data, p1, n) if p1 > 0 else -1
+        p3 = _int_end(tx_data, p2, n) if p2 > 0 else -1
+        p4 = _str_end(tx_data, p3, n) if p3 > 0 else -1
+        if p4 < 0 or p4 + 1 != n or tx_data[p4] != 0xC0:  # the empty access list, last
+            return None
+    elif tx_type > 0x7F:  # legacy, entry: [value, gasPrice, data]
+        p0 = _list_payload(tx_data, 0, n)
+        if p0 < 0:
+            return None
+        p1 = _int_end(tx_data, p0, n)
+        p2 = _int_end(tx_data, p1, n) if p1 > 0 else -1
+        if p2 < 0 or _str_end(tx_data, p2, n) != n:
+            return None
+        tx_type = LEGACY_TX_TYPE
+    elif tx_type == ACCESS_LIST_TX_TYPE:  # entry: [value, gasPrice, data, accessList]
+        p0 = _list_payload(tx_data, 1, n)
+        if p0 < 0:
+            return None
+        p1 = _int_end(tx_data, p0, n)
+        p2 = _int_end(tx_data, p1, n) if p1 > 0 else -1
+        p3 = _str_end(tx_data, p2, n) if p2 > 0 else -1
+        if p3 < 0 or p3 + 1 != n or tx_data[p3] != 0xC0:
+            return None
+    else:  # 0x00-prefixed (ErrTxTypeNotSupported), SetCode, PostExec, others: general path
+        return None
+    to_enc = b"\x94" + to if to is not None else b"\x80"
+    # v, r, s: r and s are uint256 (32 bytes on the wire), so their minimal big-endian form is
+    # the 32 bytes without leading zeros (b"" for 0, which encodes as 0x80 like any empty string)
+    rb = r.to_bytes(32, "big").lstrip(b"\x00")
+    sb = s.to_bytes(32, "big").lstrip(b"\x00")
+    tail = b"".join((
+        _SMALL_UINT[v] if v < 0x80 else _enc_uint(v),
+        rb if len(rb) == 1 and rb[0] < 0x80 else bytes((0x80 + len(rb),)) + rb,
+        sb if len(sb) == 1 and sb[0] < 0x80 else bytes((0x80 + len(sb),)) + sb,
+    ))  # fmt: skip
+    if tx_type == DYNAMIC_FEE_TX_TYPE:
+        # [chainId, nonce, tip, feeCap, gas, to, value, data, accessList, v, r, s]
+        payload = b"".join((chain_enc, _enc_uint(nonce), tx_data[p1:p3], _enc_uint(gas), to_enc,
+                            tx_data[p0:p1], tx_data[p3:], tail))  # fmt: skip
+    elif tx_type == LEGACY_TX_TYPE:
+        # [nonce, gasPrice, gas, to, value, data, v, r, s]
+        payload = b"".join((_enc_uint(nonce), tx_data[p1:p2], _enc_uint(gas), to_enc,
+                            tx_data[p0:p1], tx_data[p2:], tail))  # fmt: skip
+    else:
+        # [chainId, nonce, gasPrice, gas, to, value, data, accessList, v, r, s]
+        payload = b"".join((chain_enc, _enc_uint(nonce), tx_data[p1:p2], _enc_uint(gas), to_enc,
+                            tx_data[p0:p1], tx_data[p2:], tail))  # fmt: skip
+    ln = len(payload)
+    if ln < 56:
+        head = bytes((0xC0 + ln,))
+    elif ln < 0x100:
+        head = bytes((0xF8, ln))
+    elif ln < 0x10000:
+        head = bytes((0xF9, ln >> 8, ln & 0xFF))
+    else:
+        head = _long_prefix(ln, 0xC0)
+    if tx_type == LEGACY_TX_TYPE:
+        return head + payload
+    return bytes((tx_type,)) + head + payload
 
 
 def _full_tx(

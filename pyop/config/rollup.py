@@ -38,6 +38,10 @@ from pyop.config.forks import (
 from pyop.config.jsonread import ObjectReader
 from pyop.primitives import ZERO_ADDRESS, ZERO_HASH, BlockID, SystemConfig, to_hex
 
+#: ``Fork -> "<fork>_time"`` (``Fork.json_key``) as a plain dict: the fork predicates run
+#: dozens of times per derived block.
+_FORK_TIME_KEYS: dict[Fork, str] = {f: f.json_key for f in Fork}
+
 JSONObject = dict[str, object]
 
 # Optional JSON fields whose Python value has a zero default; ``RollupConfig.present`` records
@@ -451,7 +455,7 @@ class RollupConfig:
 
     def fork_time(self, fork: Fork) -> int | None:
         """The activation timestamp of ``fork`` (None: not scheduled)."""
-        t: int | None = getattr(self, fork.json_key)
+        t: int | None = getattr(self, _FORK_TIME_KEYS[fork])
         return t
 
     def is_active(self, fork: Fork, ts: int) -> bool:
@@ -460,7 +464,7 @@ class RollupConfig:
         Like op-node ``Config.Is<Fork>``, this looks only at the fork's own time; ``check()``
         enforces the fork order that makes a later active fork imply the earlier ones.
         """
-        t = self.fork_time(fork)
+        t = getattr(self, _FORK_TIME_KEYS[fork])  # fork_time, inlined: several calls per block
         return t is not None and ts >= t
 
     def is_activation_block(self, fork: Fork, l2_ts: int) -> bool:
@@ -469,11 +473,9 @@ class RollupConfig:
         op-node ``Is<Fork>ActivationBlock``: active at ``l2_ts``, ``l2_ts >= block_time`` and
         not active at ``l2_ts - block_time``. Activation at genesis does not count.
         """
-        return (
-            self.is_active(fork, l2_ts)
-            and l2_ts >= self.block_time
-            and not self.is_active(fork, l2_ts - self.block_time)
-        )
+        t = getattr(self, _FORK_TIME_KEYS[fork])
+        # is_active(fork, l2_ts) and not is_active(fork, l2_ts - block_time), inlined
+        return t is not None and l2_ts >= t and l2_ts >= self.block_time and l2_ts - self.block_time < t
 
     def is_regolith(self, ts: int) -> bool:
         """Regolith active at L2 timestamp ``ts`` (specs/protocol/regolith/overview.md)."""

@@ -210,6 +210,17 @@ class Observer(Protocol):
     def on_decision(self, decision: Decision) -> None: ...
 
 
+_LOGGERS: dict[str, logging.Logger] = {}
+
+
+def _stage_logger(stage: str) -> logging.Logger:
+    """The logger ``pyop.derivation.<stage>`` (cached: asked for on every drop and decision)."""
+    log = _LOGGERS.get(stage)
+    if log is None:
+        log = _LOGGERS[stage] = logging.getLogger(f"pyop.derivation.{stage or 'pipeline'}")
+    return log
+
+
 class Explainer:
     """Collects drops and decisions, forwards them to the observer and the log.
 
@@ -237,7 +248,9 @@ class Explainer:
     def record_drop(self, d: Drop) -> None:
         if self.keep:
             self.drops.append(d)
-        logging.getLogger(f"pyop.derivation.{d.stage or 'pipeline'}").warning("%s", d.explain())
+        log = _stage_logger(d.stage)
+        if log.isEnabledFor(logging.WARNING):
+            log.warning("%s", d.explain())
         if self.observer is not None:
             self.observer.on_drop(d)
 
@@ -252,7 +265,9 @@ class Explainer:
         d = Decision(kind, detail, dict(numbers or {}), l1_origin, stage)
         if self.keep:
             self.decisions.append(d)
-        logging.getLogger(f"pyop.derivation.{stage or 'pipeline'}").info("%s", d.explain())
+        log = _stage_logger(stage)
+        if log.isEnabledFor(logging.INFO):  # a decision per derived block: explain() only if logged
+            log.info("%s", d.explain())
         if self.observer is not None:
             self.observer.on_decision(d)
         return d

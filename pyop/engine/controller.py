@@ -583,6 +583,8 @@ class EngineController:
         await self._fcu_head(ref, reason, safe=ref if safe else None, pending_safe=derived)
         if payload.parent_beacon_block_root is None and root is not None:
             payload = _with_root(payload, root)
+        if isinstance(self.l2, EngineL2Reader):
+            self.l2.remember(payload)  # the next block's attributes read it (sequencer)
         self.log.debug(
             "built block %d (%d txs) in %.1f ms", ref.number, len(payload.transactions),
             1000 * (time.monotonic() - job.started),

@@ -66,11 +66,17 @@ class EngineL2Reader:
             if isinstance(e, EngineResponseError):
                 raise
             raise EngineResponseError(f"L2 block {what}: {e}") from None
+        self.remember(p)
+        return p
+
+    def remember(self, p: ExecutionPayload) -> None:
+        """Cache a payload known by other means (the block this node just sealed: the
+        sequencer's next attributes read its SystemConfig, so no ``eth_getBlockByHash`` round
+        trip is needed for it)."""
         self._cache[p.block_hash] = p
         self._cache.move_to_end(p.block_hash)
         while len(self._cache) > self._cache_size:
             self._cache.popitem(last=False)
-        return p
 
     async def payload_by_number(self, n: int | str) -> ExecutionPayload:
         try:

@@ -249,6 +249,7 @@ class MemoryL2Source:
     def __init__(self) -> None:
         self._by_number: dict[int, tuple[ExecutionPayload | None, L2BlockRef, SystemConfig]] = {}
         self._by_hash: dict[Hash32, int] = {}
+        self._top = -1  # the highest block number held (-1: none), so truncate/head need no scan
 
     def add(
         self, payload: ExecutionPayload | None, ref: L2BlockRef, system_config: SystemConfig
@@ -260,17 +261,22 @@ class MemoryL2Source:
             self._by_hash.pop(old[1].hash, None)
         self._by_number[ref.number] = (payload, ref, system_config)
         self._by_hash[ref.hash] = ref.number
+        self._top = max(self._top, ref.number)
 
     def truncate(self, after_number: int) -> None:
-        """Forget every block above ``after_number``."""
+        """Forget every block above ``after_number`` (a no-op when there is none: an executor
+        truncates before every block it adds)."""
+        if after_number >= self._top:
+            return
         for n in [n for n in self._by_number if n > after_number]:
             self._by_hash.pop(self._by_number[n][1].hash, None)
             del self._by_number[n]
+        self._top = max(self._by_number, default=-1)
 
     def head(self) -> L2BlockRef:
         if not self._by_number:
             raise NotFound("empty L2 chain")
-        return self._by_number[max(self._by_number)][1]
+        return self._by_number[self._top][1]
 
     def _entry(self, number: int) -> tuple[ExecutionPayload | None, L2BlockRef, SystemConfig]:
         e = self._by_number.get(number)

@@ -6,6 +6,7 @@ from __future__ import annotations
 import random
 import zlib
 
+import brotli
 import pytest
 import rlp
 from hypothesis import HealthCheck, given, settings
@@ -285,3 +286,31 @@ def test_span_channel_out_first_content_fits_and_limits() -> None:
     assert read_back(co2.output_all_frames(400)) == [b"\x01" * 40]
     with pytest.raises(ChannelOutClosedError):
         co2.set_batches([b"\x01"])
+
+
+# Go op-batcher's brotli parameters (not consensus: any valid stream derives the same, but the
+# batcher's output should be op-batcher's): op-node v1.19.6 rollup/derive/types.go
+# ``GetBrotliLevel``: the default ``brotli`` algorithm is level 10; channel_compressor.go uses
+# ``brotli.NewWriterLevel`` (andybalholm/brotli), whose window is its default ``lgwin`` 22.
+GO_BROTLI_LEVEL = 10
+GO_BROTLI_LGWIN = 22
+
+
+def test_brotli_channel_uses_op_batcher_level_and_window() -> None:
+    rng = random.Random(2)
+    words = [b"w%d" % i for i in range(300)]
+    batches = [b"\x00" + b" ".join(rng.choice(words) for _ in range(2000)) for _ in range(4)]
+    stream = encode_batch_stream(batches)
+    want = b"\x01" + brotli.compress(stream, quality=GO_BROTLI_LEVEL, lgwin=GO_BROTLI_LGWIN)
+    assert compress_batches(batches, CompressionAlgo.BROTLI) == want
+    co = ChannelOut(max_rlp_bytes=FJORD_MAX, compression=CompressionAlgo.BROTLI, channel_id=CID)
+    for b in batches:
+        co.add_batch(b)
+    co.close()
+    assert b"".join(f.data for f in co.output_all_frames(1_000_000)) == want
+    # The input tells the parameters apart (so this test can fail): level 11 and window 24
+    # give other bytes; the stream header's WBITS field (RFC 7932 9.1: bit 0 set, then 3 bits
+    # n, WBITS = 17 + n) reads 22.
+    assert brotli.compress(stream, quality=11, lgwin=GO_BROTLI_LGWIN) != want[1:]
+    assert brotli.compress(stream, quality=GO_BROTLI_LEVEL, lgwin=24) != want[1:]
+    assert want[1] & 1 == 1 and 17 + ((want[1] >> 1) & 7) == GO_BROTLI_LGWIN

@@ -97,6 +97,24 @@ def test_build_derived_block() -> None:
     run(go())
 
 
+def test_sealed_block_is_remembered_by_the_engine_l2_reader() -> None:
+    """The sequencer's next attributes read the sealed block's SystemConfig by hash: served from
+    the reader's cache, with no eth_getBlockByHash (issue 15: an L2 round trip per block)."""
+
+    async def go() -> None:
+        async with FakeEngine(engine()) as fake:
+            ctl = EngineController(CFG, EngineClient(fake.url, SECRET))  # its own EngineL2Reader
+            for name in ("unsafe", "cross_unsafe", "pending_safe", "local_safe", "safe"):
+                setattr(ctl, name, PARENT)
+            await ctl.build_payload(PARENT, ATTRS)
+            p = await ctl.l2.payload_by_hash(BLOCK.block_hash)
+            assert p.block_hash == BLOCK.block_hash and p.transactions == BLOCK.transactions
+            assert fake.calls("eth_getBlockByHash") == []
+            await ctl.close()
+
+    run(go())
+
+
 def test_middle_of_span_advances_only_pending_safe() -> None:
     async def go() -> None:
         async with FakeEngine(engine()) as fake:

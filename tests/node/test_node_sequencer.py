@@ -137,6 +137,34 @@ def test_sequencer_conf_depth_hides_next_origin() -> None:
     assert c.origin == chain[1] and c.rule == "next"
 
 
+def test_sequencer_reads_next_origin_once() -> None:
+    """The next origin is read from L1 once and kept while it builds on the current origin
+    (op-node ``L1OriginSelector``; issue 15: an L1 round trip per L2 block less), even when
+    the L1 head moves; a next origin that does not build on the current one is a reset."""
+    chain = [l1(n, 1000 + 2 * n) for n in range(10, 15)]
+    src = FakeL1(chain)
+    l1_head = [chain[4]]
+    seq = Sequencer(PRE_FJORD, SimpleNamespace(unsafe=None), src, None, l1_confs=0,  # type: ignore[arg-type]
+                    l1_head=lambda: l1_head[0], active=False)  # fmt: skip
+    head = l2_head(1010, chain[0])  # next L2 time 1012 < 1022: block 11 is not adopted yet
+
+    async def go() -> None:
+        for i in range(3):
+            l1_head[0] = l1(14 + i, 1028 + 2 * i)  # L1 moves on: still no second read
+            c = await seq.find_l1_origin(head)
+            assert c.origin == chain[0] and c.rule == "current"
+        assert src.by_number_calls == [11]
+        # a current origin whose kept next origin does not build on it reads L1 again
+        other = L1BlockRef(h(10, b"other"), 10, h(9), 1020)  # block 10 replaced on L1
+        src.refs[10] = other
+        src.refs[11] = L1BlockRef(h(11, b"new"), 11, h(10, b"x"), 1022)
+        with pytest.raises(ResetError, match=r"L1 reorg"):
+            await seq.find_l1_origin(l2_head(1010, other))
+        assert src.by_number_calls == [11, 11]
+
+    asyncio.run(go())
+
+
 def test_sequencer_detects_reorged_origin() -> None:
     cur = l1(10, 1020)
     other = L1BlockRef(h(11), 11, h(10, b"other"), 1022)  # does not build on cur

@@ -140,3 +140,52 @@ def test_ordered_root_key_encoding(n: int) -> None:
     assert ordered_trie_root(values) == oracle_root(
         {rlp.encode(i): v for i, v in enumerate(values)}
     )
+
+
+_UINT = st.one_of(
+    st.integers(min_value=0, max_value=300),
+    st.integers(min_value=0, max_value=2**256 - 1),
+    st.integers(min_value=0, max_value=2**600),  # long-form string length (> 55 bytes)
+)
+
+
+@settings(max_examples=500, deadline=None)
+@given(_UINT)
+def test_direct_uint_rlp_matches_pyrlp(v: int) -> None:
+    """The direct encoder (issue 15) gives pyrlp's bytes: 0, single bytes, the 0x80/0xb7
+    boundaries, long-form lengths."""
+    from pyop.protocol.trie import _rlp_uint
+
+    assert _rlp_uint(v) == rlp.encode(v)
+
+
+@settings(max_examples=300, deadline=None)
+@given(_UINT, _UINT, st.binary(min_size=32, max_size=32), st.binary(min_size=32, max_size=32))
+def test_account_rlp_matches_pyrlp(nonce: int, balance: int, sroot: bytes, code: bytes) -> None:
+    acct = AccountState(nonce, balance, sroot, code)
+    assert acct.rlp() == rlp.encode([nonce, balance, sroot, code])
+
+
+@pytest.mark.parametrize("bad", [AccountState(nonce=-1), AccountState(balance=-5)])
+def test_negative_account_fields_rejected(bad: AccountState) -> None:
+    with pytest.raises(ValueError, match="unsigned"):
+        bad.rlp()
+
+
+def test_negative_storage_value_rejected() -> None:
+    with pytest.raises(ValueError, match="uint256"):
+        storage_root({1: -1})
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.dictionaries(st.binary(min_size=20, max_size=20),
+                       st.tuples(_UINT, _UINT, st.dictionaries(st.integers(0, 2**256 - 1), st.integers(0, 2**256 - 1), max_size=4)),
+                       max_size=12))  # fmt: skip
+def test_state_root_with_storage_matches_oracle(accts: dict[bytes, tuple[int, int, dict[int, int]]]) -> None:
+    """Whole state roots (storage tries, big balances and nonces) against HexaryTrie + pyrlp."""
+    accounts = {a: AccountState(n, b, storage_root(s)) for a, (n, b, s) in accts.items()}
+    want = {}
+    for a, (n, b, s) in accts.items():
+        sroot = oracle_root({keccak(k.to_bytes(32, "big")): rlp.encode(v) for k, v in s.items() if v})
+        want[keccak(a)] = rlp.encode([n, b, sroot, EMPTY_CODE_HASH])
+    assert state_root(accounts) == oracle_root(want)
