@@ -20,7 +20,8 @@ Figures: L1 bytes per L2 block (calldata bytes, or blob data bytes counted as 13
 L1 execution gas and blob gas per L2 block, and CPU seconds per 1,000 L2 blocks (the whole
 process: start-up, polling, loading blocks, channel building, compression, signing, KZG
 commitments and proofs for blobs). Both batchers use the same flags (span batches, zlib, shadow
-compressor, no max channel duration, one confirmation).
+compressor, a 10-L1-block max channel duration that only closes the last channel, one
+confirmation).
 """
 
 from __future__ import annotations
@@ -175,7 +176,10 @@ def main(argv: list[str] | None = None) -> int:
     tmp = Path(args.keep) if args.keep else Path(tempfile.mkdtemp(prefix="pyop-batcher-bench-"))
     directory = tmp / "devnet"
     reg = PidRegistry(directory)
-    flags = ["--batch-type=1", "--compression-algo=zlib", "--max-channel-duration=0",
+    # --max-channel-duration: both batchers load the fixed chain within seconds, so channels
+    # close when full; the duration only closes the last, partial one (with 0 it would wait for
+    # the sequencing-window timeout, ~2,000 L1 blocks here)
+    flags = ["--batch-type=1", "--compression-algo=zlib", "--max-channel-duration=10",
              "--max-pending-tx=4", "--sub-safety-margin=6", "--poll-interval=1s",
              "--throttle.unsafe-da-bytes-lower-threshold=0"]  # fmt: skip
     try:

@@ -4,8 +4,8 @@ CLI flags, op-alt-da ``cli.go``; ``op-batcher --help`` lists the same).
 
 Refused by name, with the reason: DA throttling (``--throttle.*``: pyop batcher does not
 throttle the sequencer), ``--pprof.*`` (Go profiling), the remote signer (``--signer.*``), the
-blob tip oracle (``--txmgr.blob-tip-cap-*``), and more than one ``--l2-eth-rpc`` /
-``--rollup-rpc`` (the active-sequencer provider).
+blob tip oracle (``--txmgr.blob-tip-cap-*``). Several ``--l2-eth-rpc`` and ``--rollup-rpc``
+(in pairs) follow the active sequencer, as op-batcher.
 """
 
 from __future__ import annotations
@@ -55,8 +55,7 @@ BATCHER_FLAGS: tuple[FlagSpec, ...] = (
     flag("data-availability-type", "string", "calldata", "DATA_AVAILABILITY_TYPE",
          "The data availability type: calldata, blobs, auto"),
     flag("active-sequencer-check-duration", "duration", 5.0, "ACTIVE_SEQUENCER_CHECK_DURATION",
-         "The duration between checks to determine the active sequencer endpoint (one endpoint "
-         "in pyop)."),
+         "The duration between checks to determine the active sequencer endpoint."),
     flag("check-recent-txs-depth", "int", 0, "CHECK_RECENT_TXS_DEPTH",
          "How many L1 blocks back to look at start-up for a recent batch tx to wait for."),
     flag("wait-node-sync", "bool", False, "WAIT_NODE_SYNC",
@@ -108,7 +107,14 @@ class BatcherConfig:
 
     l1_eth_rpc: str
     l2_eth_rpc: str
+    """The first ``--l2-eth-rpc`` (for messages; :attr:`l2_eth_rpcs` has them all)."""
     rollup_rpc: str
+    """The first ``--rollup-rpc`` (:attr:`rollup_rpcs` has them all)."""
+    l2_eth_rpcs: tuple[str, ...] = ()
+    rollup_rpcs: tuple[str, ...] = ()
+    """Several of both (in pairs): follow the active sequencer (op-batcher
+    ``NewActiveL2EndpointProvider``); otherwise the first of each is used."""
+    active_sequencer_check_duration: float = 5.0
     sub_safety_margin: int = 10
     poll_interval: float = 6.0
     max_pending_tx: int = 1
@@ -147,6 +153,11 @@ class BatcherConfig:
             raise BatcherConfigError("flag --l2-eth-rpc is required")
         if not self.rollup_rpc:
             raise BatcherConfigError("flag --rollup-rpc is required")
+        n_l2, n_rollup = len(self.l2_eth_rpcs), len(self.rollup_rpcs)
+        if n_l2 > 1 and n_rollup > 1 and n_l2 != n_rollup:
+            # op-service dial.newActiveL2EndpointProvider
+            raise BatcherConfigError(f"number of eth urls ({n_l2}) and rollup urls ({n_rollup}) "
+                                     "mismatch")  # fmt: skip
         if self.poll_interval <= 0:
             raise BatcherConfigError("must set PollInterval (--poll-interval)")
         if self.max_l1_tx_size_bytes <= 1:
@@ -180,11 +191,7 @@ class BatcherConfig:
             raise BatcherConfigError(f"unknown log format {self.log_format!r} (--log.format)")
 
 
-def _one(values: Sequence[str], name: str) -> str:
-    if len(values) > 1:
-        raise BatcherConfigError(
-            f"--{name}: {len(values)} endpoints given; pyop batcher talks to one rollup node and "
-            "one L2 EL (the active-sequencer provider is not supported)")
+def _first(values: Sequence[str]) -> str:
     return values[0] if values else ""
 
 
@@ -201,8 +208,11 @@ def parse_batcher_args(argv: Sequence[str], env: Mapping[str, str] | None = None
     v = p.values
     cfg = BatcherConfig(
         l1_eth_rpc=str(v["l1_eth_rpc"]),
-        l2_eth_rpc=_one(v["l2_eth_rpc"], "l2-eth-rpc"),  # type: ignore[arg-type]
-        rollup_rpc=_one(v["rollup_rpc"], "rollup-rpc"),  # type: ignore[arg-type]
+        l2_eth_rpc=_first(v["l2_eth_rpc"]),  # type: ignore[arg-type]
+        rollup_rpc=_first(v["rollup_rpc"]),  # type: ignore[arg-type]
+        l2_eth_rpcs=tuple(v["l2_eth_rpc"]),  # type: ignore[arg-type]
+        rollup_rpcs=tuple(v["rollup_rpc"]),  # type: ignore[arg-type]
+        active_sequencer_check_duration=float(v["active_sequencer_check_duration"]),  # type: ignore[arg-type]
         sub_safety_margin=int(v["sub_safety_margin"]),  # type: ignore[call-overload]
         poll_interval=float(v["poll_interval"]),  # type: ignore[arg-type]
         max_pending_tx=int(v["max_pending_tx"]),  # type: ignore[call-overload]

@@ -51,7 +51,7 @@ from pyop.batcher.rollup_client import RollupClient
 from pyop.codec.blob import MAX_BLOB_DATA_SIZE
 from pyop.codec.compression import CompressionAlgo
 from pyop.config import RollupConfig
-from pyop.opservice.flags import HelpRequested
+from pyop.opservice.flags import HelpRequested, ParsedFlags
 from pyop.opservice.logs import KV_ATTR, kv, set_level, setup_logging
 from pyop.opservice.metrics import metrics_app
 from pyop.opservice.rpc import HTTPServer, Method, RPCMethodError, rpc_app
@@ -195,17 +195,24 @@ async def _startup_checks(cfg: BatcherConfig, signer: LocalSigner, client: Rollu
 
 async def run(cfg: BatcherConfig, signer: LocalSigner) -> BatcherService:
     """Steps 3-7 of the module docstring; the caller closes the returned service."""
-    client = RollupClient(cfg.rollup_rpc, cfg.l2_eth_rpc, timeout=cfg.txmgr.network_timeout)
+    client = RollupClient(cfg.rollup_rpcs or cfg.rollup_rpc, cfg.l2_eth_rpcs or cfg.l2_eth_rpc,
+                          timeout=cfg.txmgr.network_timeout,
+                          check_duration=cfg.active_sequencer_check_duration)  # fmt: skip
     backend = RPCL1Backend.connect(cfg.l1_eth_rpc, timeout=cfg.txmgr.network_timeout)
     backend.rpc.retry = RetryPolicy(retries=2, backoff=0.25, max_backoff=2.0)
-    client.rollup.retry = client.l2_rpc.retry = RetryPolicy(retries=2, backoff=0.25, max_backoff=2.0)
+    client.set_retry(RetryPolicy(retries=2, backoff=0.25, max_backoff=2.0))
     try:
+        try:
+            await client.connect()
+        except PyopError as e:
+            raise StartupError(str(e)) from None
         rollup, balance = await _startup_checks(cfg, signer, client, backend)
     except BaseException:
         await client.close()
         await backend.close()
         raise
-    backend.rpc.retry = client.rollup.retry = client.l2_rpc.retry = RetryPolicy()
+    backend.rpc.retry = RetryPolicy()
+    client.set_retry(RetryPolicy())
     client.bind(rollup)
     metrics = BatcherMetrics()
     metrics.balance.set(balance / 1e18)
@@ -289,6 +296,15 @@ def main(argv: Sequence[str], env: Mapping[str, str] | None = None) -> int:
     handler = setup_logging(cfg.log_level, cfg.log_format, root="pyop", own_prefix="pyop.batcher")
     if cfg.log_pid:
         handler.addFilter(_PidFilter())
+    try:
+        return _main(cfg, flags)
+    finally:
+        # leave the process's logging as it was (a later pyop service in the same interpreter,
+        # e.g. in tests, must not write through this handler to a closed stream)
+        logging.getLogger("pyop").removeHandler(handler)
+
+
+def _main(cfg: BatcherConfig, flags: ParsedFlags) -> int:
     try:
         signer = signer_from_flags(flags)
     except PyopError as e:

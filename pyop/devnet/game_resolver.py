@@ -125,7 +125,10 @@ def main(argv: list[str] | None = None) -> int:
     def _term(_sig: int, _frame: object) -> None:
         raise KeyboardInterrupt
 
+    # SIGINT too: a process started from a background shell job inherits SIGINT ignored, and
+    # Python then installs no KeyboardInterrupt handler (the devnet's stop would wait for SIGTERM)
     signal.signal(signal.SIGTERM, _term)
+    signal.signal(signal.SIGINT, _term)
     r = GameResolver(RpcClient(args.l1, timeout=10.0), args.game_factory_address, key, log=log)
     log(f"resolving games of factory {args.game_factory_address} as {key.address}")
     try:

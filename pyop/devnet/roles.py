@@ -5,13 +5,11 @@ proposer, each ``go`` (the Go op-node / op-batcher / op-proposer) or ``pyop`` (`
 ``pyop devnet up DIR --stack go|pyop`` sets all three; ``--node``, ``--batcher`` and
 ``--proposer`` override one role each (``--stack pyop --proposer go``). The choice is kept in
 ``DIR/roles.json`` so ``pyop devnet status`` can say which kind runs each role and under which
-process. ``pyop proposer`` is built on another branch: until ``pyop.proposer`` exists,
-``--proposer pyop`` is refused with a clear error.
+process.
 """
 
 from __future__ import annotations
 
-import importlib.util
 import json
 from dataclasses import dataclass
 from pathlib import Path
@@ -29,7 +27,7 @@ PROCESS_NAMES: dict[str, dict[str, str]] = {
 }
 """The process name (``DIR/pids.json``, ``DIR/logs/<name>.log``) of each role and kind."""
 
-__all__ = ["KINDS", "PROCESS_NAMES", "ROLES", "RoleError", "Roles", "pyop_available", "read_roles",
+__all__ = ["KINDS", "PROCESS_NAMES", "ROLES", "RoleError", "Roles", "read_roles",
            "resolve_roles", "role_lines", "write_roles"]  # fmt: skip
 
 
@@ -55,20 +53,10 @@ class Roles:
         return {r: self.kind(r) for r in ROLES}
 
 
-def pyop_available(role: str) -> bool:
-    """Whether this checkout has ``pyop <role>`` (the proposer may not be merged yet)."""
-    mod = {"node": "pyop.node.service", "batcher": "pyop.batcher.service",
-           "proposer": "pyop.proposer.service"}[role]  # fmt: skip
-    try:
-        return importlib.util.find_spec(mod) is not None
-    except ModuleNotFoundError:
-        return False
-
-
 def resolve_roles(stack: str | None = None, *, node: str | None = None, batcher: str | None = None,
                   proposer: str | None = None) -> Roles:  # fmt: skip
-    """The roles of ``--stack`` (default ``go``) with the per-role flags applied; checks that
-    each ``pyop`` role exists in this checkout."""
+    """The roles of ``--stack`` (default ``go``) with the per-role flags applied; refuses an
+    unknown kind."""
     base = stack or "go"
     if base not in KINDS:
         raise RoleError(f"unknown stack {base!r} (choose from {', '.join(KINDS)})")
@@ -76,10 +64,6 @@ def resolve_roles(stack: str | None = None, *, node: str | None = None, batcher:
     for role, kind in chosen.items():
         if kind not in KINDS:
             raise RoleError(f"--{role} {kind!r}: choose from {', '.join(KINDS)}")
-        if kind == "pyop" and not pyop_available(role):
-            raise RoleError(
-                f"--{role} pyop: `pyop {role}` is not in this pyop yet (it is being built on its "
-                f"own branch); use --{role} go")
     return Roles(**chosen)
 
 

@@ -85,10 +85,7 @@ from pyop.devnet.process import (
 )
 from pyop.devnet.proposer_role import go_dgf_proposer_argv, pyop_proposer_argv
 from pyop.devnet.roles import Roles, write_roles
-from pyop.devnet.rollup_json import (
-    l2_genesis_config_for,
-    rollup_config_for,
-)
+from pyop.devnet.rollup_json import l2_genesis_config_for, rollup_config_for
 from pyop.devnet.rpc import RpcClient, RpcError, RpcTransportError
 from pyop.primitives import PyopError, hex_to_int
 from pyop.protocol.output_root import output_root

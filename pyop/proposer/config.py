@@ -20,6 +20,7 @@ from eth_utils.address import is_hex_address, to_checksum_address
 
 from pyop.opservice.flags import FlagError, FlagSpec, ParsedFlags, flag, parse_flags
 from pyop.primitives import PyopError
+from pyop.sources.active_rollup import split_rollup_urls
 from pyop.txmgr import TXMGR_FLAGS
 
 ENV_PREFIX = "OP_PROPOSER_"
@@ -53,8 +54,8 @@ PROPOSER_FLAGS: tuple[FlagSpec, ...] = (
     flag("game-type", "uint", 0, "GAME_TYPE",
          "Dispute game type to create via the configured DisputeGameFactory"),
     flag("active-sequencer-check-duration", "duration", 120.0, "ACTIVE_SEQUENCER_CHECK_DURATION",
-         "The duration between checks to determine the active sequencer endpoint (only one "
-         "rollup RPC is supported: no effect)."),
+         "The duration between checks to determine the active sequencer endpoint (with "
+         "several --rollup-rpc URLs)."),
     flag("wait-node-sync", "bool", False, "WAIT_NODE_SYNC",
          "Wait at start-up until the rollup node has synced to the current L1 tip."),
     flag("l2-output-hd-path", "string", "", "L2_OUTPUT_HD_PATH",
@@ -105,6 +106,13 @@ class ProposerConfig:
     metrics_port: int
     flags: ParsedFlags
     """Everything parsed, for the txmgr config and the signer."""
+    active_sequencer_check_duration: float = 120.0
+    """With several ``--rollup-rpc`` URLs: seconds between ``admin_sequencerActive`` checks."""
+
+    @property
+    def rollup_urls(self) -> list[str]:
+        """``--rollup-rpc``: one URL, or the list of the active rollup provider."""
+        return split_rollup_urls(self.rollup_rpc) if "," in self.rollup_rpc else [self.rollup_rpc]
 
     @property
     def mode(self) -> str:
@@ -139,8 +147,12 @@ def parse_proposer_args(argv: Sequence[str], env: Mapping[str, str] | None = Non
     if not v["rollup_rpc"]:
         raise ProposerConfigError("missing rollup rpc (flag --rollup-rpc)")
     if "," in str(v["rollup_rpc"]):
-        raise ProposerConfigError("flag --rollup-rpc: a list of rollup RPCs (active sequencer "
-                                  "follower) is not supported by pyop proposer; give one URL")  # fmt: skip
+        # op-proposer: a comma-separated list enables the active rollup provider
+        # (pyop.sources.active_rollup)
+        try:
+            split_rollup_urls(str(v["rollup_rpc"]))
+        except ValueError as e:
+            raise ProposerConfigError(f"flag --rollup-rpc: {e}") from None
     if not v["l2_eth_rpc"]:
         raise ProposerConfigError(
             "flag --l2-eth-rpc is required: pyop proposer computes each output root itself "
@@ -180,6 +192,7 @@ def parse_proposer_args(argv: Sequence[str], env: Mapping[str, str] | None = Non
         metrics_addr=str(v["metrics_addr"]),
         metrics_port=int(v["metrics_port"]),  # type: ignore[call-overload]
         flags=p,
+        active_sequencer_check_duration=float(v["active_sequencer_check_duration"]),  # type: ignore[arg-type]
     )  # fmt: skip
 
 

@@ -39,6 +39,7 @@ from pyop.proposer import contracts as c
 from pyop.proposer.config import ProposerConfig, ProposerConfigError, parse_proposer_args
 from pyop.proposer.driver import DriverConfig, ProposerDriver, SendResult
 from pyop.proposer.output import OutputSource
+from pyop.sources.active_rollup import ActiveRollupRPC
 from pyop.sources.rpc import AsyncRPCClient
 from pyop.txmgr import TxCandidate, TxManager, connect, signer_from_flags, txmgr_config_from_flags
 
@@ -100,7 +101,7 @@ class TxmgrSender:
 
 
 async def _startup_checks(cfg: ProposerConfig, l1: AsyncRPCClient, l2: AsyncRPCClient,
-                          rollup: AsyncRPCClient, me: str) -> dict[str, Any]:  # fmt: skip
+                          rollup: AsyncRPCClient | ActiveRollupRPC, me: str) -> dict[str, Any]:  # fmt: skip
     chain_id = int(str(await l1.call("eth_chainId", [])), 16)
     info: dict[str, Any] = {"l1ChainId": chain_id}
     balance = int(str(await l1.call("eth_getBalance", [me, "latest"])), 16)
@@ -129,7 +130,7 @@ async def _startup_checks(cfg: ProposerConfig, l1: AsyncRPCClient, l2: AsyncRPCC
     return info
 
 
-async def _wait_node_sync(l1: AsyncRPCClient, rollup: AsyncRPCClient) -> None:
+async def _wait_node_sync(l1: AsyncRPCClient, rollup: AsyncRPCClient | ActiveRollupRPC) -> None:
     """``--wait-node-sync`` (op-proposer ``waitNodeSync``): until the rollup node's
     ``current_l1`` is past the L1 head seen now."""
     target = int(str(await l1.call("eth_blockNumber", [])), 16) + 1
@@ -146,10 +147,19 @@ async def run_service(cfg: ProposerConfig) -> int:
     me = str(to_checksum_address(signer.address))
     l1 = AsyncRPCClient(cfg.l1_eth_rpc, timeout=10.0)
     l2 = AsyncRPCClient(cfg.l2_eth_rpc, timeout=10.0)
-    rollup = AsyncRPCClient(cfg.rollup_rpc, timeout=10.0)
+    urls = cfg.rollup_urls
+    rollup: AsyncRPCClient | ActiveRollupRPC
+    if len(urls) > 1:
+        # op-proposer: a comma-separated --rollup-rpc follows the active sequencer
+        rollup = ActiveRollupRPC(urls, check_duration=cfg.active_sequencer_check_duration)
+    else:
+        rollup = AsyncRPCClient(urls[0], timeout=10.0)
     servers: list[HTTPServer] = []
     mgr: TxManager | None = None
     try:
+        if isinstance(rollup, ActiveRollupRPC):
+            await rollup.connect()
+            log.info("Active sequencer: %s (of %s)", rollup.url, urls)
         info = await _startup_checks(cfg, l1, l2, rollup, me)
         log.info("Connected: mode=%s contract=%s proposer=%s details=%s", cfg.mode, cfg.contract,
                  me, info)  # fmt: skip
@@ -225,10 +235,18 @@ def main(argv: Sequence[str]) -> int:
         print(f"pyop proposer: error: {e}", file=sys.stderr)
         return 2
     try:
-        setup_logging(cfg.log_level, cfg.log_format)
+        handler = setup_logging(cfg.log_level, cfg.log_format)
     except LogConfigError as e:
         print(f"pyop proposer: error: {e}", file=sys.stderr)
         return 2
+    try:
+        return _main(cfg)
+    finally:
+        # leave the process's logging as it was (see pyop.batcher.service.main)
+        logging.getLogger("pyop").removeHandler(handler)
+
+
+def _main(cfg: ProposerConfig) -> int:
 
     async def runner() -> int:
         loop = asyncio.get_running_loop()

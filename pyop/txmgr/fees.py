@@ -18,8 +18,9 @@ The L1 blob base fee comes from the L1 (``eth_blobBaseFee``, the fee for the nex
 the L1 does not serve it, :func:`blob_base_fee_from_excess` computes it from a header's
 ``excessBlobGas`` with EIP-4844's ``fake_exponential`` and the update fraction of the L1 fork in
 force (Cancun 3338477, Prague/Osaka 5007716 (EIP-7691), BPO1 8346193, BPO2 11684671
-(EIP-7892)). Which fraction applies is the caller's L1 blob schedule (:class:`BlobFeeSchedule`);
-the default assumes Prague, the devnet L1's fork.
+(EIP-7892)). Which fraction applies comes from the L1 blob schedule
+(:func:`default_blob_fee_schedule`: pyop.config's built-in schedule of a public L1 by chain id,
+else Prague's fraction, the devnet L1's fork).
 """
 
 from __future__ import annotations
@@ -27,6 +28,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Protocol
 
+from pyop.config.l1_chains import builtin_l1_blob_schedule
 from pyop.txmgr.errors import BlobFeeLimitError, FeeLimitError
 
 PRICE_BUMP = 10
@@ -52,6 +54,7 @@ __all__ = [
     "calc_threshold_value",
     "check_blob_fee_limits",
     "check_limits",
+    "default_blob_fee_schedule",
     "fake_exponential",
     "update_fees",
 ]
@@ -167,3 +170,10 @@ class PragueBlobFeeSchedule:
 
     def fraction_at(self, l1_timestamp: int) -> int:
         return PRAGUE_UPDATE_FRACTION
+
+
+def default_blob_fee_schedule(l1_chain_id: int) -> BlobFeeSchedule:
+    """The built-in blob schedule of a public L1 (mainnet, Sepolia, Holesky, Hoodi: Cancun
+    through BPO2, :func:`pyop.config.l1_chains.builtin_l1_blob_schedule`), else Prague's."""
+    sched = builtin_l1_blob_schedule(l1_chain_id)
+    return sched if sched is not None else PragueBlobFeeSchedule()

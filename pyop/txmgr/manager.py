@@ -55,13 +55,13 @@ from pyop.txmgr.errors import (
 from pyop.txmgr.fees import (
     BlobFeeSchedule,
     GasPriceCaps,
-    PragueBlobFeeSchedule,
     blob_base_fee_from_excess,
     calc_blob_fee_cap,
     calc_gas_fee_cap,
     calc_threshold_value,
     check_blob_fee_limits,
     check_limits,
+    default_blob_fee_schedule,
     update_fees,
 )
 from pyop.txmgr.metrics import TxMetrics
@@ -155,7 +155,7 @@ class TxManager:
         self.chain_id = chain_id
         self.name = name
         self.metrics = metrics or TxMetrics()
-        self.blob_fee_schedule = blob_fee_schedule or PragueBlobFeeSchedule()
+        self.blob_fee_schedule = blob_fee_schedule or default_blob_fee_schedule(chain_id)
         self.clock = clock
         self.log = logging.getLogger(f"pyop.txmgr.{name}")
         self._nonce: int | None = None

@@ -209,7 +209,7 @@ class L2Sender(threading.Thread):
                 if nonce is None:
                     nonce = hex_to_int(self.rpc.call("eth_getTransactionCount", self.acct.address, "pending"))
                 size = 100 + (i * 97) % 500
-                data = hashlib.sha256(str(i).encode()).digest() * (size // 32 + 1)
+                data = b"".join(hashlib.sha256(f"{i}:{j}".encode()).digest() for j in range(size // 32 + 1))
                 tx: dict[str, Any] = {"chainId": self.chain_id, "nonce": nonce, "gas": 100_000 + 40 * size,
                                       "to": to_checksum_address(hashlib.sha256(b"to" + bytes([i % 7])).digest()[:20]),
                                       "value": i, "data": data[:size]}  # fmt: skip

@@ -106,8 +106,8 @@ def test_flags_and_env_use_op_batchers_names_and_defaults() -> None:
     (["--data-availability-type=blob"], {}, r"unknown data availability type: 'blob'"),
     (["--compressor=zstd"], {}, r"unsupported compressor: zstd"),
     (["--compression-algo=lz4"], {}, r"invalid compression algo lz4"),
-    (["--rollup-rpc=http://a,http://b", "--l2-eth-rpc=http://a,http://b"], {},
-     r"-rpc: 2 endpoints given; pyop batcher talks to one rollup node"),
+    (["--rollup-rpc=http://a,http://b,http://c", "--l2-eth-rpc=http://a,http://b"], {},
+     r"number of eth urls \(2\) and rollup urls \(3\) mismatch"),
     (["--altda.enabled"], {}, r"--altda.enabled needs --altda.da-server"),
 ])  # fmt: skip
 def test_bad_or_unsupported_flags_are_refused_by_name(argv: list[str], env: dict[str, str], match: str) -> None:
@@ -158,3 +158,17 @@ def test_json_logs(net: FakeNet, capsys: pytest.CaptureFixture[str]) -> None:
     rc, err = run_main([*net.argv(), "--log.format=json"], capsys)
     obj = json.loads(err)
     assert rc == 1 and obj["lvl"] == "crit" and "has no ETH" in obj["err"]
+
+
+def test_several_endpoints_are_the_active_sequencer_provider() -> None:
+    """op-batcher: several ``--l2-eth-rpc`` *and* ``--rollup-rpc`` follow the active sequencer
+    (``NewActiveL2EndpointProvider``); otherwise the first of each is used."""
+    base = ["--l1-eth-rpc=http://l1", "--active-sequencer-check-duration=7s"]
+    cfg, _ = parse_batcher_args([*base, "--rollup-rpc=http://r1,http://r2",
+                                 "--l2-eth-rpc=http://e1,http://e2"], env={})  # fmt: skip
+    assert cfg.rollup_rpcs == ("http://r1", "http://r2") and cfg.l2_eth_rpcs == ("http://e1", "http://e2")
+    assert (cfg.rollup_rpc, cfg.l2_eth_rpc, cfg.active_sequencer_check_duration) == ("http://r1", "http://e1", 7.0)
+    from pyop.batcher.rollup_client import RollupClient
+
+    assert RollupClient(cfg.rollup_rpcs, cfg.l2_eth_rpcs).active is not None
+    assert RollupClient(["http://r1", "http://r2"], ["http://e1"]).active is None  # static: first of each

@@ -129,7 +129,7 @@ def test_batch_stage_skips_past_batches() -> None:
     assert src.flushes == 0
 
 
-def test_empty_batches_are_last_in_span_in_both_stages() -> None:
+def test_empty_batches_are_concluding_in_both_stages() -> None:
     """An empty batch generated at the end of a sequencing window always advances the safe head
     (op-node v1.19.6 batch_stage.go ``NextBatch``: "An empty batch always advances the (local)
     safe head", ``return empty, true``; batch_queue.go returns a singular batch as last in
@@ -153,7 +153,7 @@ def test_empty_batches_are_last_in_span_in_both_stages() -> None:
             assert b.transactions == ()
             lasts.append(last)
             parent = child(parent, b)
-        assert lasts and all(lasts), f"{cls.__name__}: empty batches not last in span: {lasts}"
+        assert lasts and all(lasts), f"{cls.__name__}: empty batches not concluding: {lasts}"
 
 
 # ------------------------------------------------------------------ concluding (op-node Concluding)

@@ -11,7 +11,6 @@ from pyop.devnet.process import PidRegistry, start_process
 from pyop.devnet.roles import (
     RoleError,
     Roles,
-    pyop_available,
     read_roles,
     resolve_roles,
     role_lines,
@@ -35,12 +34,10 @@ def test_unknown_kinds_are_refused() -> None:
         resolve_roles("go", batcher="kona")
 
 
-@pytest.mark.skipif(pyop_available("proposer"), reason="pyop proposer is merged: --proposer pyop works")
-def test_pyop_proposer_fails_clearly_until_it_exists() -> None:
-    with pytest.raises(RoleError, match="--proposer pyop: `pyop proposer` is not in this pyop yet"):
-        resolve_roles("pyop")
-    with pytest.raises(RoleError, match="use --proposer go"):
-        resolve_roles("go", proposer="pyop")
+def test_stack_pyop_is_all_three_pyop() -> None:
+    """With ``pyop proposer`` merged, ``--stack pyop`` runs every role as pyop."""
+    assert resolve_roles("pyop") == Roles("pyop", "pyop", "pyop")
+    assert Roles("pyop", "pyop", "pyop").process_name("proposer") == "pyop-proposer"
 
 
 def test_status_names_the_kind_and_process_of_each_role(tmp_path: Path) -> None:

@@ -60,3 +60,16 @@ def test_l2_eth_rpc_is_required() -> None:
     with pytest.raises(ProposerConfigError, match="--l2-eth-rpc is required"):
         parse_proposer_args([a for a in BASE if "l2-eth" not in a] + [f"--l2oo-address={L2OO}"],
                             env={})  # fmt: skip
+
+
+def test_rollup_rpc_list_is_the_active_sequencer_provider() -> None:
+    """op-proposer: "A comma-separated list enables the active rollup provider"."""
+    argv = ["--l1-eth-rpc=http://l1", "--rollup-rpc=http://r1,http://r2", "--l2-eth-rpc=http://l2",
+            "--private-key=" + "11" * 32, f"--l2oo-address={L2OO}",
+            "--active-sequencer-check-duration=30s"]  # fmt: skip
+    cfg = parse_proposer_args(argv, env={})
+    assert cfg.rollup_urls == ["http://r1", "http://r2"]
+    assert cfg.active_sequencer_check_duration == 30.0
+    assert parse_proposer_args([*BASE, f"--l2oo-address={L2OO}"], env={}).rollup_urls == ["http://rollup"]
+    with pytest.raises(ProposerConfigError, match="empty URL"):
+        parse_proposer_args([*argv, "--rollup-rpc=http://r1,"], env={})

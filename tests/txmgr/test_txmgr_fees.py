@@ -101,3 +101,16 @@ def test_blob_fee_cap_and_limit() -> None:
     check_blob_fee_limits(10**10, 10 * 10**10, 5, None, 10**9)
     with pytest.raises(BlobFeeLimitError):
         check_blob_fee_limits(10**10, 10 * 10**10 + 1, 5, None, 10**9)
+
+
+def test_blob_fee_schedule_follows_the_l1_bpo_forks() -> None:
+    """Sepolia's update fraction by L1 time (op-geth v1.101702.3-rc.7 params/config.go:
+    Prague 1741159776, BPO1 1761017184 with 8346193, BPO2 1761607008 with 11684671); an unknown
+    L1 (the devnet's 900) uses Prague's 5007716."""
+    from pyop.txmgr.fees import default_blob_fee_schedule
+
+    sep = default_blob_fee_schedule(11155111)
+    assert sep.fraction_at(1741159776) == 5_007_716
+    assert sep.fraction_at(1761017184) == 8_346_193
+    assert sep.fraction_at(1761607008) == 11_684_671
+    assert default_blob_fee_schedule(900).fraction_at(0) == 5_007_716
