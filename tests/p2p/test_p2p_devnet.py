@@ -278,6 +278,10 @@ def bad_peer_attack(net: Net) -> None:
         for k in range(n, n + len(attacks)):  # the verifier's blocks at those heights are the sequencer's
             got = net.ver_el.call("eth_getBlockByNumber", hex(k), False)
             if got is not None:
+                # the sequencer publishes a block before its own op-geth inserts it (op-node's
+                # order), so the verifier can hold the newest block a moment before the sequencer
+                wait_for(lambda k=k: net.seq_el.call("eth_getBlockByNumber", hex(k), False) is not None,
+                         10, f"{net.label}: the sequencer's op-geth has block {k}")  # fmt: skip
                 assert got["hash"] == net.seq_el.call("eth_getBlockByNumber", hex(k), False)["hash"]
         dump = net.ver_rollup.call("opp2p_peers", False)
         rec = dump["peers"].get(bad.peer_id)
