@@ -19,12 +19,9 @@ from typing import Any
 import pytest
 
 from pyop.config import Fork
-from pyop.devnet.geth import OpGethProcess, start_op_geth
-from pyop.devnet.process import ManagedProcess, PidRegistry, start_process, wait_for_rpc
+from pyop.devnet.process import ManagedProcess, PidRegistry, wait_for_rpc
 from pyop.devnet.rpc import RpcClient
 from pyop.devnet.stack import (
-    HOST,
-    OP_GETH_EXTRA_FLAGS,
     PEERS,
     StackError,
     init_devnet,
@@ -138,23 +135,6 @@ def reorg_l1_below_safe_origin(dn: Devnet, rollup_url: str, *, margin: int = 1) 
             pytest.fail(f"no room for an L1 reorg below the safe origin {safe_origin}: head {head}, "
                         f"finalized {fin}")  # fmt: skip
         time.sleep(0.5)
-
-
-def restart_process(registry: PidRegistry, proc: ManagedProcess, *, cwd: Path | None = None) -> ManagedProcess:
-    """Start ``proc``'s command line again under the same name (after it was stopped)."""
-    registry.remove(proc.name)
-    return start_process(proc.name, proc.argv, log_path=proc.log_path, cwd=cwd, registry=registry)
-
-
-def restart_op_geth(registry: PidRegistry, geth: OpGethProcess, network_id: int) -> OpGethProcess:
-    """Start op-geth again on the same datadir and ports (after a clean SIGINT stop)."""
-    registry.remove(geth.process.name)
-    bins = require_peers(["geth"])
-    return start_op_geth(
-        bins["geth"], geth.datadir, http_port=geth.http_port, authrpc_port=geth.authrpc_port,
-        jwt_path=geth.jwt_path, log_path=geth.log_path, network_id=network_id, host=HOST,
-        registry=registry, name=geth.process.name, extra_flags=OP_GETH_EXTRA_FLAGS,
-    )  # fmt: skip
 
 
 def wait_rpc(url: str, proc: ManagedProcess, timeout: float = 60) -> None:

@@ -24,6 +24,7 @@ import pytest
 
 from pyop.config import Fork
 from pyop.devnet.artifacts import load_artifact
+from pyop.devnet.faults import restart_op_geth, restart_registered
 from pyop.devnet.l2_genesis import DEFAULT_FORK_OFFSETS
 from pyop.devnet.process import PidRegistry
 from pyop.devnet.rpc import RpcClient
@@ -52,8 +53,6 @@ from tests.node.node_e2e_harness import (
     heads,
     log_size,
     reorg_l1_below_safe_origin,
-    restart_op_geth,
-    restart_process,
     same_safe_hash,
     sync_status,
     wait_rpc,
@@ -332,7 +331,7 @@ def test_kill_and_restart_loses_nothing(dn: Devnet, go_verifier: Verifier) -> No
         assert dn.l2.call("eth_getBlockByNumber", tag, False)["hash"] == blk["hash"], tag
     assert block_hash(dn.l2, hex_to_int(safe["number"])) == safe["hash"]
     mark = log_size(proc)
-    proc2 = restart_process(registry, proc, cwd=dn.info.directory / "pyop-node")
+    proc2 = restart_registered(registry, proc, cwd=dn.info.directory / "pyop-node")
     dn.stack.processes["pyop-node"] = proc2
     wait_rpc(dn.info.rollup_rpc_url, proc2)
     found = wait_for(lambda: engine_heads_logged(proc2, mark), 30, "pyop node to find its heads")

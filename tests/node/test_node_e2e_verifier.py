@@ -20,6 +20,7 @@ from collections.abc import Iterator
 import pytest
 
 from pyop.config import Fork
+from pyop.devnet.faults import restart_op_geth, restart_registered
 from pyop.devnet.l2_genesis import DEFAULT_FORK_OFFSETS
 from pyop.devnet.process import PidRegistry
 from pyop.devnet.rpc import RpcClient
@@ -34,8 +35,6 @@ from tests.node.node_e2e_harness import (
     engine_heads_logged,
     log_size,
     reorg_l1_below_safe_origin,
-    restart_op_geth,
-    restart_process,
     same_safe_hash,
     sync_status,
     wait_rpc,
@@ -190,7 +189,7 @@ def test_pyop_verifier_kill_and_restart_loses_nothing(dn: Devnet, pyop_verifier:
     for tag, blk in (("latest", latest), ("finalized", fin)):
         assert pl2.call("eth_getBlockByNumber", tag, False)["hash"] == blk["hash"], tag
     mark = log_size(proc)
-    proc2 = restart_process(registry, proc, cwd=dn.info.directory / proc.name)
+    proc2 = restart_registered(registry, proc, cwd=dn.info.directory / proc.name)
     pyop_verifier.op_node = proc2
     wait_rpc(purl, proc2)
     unsafe_n, safe_n, fin_n = wait_for(lambda: engine_heads_logged(proc2, mark), 30, "heads found")[0]
