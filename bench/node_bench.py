@@ -26,6 +26,7 @@ import asyncio
 import contextlib
 import contextvars
 import itertools
+import signal
 import statistics
 import sys
 import tempfile
@@ -34,6 +35,7 @@ from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
 
+from pyop.devnet.anvil import set_time_lapse
 from pyop.devnet.process import PidRegistry, start_process, wait_for_http
 from pyop.devnet.rpc import RpcClient, RpcError, RpcTransportError
 from pyop.devnet.stack import (
@@ -252,27 +254,46 @@ def _safe(url: str) -> dict[str, Any] | None:
         return None
 
 
-def bench_verifier(workdir: Path, blocks: int, block_time: int, timeout: float) -> dict[str, Any]:
-    print(f"\n== verifier sync: Go sequencer builds {blocks} L2 blocks ({block_time}s block time), then a "
-          "fresh Go op-node and a fresh pyop node each sync to its safe head ==", flush=True)  # fmt: skip
-    info = init_devnet(workdir / "ver", l2_block_time=block_time, log=_quiet)
+def bench_verifier(workdir: Path, blocks: int, block_time: int, timeout: float,
+                   timelapse: int | None = None) -> dict[str, Any]:  # fmt: skip
+    """Part 2. ``timelapse=N``: the devnet lives in the past (anvil genesis ``blocks * block_time``
+    + 900 s before now) and L1 runs N times faster than the wall clock (one block per second, N
+    seconds apart: :func:`pyop.devnet.anvil.set_time_lapse`), so the Go sequencer, which builds
+    back to back while its chain is behind the wall clock, makes the chain in about
+    ``blocks * block_time / N`` seconds instead of ``blocks * block_time`` (10,000 blocks at
+    1 s: ~14 min at N=12 instead of ~2.8 h). The sequencing window is widened to 120 L1 blocks
+    (two minutes of wall clock) so the batcher keeps up with the faster L1. The lapse ends when
+    the chain is built; the verifiers then sync from L1 as usual."""
+    lapse = f", L1 time lapse {timelapse}x" if timelapse else ""
+    print(f"\n== verifier sync: Go sequencer builds {blocks} L2 blocks ({block_time}s block time{lapse}), "
+          "then a fresh Go op-node and a fresh pyop node each sync to its safe head ==", flush=True)  # fmt: skip
+    info = init_devnet(workdir / "ver", l2_block_time=block_time, log=_quiet,
+                       l1_genesis_time=int(time.time()) - blocks * block_time - 900 if timelapse else None,
+                       seq_window_size=120 if timelapse else None)  # fmt: skip
     registry = PidRegistry(info.directory)
     out: dict[str, Any] = {}
     try:
-        start_stack(info, stack="go", proposer=False, log=_quiet)
+        if timelapse:
+            set_time_lapse(RpcClient(info.l1_url), seconds_per_block=timelapse, mine_every=1)
+        start_stack(info, stack="go", proposer=False, log=_quiet, catch_up_timeout=None if timelapse else 180.0)
         t0 = time.monotonic()
         last = -1
+        every = max(50, blocks // 20)
+        limit = blocks * block_time * 2 / (timelapse or 1) + 300
         while True:
             s = _safe(info.rollup_rpc_url)
             n = int(s["number"]) if s else 0
             if n >= blocks:
                 break
-            if n // 50 != last // 50:
+            if n // every != last // every:
                 print(f"  sequencer safe head {n} ({time.monotonic() - t0:.0f}s)", flush=True)
             last = n
-            if time.monotonic() - t0 > blocks * block_time * 2 + 120:
-                raise StackError(f"the Go sequencer's safe head is only at {n}")
+            if time.monotonic() - t0 > limit:
+                raise StackError(f"the Go sequencer's safe head is only at {n} after {limit:.0f}s")
             time.sleep(2)
+        out["build_seconds"] = time.monotonic() - t0
+        if timelapse:  # L1 back to its own pace while the verifiers sync
+            set_time_lapse(RpcClient(info.l1_url), seconds_per_block=None, mine_every=info.l1_block_time or 2)
         target = _safe(info.rollup_rpc_url)
         assert target is not None
         tn, th = int(target["number"]), str(target["hash"])
@@ -328,7 +349,12 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--block-time", type=int, default=1, help="L2 block time of the part-2 devnet (s)")
     ap.add_argument("--only", choices=("sequencer", "verifier"), default=None)
     ap.add_argument("--timeout", type=float, default=600.0, help="max seconds per verifier sync")
+    ap.add_argument("--timelapse", type=int, default=None, metavar="N",
+                    help="part 2: build the chain with L1 running N times the wall clock, the devnet "
+                         "in the past (12 makes 10,000 1-s blocks in ~14 min); see bench_verifier")
     args = ap.parse_args(argv)
+    # SIGTERM (timeout, kill) unwinds like Ctrl-C, so every devnet process is stopped by PID.
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
     seq_blocks = args.seq_blocks or (30 if args.quick else 600)
     blocks = args.blocks or (100 if args.quick else 300)
     try:
@@ -340,7 +366,7 @@ def main(argv: list[str] | None = None) -> int:
         if args.only in (None, "sequencer"):
             report_sequencer(bench_sequencer(Path(tmp), seq_blocks, warmup=5, block_time=args.seq_block_time))
         if args.only in (None, "verifier"):
-            bench_verifier(Path(tmp), blocks, args.block_time, args.timeout)
+            bench_verifier(Path(tmp), blocks, args.block_time, args.timeout, args.timelapse)
     return 0
 
 

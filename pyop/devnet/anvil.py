@@ -91,8 +91,11 @@ def anvil_argv(
     mnemonic: str = TEST_MNEMONIC,
     dump_state: Path | None = None,
     load_state: Path | None = None,
+    genesis_timestamp: int | None = None,
 ) -> list[str]:
-    """The anvil command line (``block_time=None``: automine, one block per transaction)."""
+    """The anvil command line (``block_time=None``: automine, one block per transaction;
+    ``genesis_timestamp``: the genesis block's timestamp, anvil's clock then runs on from it, so
+    a past value gives a chain living in the past, see :func:`set_time_lapse`)."""
     argv = [
         str(binary),
         "--host", host,
@@ -111,6 +114,8 @@ def anvil_argv(
         argv += ["--dump-state", str(dump_state)]
     if load_state is not None:
         argv += ["--load-state", str(load_state)]
+    if genesis_timestamp is not None:
+        argv += ["--timestamp", str(genesis_timestamp)]
     return argv
 
 
@@ -129,6 +134,7 @@ def start_anvil(
     registry: PidRegistry | None = None,
     name: str = "anvil",
     ready_timeout: float = 30.0,
+    genesis_timestamp: int | None = None,
 ) -> AnvilProcess:
     """Start anvil with its log at ``directory/<name>.log`` and wait until it answers
     ``eth_chainId`` (checked to equal ``chain_id``). ``port=None`` picks a free port.
@@ -152,6 +158,7 @@ def start_anvil(
         gas_limit=gas_limit,
         dump_state=dump_state,
         load_state=load_state,
+        genesis_timestamp=genesis_timestamp,
     )
     proc = start_process(name, argv, log_path=directory / f"{name}.log", registry=registry)
     anvil = AnvilProcess(
@@ -173,3 +180,23 @@ def start_anvil(
         anvil.stop()
         raise AnvilError(f"anvil at {anvil.rpc_url} reports chain id {got}, wanted {chain_id}")
     return anvil
+
+
+def set_time_lapse(rpc: RpcClient, *, seconds_per_block: int | None, mine_every: int) -> None:
+    """Run anvil's chain faster than the wall clock (a "time lapse"): mine a block every
+    ``mine_every`` wall seconds, each ``seconds_per_block`` later than its parent
+    (``anvil_setBlockTimestampInterval`` + ``evm_setIntervalMining``), so chain time advances
+    ``seconds_per_block / mine_every`` times the wall clock. ``seconds_per_block=None`` ends the
+    lapse: timestamps follow anvil's own clock again (which a past ``--timestamp`` keeps behind
+    the wall clock). Used with a genesis in the past to build a long L2 chain quickly
+    (``bench.node_bench --timelapse``); :class:`AnvilError` if anvil refuses."""
+    if mine_every <= 0 or (seconds_per_block is not None and seconds_per_block <= 0):
+        raise AnvilError("the time lapse wants positive intervals")
+    try:
+        if seconds_per_block is None:
+            rpc.call("anvil_removeBlockTimestampInterval")
+        else:
+            rpc.call("anvil_setBlockTimestampInterval", seconds_per_block)
+        rpc.call("evm_setIntervalMining", mine_every)
+    except PyopError as e:
+        raise AnvilError(f"anvil refused the time lapse: {e}") from e

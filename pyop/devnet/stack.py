@@ -451,6 +451,7 @@ def init_devnet(
     altda_windows: tuple[int, int] = ALTDA_DEFAULT_WINDOWS,
     altda_commitment: str = "generic",
     seq_window_size: int | None = None,
+    l1_genesis_time: int | None = None,
     log: Log = _print,
 ) -> DevnetInfo:
     """Initialize the devnet in ``directory`` (which must be empty or absent); see the module
@@ -463,7 +464,9 @@ def init_devnet(
     finality by about the challenge window); ``altda_commitment``: ``generic`` or ``keccak``
     (keccak also deploys the ``DataAvailabilityChallenge`` contract, see
     :mod:`pyop.devnet.da_challenge`); ``seq_window_size``: the sequencing window (default
-    :data:`pyop.devnet.rollup_json.DEFAULT_SEQ_WINDOW_SIZE`)."""
+    :data:`pyop.devnet.rollup_json.DEFAULT_SEQ_WINDOW_SIZE`); ``l1_genesis_time``: the managed
+    anvil's genesis timestamp (a past one puts the whole devnet, L2 genesis included, in the past,
+    so a sequencer catches up as fast as L1 allows, see :func:`pyop.devnet.anvil.set_time_lapse`)."""
     if l2_block_time <= 0:
         raise StackError("the L2 block time must be positive")
     directory = Path(directory).resolve()
@@ -478,6 +481,8 @@ def init_devnet(
     log(f"TEST KEYS ({TEST_KEY_LABEL}):")
     for k in keys.all():
         log(f"  {k.role:<10} {k.address}  {k.private_key_hex}")
+    if l1_genesis_time is not None and l1_url is not None:
+        raise StackError("l1_genesis_time needs the devnet's own anvil (not --l1 URL)")
     ports = allocate_ports(port_base)
     try:
         t0 = time.monotonic()
@@ -485,7 +490,7 @@ def init_devnet(
             anvil = start_anvil(
                 directory / "logs", ports["anvil"], block_time=l1_block_time,
                 slots_in_an_epoch=l1_slots_per_epoch, hardfork="prague", chain_id=DEFAULT_L1_CHAIN_ID,
-                host=HOST, registry=registry,
+                host=HOST, registry=registry, genesis_timestamp=l1_genesis_time,
             )  # fmt: skip
             l1 = anvil.rpc_url
             managed = True
@@ -825,13 +830,17 @@ def start_stack(
     batcher_extra: Sequence[str] = (),
     node_metrics_port: int | None = None,
     node_l1_url: str | None = None,
+    catch_up_timeout: float | None = 180.0,
 ) -> Stack:
     """Start op-geth and, for ``stack="go"``, the Go op-node sequencer, op-batcher (``da`` =
     ``calldata``, ``blobs`` or ``auto``) and op-proposer (plus the DA server on an alt-DA
     devnet); for ``stack="pyop"`` the same with ``pyop node`` (process ``pyop-node``) as the
     sequencer in place of the Go op-node. ``roles`` (:mod:`pyop.devnet.roles`) picks the kind of
     each role instead (``pyop batcher`` runs as process ``pyop-batcher`` with ``batcher_extra``
-    flags). On any failure everything this call started is stopped again."""
+    flags). The batcher starts once the sequencer's unsafe head has caught up with the wall
+    clock (within ``catch_up_timeout`` seconds; ``None``: at once, for a devnet living in the
+    past that catches up for longer, see :func:`pyop.devnet.anvil.set_time_lapse`). On any
+    failure everything this call started is stopped again."""
     if stack not in STACKS:
         raise StackError(f"unknown stack {stack!r} (choose from {', '.join(STACKS)})")
     if da not in DA_TYPES:
@@ -904,9 +913,10 @@ def start_stack(
         wait_for_rpc(info.rollup_rpc_url, method="optimism_syncStatus", timeout=60, process=node)
         st.timings["op_node_rpc"] = time.monotonic() - t0
         log(f"{node.name} pid {node.pid}: {info.rollup_rpc_url}")
-        wait_unsafe_caught_up(
-            info.rollup_rpc_url, block_time=info.l2_block_time, timeout=180, process=node
-        )
+        if catch_up_timeout is not None:
+            wait_unsafe_caught_up(
+                info.rollup_rpc_url, block_time=info.l2_block_time, timeout=catch_up_timeout, process=node
+            )
         st.timings["op_node_caught_up"] = time.monotonic() - t0
         if batcher:
             t0 = time.monotonic()

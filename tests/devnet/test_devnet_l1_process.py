@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from pyop.devnet.anvil import AnvilError, anvil_binary, start_anvil
+from pyop.devnet.anvil import AnvilError, anvil_binary, set_time_lapse, start_anvil
 from pyop.devnet.process import (
     ManagedProcess,
     PidRegistry,
@@ -134,3 +134,44 @@ def test_anvil_start_stop_by_pid_with_registry(tmp_path: Path) -> None:
     finally:
         assert reg.stop_all(sigint_timeout=5) == {"anvil": "sigint"}
     assert not pid_alive(anvil.pid)
+
+
+def test_anvil_in_the_past_and_time_lapse(tmp_path: Path) -> None:
+    """``genesis_timestamp`` puts anvil's chain in the past; :func:`set_time_lapse` then makes
+    each block ``seconds_per_block`` later than its parent, mined every wall second, and ends
+    again (bench.node_bench --timelapse builds its 10,000-block chain this way)."""
+    try:
+        anvil_binary()
+    except AnvilError as e:
+        pytest.skip(f"{e} (the devnet tests need `npm install` (or `make deps`))")
+    reg = PidRegistry(tmp_path)
+    genesis = int(time.time()) - 20_000
+    anvil = start_anvil(tmp_path, block_time=2, chain_id=4243, registry=reg, genesis_timestamp=genesis)
+    rpc = anvil.rpc()
+
+    def head() -> tuple[int, int]:
+        b = rpc.call("eth_getBlockByNumber", "latest", False)
+        return int(b["number"], 16), int(b["timestamp"], 16)
+
+    try:
+        assert int(rpc.call("eth_getBlockByNumber", "0x0", False)["timestamp"], 16) == genesis
+        set_time_lapse(rpc, seconds_per_block=12, mine_every=1)
+        n0, _ = head()
+        deadline = time.monotonic() + 20
+        while head()[0] < n0 + 3 and time.monotonic() < deadline:
+            time.sleep(0.2)
+        n, _ = head()
+        assert n >= n0 + 3, "anvil did not mine once a second"
+        stamps = [int(rpc.call("eth_getBlockByNumber", hex(i), False)["timestamp"], 16) for i in range(n0 + 1, n + 1)]
+        assert {b - a for a, b in zip(stamps, stamps[1:])} == {12}
+        assert stamps[-1] < time.time() - 10_000  # still in the past
+        set_time_lapse(rpc, seconds_per_block=None, mine_every=1)
+        while head()[0] < n + 2 and time.monotonic() < deadline + 10:
+            time.sleep(0.2)
+        n2, t2 = head()
+        t1 = int(rpc.call("eth_getBlockByNumber", hex(n2 - 1), False)["timestamp"], 16)
+        assert 0 < t2 - t1 < 12  # back on anvil's own (past) clock
+        with pytest.raises(AnvilError, match="positive"):
+            set_time_lapse(rpc, seconds_per_block=0, mine_every=1)
+    finally:
+        reg.stop_all(sigint_timeout=5)
