@@ -12,7 +12,6 @@ and Jovian activation blocks with their upgrade transactions.
 
 from __future__ import annotations
 
-import gzip
 import io
 import json
 from itertools import pairwise
@@ -26,6 +25,7 @@ from pyop.protocol.upgrades import isthmus_upgrade_txs, jovian_upgrade_txs
 from pyop.tools.derive import run_derive
 from pyop.tools.fixture import DerivationFixture, load_fixture
 from tests.conftest import REPO
+from tests.derivation.go_fixture_files import num, read_raw
 
 FIXTURE = REPO / "spec_vectors" / "derivation" / "differential" / "go-devnet-calldata-blobs.json.gz"
 MIN_BLOCKS = 500
@@ -43,16 +43,9 @@ def _b(h: str) -> bytes:
     return bytes.fromhex(h.removeprefix("0x"))
 
 
-def _n(v: object) -> int:
-    return int(v, 16) if isinstance(v, str) and v.startswith("0x") else int(v)  # type: ignore[arg-type]
-
-
 @pytest.fixture(scope="module")
 def raw() -> dict[str, Any]:
-    assert FIXTURE.is_file(), f"missing {FIXTURE}"
-    obj = json.loads(gzip.decompress(FIXTURE.read_bytes()))
-    assert isinstance(obj, dict)
-    return obj
+    return read_raw(FIXTURE)
 
 
 @pytest.fixture(scope="module")
@@ -97,7 +90,7 @@ def test_derive_check_matches_every_go_block(fx: DerivationFixture) -> None:
 
 def _receipt_logs(raw: dict[str, Any]) -> list[tuple[dict[str, Any], dict[str, Any]]]:
     return [(b, lg) for b in raw["l1Blocks"] for r in b["receipts"] for lg in r["logs"]
-            if _n(r["status"]) == 1]  # fmt: skip
+            if num(r["status"]) == 1]  # fmt: skip
 
 
 def _l2_txs(l2_blocks: dict[int, dict[str, Any]]) -> dict[bytes, int]:
@@ -121,7 +114,7 @@ def test_fixture_has_user_deposits(raw: dict[str, Any], l2_blocks: dict[int, dic
         if lg["address"].lower() != portal or _b(lg["topics"][0]) != TRANSACTION_DEPOSITED:
             continue
         block_hash = _b(b["header"]["hash"])
-        log_index = _n(lg["logIndex"])
+        log_index = num(lg["logIndex"])
         source = keccak(bytes(32) + keccak(block_hash + log_index.to_bytes(32, "big")))
         if source in deposits:
             found += 1
@@ -138,12 +131,12 @@ def test_fixture_has_gas_limit_update_obeyed(
     for _blk, lg in _receipt_logs(raw):
         if lg["address"].lower() != sysconf or _b(lg["topics"][0]) != CONFIG_UPDATE:
             continue
-        if _n(lg["topics"][2]) == CONFIG_UPDATE_GAS_LIMIT:
+        if num(lg["topics"][2]) == CONFIG_UPDATE_GAS_LIMIT:
             # data: abi.encode(bytes) of abi.encode(uint64): offset, length, value
             data = _b(lg["data"])
             new_limits.append(int.from_bytes(data[64:96], "big"))
     assert new_limits, "no gas limit ConfigUpdate log in the fixture"
-    limits = [_n(blk["gasLimit"]) for _, blk in sorted(l2_blocks.items())]
+    limits = [num(blk["gasLimit"]) for _, blk in sorted(l2_blocks.items())]
     changes = [(a, b) for a, b in pairwise(limits) if a != b]
     assert changes, "the L2 gasLimit never changes in the derived range"
     assert any(b in new_limits for _, b in changes), (changes, new_limits)
@@ -191,7 +184,7 @@ def test_fixture_has_fork_activation_block(
     fork's upgrade deposits right after the L1-info deposit."""
     t = raw["rollupConfig"].get(fork)
     assert t is not None, f"{fork} not scheduled"
-    at = [n for n, blk in l2_blocks.items() if _n(blk["timestamp"]) == t]
+    at = [n for n, blk in l2_blocks.items() if num(blk["timestamp"]) == t]
     assert at, f"no L2 block at {fork} {t} in the derived range"
     (n,) = at
     assert n - 1 in l2_blocks, f"{fork} activates at the first derived block {n}"

@@ -16,7 +16,6 @@ step in its manifest, ``pyop/devnet/batcher_faults/plans.py``), not taken from p
 
 from __future__ import annotations
 
-import gzip
 import io
 import json
 import re
@@ -34,6 +33,7 @@ from pyop.devnet.batcher_faults import plans
 from pyop.tools.derive import CheckResult, run_derive
 from pyop.tools.fixture import DerivationFixture, load_fixture
 from tests.conftest import SPEC_VECTORS
+from tests.derivation.go_fixture_files import num, read_raw
 
 DIR = SPEC_VECTORS / "derivation" / "differential"
 DEPOSIT_TX_TYPE = 0x7E
@@ -41,10 +41,6 @@ DEPOSIT_TX_TYPE = 0x7E
 
 def _b(h: str) -> bytes:
     return bytes.fromhex(h.removeprefix("0x"))
-
-
-def _n(v: object) -> int:
-    return int(v, 16) if isinstance(v, str) and v.startswith("0x") else int(v)  # type: ignore[arg-type]
 
 
 @dataclass(frozen=True)
@@ -102,13 +98,8 @@ FINDING_DROPS = {
 MANIFEST = DIR / "go-devnet-faults.manifest.json"
 
 
-@cache
 def _raw(name: str) -> dict[str, Any]:
-    path = DIR / name
-    assert path.is_file(), f"missing {path}"
-    obj = json.loads(gzip.decompress(path.read_bytes()))
-    assert isinstance(obj, dict)
-    return obj
+    return read_raw(DIR / name)
 
 
 @cache
@@ -206,14 +197,14 @@ def test_holocene_activates_inside_the_range() -> None:
     assert cfg.get("isthmus_time") is None
     blocks = _l2_blocks(name)
     derived = range(raw["l2CursorStart"] + 1, raw["l2CursorEnd"] + 1)
-    pre = [n for n in derived if _n(blocks[n]["timestamp"]) < holo]
-    post = [n for n in derived if _n(blocks[n]["timestamp"]) >= holo]
+    pre = [n for n in derived if num(blocks[n]["timestamp"]) < holo]
+    post = [n for n in derived if num(blocks[n]["timestamp"]) >= holo]
     assert len(pre) >= 30 and len(post) >= 30
     assert all(_b(blocks[n]["extraData"]) == b"" for n in pre)
     assert all(len(_b(blocks[n]["extraData"])) == 9 and _b(blocks[n]["extraData"])[0] == 0 for n in post)
     # Batcher transactions on both sides of the activation.
     inbox = _b(cfg["batch_inbox_address"])
-    times = [_n(b["header"]["timestamp"]) for b in raw["l1Blocks"]
+    times = [num(b["header"]["timestamp"]) for b in raw["l1Blocks"]
              for t in b["transactions"] if _tx_to_and_type(_b(t))[1] == inbox]  # fmt: skip
     assert any(t < holo for t in times) and any(t > holo for t in times)
 
@@ -229,7 +220,7 @@ def test_window_expiry_fixture_has_a_batcher_gap_and_deposit_only_blocks() -> No
     cfg = raw["rollupConfig"]
     sws = cfg["seq_window_size"]
     inbox = _b(cfg["batch_inbox_address"])
-    with_batches = [_n(b["header"]["number"]) for b in raw["l1Blocks"]
+    with_batches = [num(b["header"]["number"]) for b in raw["l1Blocks"]
                     if any(_tx_to_and_type(_b(t))[1] == inbox for t in b["transactions"])]  # fmt: skip
     gaps = [b - a for a, b in pairwise(with_batches)]
     assert sum(g > sws + 1 for g in gaps) >= 2, (sws, gaps)
@@ -336,8 +327,8 @@ def test_blob_fee_fixture_l1_info_fees_follow_the_l1_excess_blob_gas() -> None:
     a real range of them: the excess climbs above 40M and falls back to 0, the fee takes more
     than 50 values up to more than 4000 wei. (``--check`` then shows pyop derives the same.)"""
     raw = _raw(BLOB_FEE)
-    l1 = {_n(b["header"]["number"]): b["header"] for b in raw["l1Blocks"]}
-    excess = [_n(h["excessBlobGas"]) for h in l1.values()]
+    l1 = {num(b["header"]["number"]): b["header"] for b in raw["l1Blocks"]}
+    excess = [num(h["excessBlobGas"]) for h in l1.values()]
     assert max(excess) > 40_000_000 and excess[-1] == 0 and sum(e > 0 for e in excess) > 100
     schedule = raw["pyopL1ChainConfig"]["blobSchedule"]["prague"]
     assert schedule["baseFeeUpdateFraction"] == 5_007_716  # EIP-7691
@@ -349,7 +340,7 @@ def test_blob_fee_fixture_l1_info_fees_follow_the_l1_excess_blob_gas() -> None:
         origin = int.from_bytes(info[L1_INFO_NUMBER], "big")
         fee = int.from_bytes(info[L1_INFO_BLOB_BASE_FEE], "big")
         if origin in l1:
-            want = _fake_exponential(MIN_BLOB_BASE_FEE, _n(l1[origin]["excessBlobGas"]), 5_007_716)
+            want = _fake_exponential(MIN_BLOB_BASE_FEE, num(l1[origin]["excessBlobGas"]), 5_007_716)
             assert fee == want, (n, origin, fee, want)
         fees.append(fee)
     assert len(fees) >= 150 and len(set(fees)) > 50 and max(fees) > 4000 and min(fees) == 1

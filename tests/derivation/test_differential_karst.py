@@ -12,7 +12,6 @@ pyop's code.
 
 from __future__ import annotations
 
-import gzip
 import io
 import json
 from dataclasses import replace
@@ -24,22 +23,16 @@ from eth_hash.auto import keccak
 from pyop.tools.derive import run_derive
 from pyop.tools.fixture import DerivationFixture, load_fixture
 from tests.conftest import REPO
+from tests.derivation.go_fixture_files import num, read_raw
 
 FIXTURE = REPO / "spec_vectors" / "derivation" / "differential" / "go-devnet-karst.json.gz"
 GO_UPGRADES = {s["name"]: s for s in json.loads(
     (REPO / "spec_vectors/upgrades/go-v1.19.6-nut-upgrades.json").read_text())["sets"]}  # fmt: skip
 
 
-def _n(v: object) -> int:
-    return int(v, 16) if isinstance(v, str) and v.startswith("0x") else int(v)  # type: ignore[arg-type]
-
-
 @pytest.fixture(scope="module")
 def raw() -> dict[str, Any]:
-    assert FIXTURE.is_file(), f"missing {FIXTURE}"
-    obj = json.loads(gzip.decompress(FIXTURE.read_bytes()))
-    assert isinstance(obj, dict)
-    return obj
+    return read_raw(FIXTURE)
 
 
 @pytest.fixture(scope="module")
@@ -52,7 +45,7 @@ def activation(raw: dict[str, Any]) -> int:
     """The Karst activation block's number (from the raw JSON)."""
     t = raw["rollupConfig"]["karst_time"]
     blocks = raw["pyopL2Blocks"]
-    (n,) = [int(k) for k, b in blocks.items() if _n(b["timestamp"]) == t]
+    (n,) = [int(k) for k, b in blocks.items() if num(b["timestamp"]) == t]
     return n
 
 
@@ -94,8 +87,8 @@ def test_fixture_has_the_karst_activation_block(raw: dict[str, Any], activation:
     want = [t["hash"] for t in GO_UPGRADES["karst"]["txs"]]
     assert ["0x" + keccak(t).hex() for t in txs[-len(want):]] == want
     assert all(t[0] == 0x7E for t in txs)  # no user txs in the activation block
-    before, after = _n(blocks[activation - 1]["gasLimit"]), _n(blocks[activation + 1]["gasLimit"])
-    assert _n(blk["gasLimit"]) == before + GO_UPGRADES["karst"]["upgradeGas"]
+    before, after = num(blocks[activation - 1]["gasLimit"]), num(blocks[activation + 1]["gasLimit"])
+    assert num(blk["gasLimit"]) == before + GO_UPGRADES["karst"]["upgradeGas"]
     assert after == before
     # the devnet's L1 chain config travels with the fixture (L1 chain 900 is not built in)
     assert raw["pyopL1ChainConfig"]["chainId"] == raw["rollupConfig"]["l1_chain_id"]

@@ -3,6 +3,7 @@ SIGINT -> SIGTERM -> SIGKILL escalation, and the ``pids.json`` registry."""
 
 from __future__ import annotations
 
+import itertools
 import json
 import sys
 import time
@@ -163,7 +164,7 @@ def test_anvil_in_the_past_and_time_lapse(tmp_path: Path) -> None:
         n, _ = head()
         assert n >= n0 + 3, "anvil did not mine once a second"
         stamps = [int(rpc.call("eth_getBlockByNumber", hex(i), False)["timestamp"], 16) for i in range(n0 + 1, n + 1)]
-        assert {b - a for a, b in zip(stamps, stamps[1:])} == {12}
+        assert {b - a for a, b in itertools.pairwise(stamps)} == {12}
         assert stamps[-1] < time.time() - 10_000  # still in the past
         set_time_lapse(rpc, seconds_per_block=None, mine_every=1)
         while head()[0] < n + 2 and time.monotonic() < deadline + 10:
