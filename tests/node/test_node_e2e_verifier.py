@@ -56,8 +56,9 @@ def dn(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Devnet]:
 @pytest.fixture(scope="module")
 def pyop_verifier(dn: Devnet) -> Iterator[Verifier]:
     """``pyop node`` (no sequencer) on its own op-geth, started right after the devnet so it
-    derives Isthmus and Jovian as they happen."""
-    v = start_verifier(dn.info, name="pyop-verifier", kind="pyop")
+    derives Isthmus and Jovian as they happen; p2p off, so it follows L1 only (the gossip path
+    has its own tests, tests/p2p)."""
+    v = start_verifier(dn.info, name="pyop-verifier", kind="pyop", p2p=False)
     try:
         yield v
     finally:
@@ -66,7 +67,7 @@ def pyop_verifier(dn: Devnet) -> Iterator[Verifier]:
 
 @pytest.fixture(scope="module")
 def go_verifier(dn: Devnet) -> Iterator[Verifier]:
-    v = start_verifier(dn.info, kind="go")
+    v = start_verifier(dn.info, kind="go", p2p=False)
     try:
         yield v
     finally:
