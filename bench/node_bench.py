@@ -148,8 +148,10 @@ def bench_sequencer(workdir: Path, blocks: int, warmup: int, block_time: int = 1
     registry = PidRegistry(info.directory)
     try:
         start_stack(info, stack="none", log=_quiet)
+        data_dir = info.directory / "pyop-node"
+        data_dir.mkdir(exist_ok=True)  # its p2p key and sequencer state live there
         argv = pyop_node_argv(info, engine_url=info.url("gethAuth"), rpc_port=info.ports["opNodeRpc"],
-                              data_dir=info.directory / "pyop-node", sequencer=True)  # fmt: skip
+                              data_dir=data_dir, sequencer=True)  # fmt: skip
         ncfg = parse_node_args(argv[4:], env={})
         ncfg.check()
         bins = require_peers(["op-batcher"])
@@ -163,7 +165,14 @@ async def _run_sequencer(info: DevnetInfo, ncfg: Any, batcher_bin: Path, registr
     svc = NodeService(ncfg)
     task = asyncio.create_task(svc.run())
     try:
-        await asyncio.wait_for(svc.ready.wait(), 30)
+        ready = asyncio.create_task(svc.ready.wait())
+        await asyncio.wait({ready, task}, timeout=90, return_when=asyncio.FIRST_COMPLETED)
+        if task.done():
+            task.result()  # the node stopped while starting: its error
+            raise StackError("pyop node stopped while starting")
+        if not ready.done():
+            ready.cancel()
+            raise StackError("pyop node not ready after 90 s")
         while svc.driver is None or not svc.driver.started.is_set():
             await asyncio.sleep(0.05)
         probe = SequencerProbe(svc)
