@@ -125,6 +125,9 @@ class BatcherService:
         await self.client.close()
         if self.altda is not None:
             await self.altda.close()
+        # The driver's last receipt waits ran after txmgr.close() and may have reopened the L1
+        # client's HTTP session; close it again (idempotent) so none is left behind.
+        await self.txmgr.backend.close()
 
 
 def admin_methods(driver: BatchSubmitter) -> dict[str, Method]:

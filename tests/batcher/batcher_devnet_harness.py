@@ -94,7 +94,10 @@ class BatcherDevnet:
             while p.alive() and time.monotonic() < deadline:
                 time.sleep(0.05)
         else:
+            mark = self.batcher_log_size()
             p.stop(sigint_timeout=20.0)
+            # a clean shutdown leaves no aiohttp session open (it warns "Unclosed client session")
+            assert "Unclosed" not in self.batcher_log(mark), self.batcher_log(mark)[-2000:]
         assert not p.alive()
 
     def start_batcher(self, flags: Sequence[str], *, da: str = "calldata") -> ManagedProcess:
