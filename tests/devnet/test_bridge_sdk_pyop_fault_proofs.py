@@ -10,6 +10,7 @@ reports for block 0, and every game's root claim is the output root of its L2 bl
 from __future__ import annotations
 
 from collections.abc import Iterator
+from itertools import pairwise
 
 import pytest
 from eth_abi.abi import decode as abi_decode
@@ -178,3 +179,83 @@ def test_go_and_pyop_dispute_game_proposals(dn: Devnet) -> None:
     print(f"\n[dispute games] L1 gas per create(): Go {gas['go']} pyop {gas['pyop']}")
     go_med, py_med = sorted(gas["go"])[1], sorted(gas["pyop"])[1]
     assert abs(go_med - py_med) <= 25_000, gas
+
+
+def _games(dn: Devnet, game_type: int = 1) -> list[tuple[int, str, str, int]]:
+    """The devnet proposer's games of ``game_type``, oldest first: (L2 block, root claim, game
+    address, creation timestamp), read from the DisputeGameFactory."""
+    dgf, game = load_artifact("DisputeGameFactory"), load_artifact("FaultDisputeGame")
+    factory = dn.info.addresses["DisputeGameFactoryProxy"]
+    me = dn.info.keys["proposer"]["address"].lower()
+    out = []
+    (count,) = eth_call(dn.l1, factory, dgf, "gameCount")
+    for i in range(int(count)):
+        (t, ts, addr) = eth_call(dn.l1, factory, dgf, "gameAtIndex", i)
+        if int(t) != game_type:
+            continue
+        (creator,) = eth_call(dn.l1, addr, game, "gameCreator")
+        if str(creator).lower() != me:
+            continue
+        (b,) = eth_call(dn.l1, addr, game, "l2BlockNumber")
+        (root,) = eth_call(dn.l1, addr, game, "rootClaim")
+        out.append((int(b), "0x" + bytes(root).hex(), str(addr), int(ts)))
+    return out
+
+
+def test_dgf_restart_continues_without_duplicates(dn: Devnet) -> None:
+    """DisputeGameFactory mode keeps nothing between polls but what L1 says (its newest game):
+    a restarted ``pyop proposer`` waits out the proposal interval from that game and goes on
+    with newer blocks, never a second game for a block it already proposed."""
+    from pyop.devnet.process import PidRegistry, start_process, wait_for_http
+    from pyop.devnet.proposer_role import DEVNET_PROPOSAL_INTERVAL
+
+    interval = int(DEVNET_PROPOSAL_INTERVAL.removesuffix("s"))
+    proc = dn.stack.processes["pyop-proposer"]
+    before = _games(dn)
+    assert before, "no game from the devnet's proposer yet"
+    proc.stop(sigint_timeout=10)
+    registry = PidRegistry(dn.info.directory)
+    registry.remove(proc.name)
+    new = start_process("pyop-proposer", proc.argv, log_path=dn.info.logs_dir / "pyop-proposer-restart.log",
+                        registry=registry)  # fmt: skip
+    dn.stack.processes["pyop-proposer"] = new
+    wait_for_http(dn.info.url("proposerRpc") + "/healthz", timeout=60, process=new)
+    after = wait_for(lambda: (g := _games(dn)) and len(g) >= len(before) + 2 and g, 120 + 3 * interval,
+                     "two more games after the restart", interval=2.0)  # fmt: skip
+    blocks = [b for b, *_ in after]
+    assert blocks == sorted(set(blocks)), f"a block proposed twice or out of order: {blocks}"
+    stamps = [ts for *_, ts in after]
+    # the interval is checked against the wall clock at the poll; L1 timestamps may round
+    assert all(b - a >= interval - 2 for a, b in pairwise(stamps)), stamps
+    for b, root, *_ in after[len(before) :]:
+        assert root == dn.rollup.call("optimism_outputAtBlock", hex(b))["outputRoot"]
+    assert new.alive(), new.log_tail(20)
+
+
+def test_dgf_l1_reorg_removing_a_game_is_proposed_again(dn: Devnet) -> None:
+    """An L1 reorg that removes the proposer's newest game: the factory no longer has it, so the
+    proposer (which reads its newest game from L1 at every poll) creates a game again for a block
+    at or past the removed one, claiming that block's output root."""
+    from pyop.primitives import hex_to_int
+
+    games = wait_for(lambda: _games(dn), 60, "a game to reorg away")
+    block, root, addr, _ts = games[-1]
+    dgf = load_artifact("DisputeGameFactory")
+    logs = dn.l1.call("eth_getLogs", {"address": dn.info.addresses["DisputeGameFactoryProxy"],
+                                      "fromBlock": "0x0", "toBlock": "latest",
+                                      "topics": ["0x" + dgf.event_topic("DisputeGameCreated").hex(),
+                                                 "0x" + "00" * 12 + addr[2:].lower()]})  # fmt: skip
+    assert len(logs) == 1
+    created_in = hex_to_int(logs[0]["blockNumber"])
+    head = hex_to_int(dn.l1.call("eth_blockNumber"))
+    dn.l1.call("anvil_reorg", head - created_in + 1, [])
+    wait_for(lambda: all(a != addr for _b, _r, a, _t in _games(dn)), 30, "the reorg to remove the game")
+    again = wait_for(lambda: [g for g in _games(dn) if g[0] >= block], 240,
+                     f"a new game at or past L2 block {block}", interval=2.0)  # fmt: skip
+    # (the factory clones games with CREATE: after the reorg its nonce is back, so the new game
+    # may well get the removed game's address)
+    for b, r, _a, _t in again:
+        assert r == dn.rollup.call("optimism_outputAtBlock", hex(b))["outputRoot"]
+    if again[0][0] == block:
+        assert again[0][1] == root  # the same block claims the same root
+    dn.assert_alive()
