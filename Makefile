@@ -57,8 +57,12 @@ lint: venv
 	$(BIN)/ruff check pyop tests bench
 	$(BIN)/mypy
 
+# Test modules run on PYTEST_WORKERS pytest-xdist workers, one module per worker at a time
+# (--dist loadfile; module-scoped devnets are built once); the slow devnet modules start first
+# (tests/conftest.py). PYTEST_WORKERS=0 runs everything in this process, one test after another.
+PYTEST_WORKERS ?= 3
 test: deps lint
-	$(BIN)/pytest -q
+	$(BIN)/pytest -q -n $(PYTEST_WORKERS) --dist loadfile
 
 # Differential fuzzing against op-node v1.19.6's own functions (Go peer interop/go/difftest):
 # 1,000,000 inputs per target (`make test` runs 2,000 per target, tests/tools/test_difftest.py).
