@@ -67,13 +67,7 @@ pytestmark = pytest.mark.slow
 KNOWN_MISSING = {
     r"go_.*": "the Go runtime's collector; pyop is Python",
     r"op_node_default_events_.*": "op-node's event bus (pyop's driver has no event queue)",
-    r"op_node_default_p2p_.*": "no p2p in pyop yet",
-    r"op_node_default_peer_scores": "p2p peer-score histogram: pyop/p2p exports no metrics yet",
-    r"op_node_default(_last)?_publishing_errors_(total|unix)": "p2p publishing errors: no p2p",
     r"op_node_default_l[12]_source_cache_.*": "op-node's RPC source caches (pyop's caches are not instrumented)",
-    r"op_node_default_channel_input_bytes": "needs a byte count from the channel bank (derivation stage hook)",
-    r"op_node_default_rpc_client_(params|results)_size_total": "request/response sizes of client calls",
-    r"op_node_default_rpc_server_(params|results)_size_total": "request/response sizes of server calls",
 }
 
 
