@@ -10,7 +10,10 @@ Where op-node calls each method, and where pyop does:
 - ``IncStreamCount`` / ``DecStreamCount``: ``OpenedStream`` / ``ClosedStream``; pyop: the same
   notifee (py-libp2p may report a stream closed twice: counted once);
 - ``RecordGossipEvent(type)``: go-libp2p-pubsub's tracer, one event per ``pb.TraceEvent`` (see
-  :data:`GOSSIP_EVENT_TYPES`); pyop: the router and pubsub overrides in :mod:`pyop.p2p.host`;
+  :data:`GOSSIP_EVENT_TYPES`); pyop: the router and pubsub overrides in :mod:`pyop.p2p.host`.
+  **pyop difference:** ``RECV_RPC`` is never counted: py-libp2p's pubsub reads a peer's RPCs in
+  one loop (``continuously_read_stream``) with no per-RPC hook to override;
+  ``DUPLICATE_MESSAGE`` counts messages already seen, checked before py-libp2p's own check;
 - ``RecordBandwidth``: every 10 s the totals of libp2p's ``BandwidthCounter`` (stream payload
   bytes read and written, go-libp2p ``swarm_stream.go``); pyop: bytes through every stream's
   ``read``/``write``, published on the same 10 s tick;
