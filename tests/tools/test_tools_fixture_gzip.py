@@ -49,7 +49,7 @@ def test_gzip_detected_by_content_not_name(tmp_path: Path, plain: Path) -> None:
 
 
 @pytest.mark.parametrize(
-    "data", [b"\x1f\x8b\x08\x00garbage", gzip.compress(b"not json {"), gzip.compress(b"\xff\xfe")]
+    "data", [b"\x1f\x8b\x08\x00garbage", gzip.compress(b"not json {", mtime=0), gzip.compress(b"\xff\xfe", mtime=0)]
 )
 def test_bad_gzip_raises_fixture_error(tmp_path: Path, data: bytes) -> None:
     p = tmp_path / "bad.json.gz"
