@@ -22,7 +22,7 @@ from pyop.codec.channel import read_channel
 from pyop.codec.errors import BatchError, ChannelError, CodecError
 from pyop.codec.span_batch import RawSpanBatch
 from pyop.config import RollupConfig
-from pyop.derivation.drops import DropReason, Explainer
+from pyop.derivation.drops import DecisionKind, DropReason, Explainer
 from pyop.derivation.errors import NotEnoughData
 from pyop.derivation.types import Batch
 from pyop.primitives import L1BlockRef, SystemConfig
@@ -70,6 +70,10 @@ class ChannelReader:
             self.ex.drop(STAGE, DropReason.CHANNEL_DECOMPRESS_ERROR, str(e),
                          {"channel_len": len(data)}, origin.id())  # fmt: skip
             raise NotEnoughData("channel dropped") from None
+        # op-node ChannelInReader.WriteChannel: the compressed length of every channel whose
+        # batch reader could be opened (the node's channel_input_bytes metric)
+        self.ex.decide(STAGE, DecisionKind.CHANNEL_OPENED, "channel opened",
+                       {"compressed_bytes": len(data)}, origin.id())  # fmt: skip
         self._batches = deque(res.batches)
         self._tail_error = res.error
 

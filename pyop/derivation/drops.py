@@ -166,6 +166,9 @@ class DecisionKind(enum.Enum):
     BATCH_ACCEPTED = ("batch_accepted", "derivation.md#batch-queue")
     SPAN_BATCH_ACCEPTED = ("span_accepted", "delta/span-batches.md#span-batch-validation")
     CHANNEL_READ = ("channel_read", "derivation.md#channel-bank")
+    #: The channel reader opened a channel (its compression header is valid); ``numbers``:
+    #: ``compressed_bytes``, the channel's length (op-node ``RecordChannelInputBytes``).
+    CHANNEL_OPENED = ("channel_opened", "derivation.md#channel-reader-batch-decoding")
     STAGE_SWAP = ("stage_swap", "holocene/derivation.md#activation")
     RESET = ("reset", "derivation.md#resetting-the-pipeline")
     REORG = ("reorg", "derivation.md#l1-traversal")

@@ -13,6 +13,7 @@ Every call's wall time is kept in :attr:`EngineClient.stats` (and passed to ``on
 
 from __future__ import annotations
 
+import contextlib
 import itertools
 import json
 import time
@@ -41,6 +42,7 @@ from pyop.primitives import (
     to_hex,
 )
 from pyop.sources.blockjson import payload_from_engine_json
+from pyop.sources.jsonraw import member_sizes
 
 DEFAULT_TIMEOUT = 10.0
 """Seconds per call (op-node's engine RPC calls use a few seconds to 10 s)."""
@@ -251,11 +253,15 @@ class EngineClient:
         *,
         timeout: float = DEFAULT_TIMEOUT,
         on_call: Callable[[str, float, bool], None] | None = None,
+        on_sizes: Callable[[str, int, int | None], None] | None = None,
     ) -> None:
         self.url = url
         self._secret = bytes(jwt_secret)
         self.timeout = timeout
         self.on_call = on_call
+        #: ``(method, params bytes, result bytes or None)`` per answered call: the raw
+        #: ``params`` sent and ``result`` received (op-service RPC size metrics)
+        self.on_sizes = on_sizes
         self.stats = CallStats()
         self._ids = itertools.count(1)
         self._session: aiohttp.ClientSession | None = None
@@ -323,6 +329,11 @@ class EngineClient:
             ) from None
         if not isinstance(obj, dict):
             raise EngineResponseError(f"{method}: response is not a JSON object", method=method)
+        if self.on_sizes is not None:
+            with contextlib.suppress(ValueError, UnicodeDecodeError):
+                sent, got = member_sizes(body)[0], member_sizes(data)[0]
+                ok = obj.get("error") is None and "result" in obj
+                self.on_sizes(method, sent.get("params", 0), got.get("result", 0) if ok else None)
         err = obj.get("error")
         if err is not None:
             if not isinstance(err, dict) or not isinstance(err.get("code"), int):

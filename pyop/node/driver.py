@@ -106,7 +106,7 @@ class DriverObserver:
 
     def on_decision(self, decision: Decision) -> None:
         m = self.metrics
-        if m is not None:  # op-node RecordDerivedBatches / RecordHeadChannelOpened / RecordFrame
+        if m is not None:  # op-node RecordDerivedBatches / RecordHeadChannelOpened / RecordFrame / ...
             if decision.kind is DecisionKind.BATCH_ACCEPTED:
                 m.derived_batches.record("singular")
             elif decision.kind is DecisionKind.SPAN_BATCH_ACCEPTED:
@@ -115,6 +115,8 @@ class DriverObserver:
                 m.head_channel.record()
                 for _ in range(int(decision.numbers.get("frames", 0))):
                     m.frame_added.record()
+            elif decision.kind is DecisionKind.CHANNEL_OPENED:  # op-node RecordChannelInputBytes
+                m.record_channel_input_bytes(int(decision.numbers.get("compressed_bytes", 0)))
         level = logging.INFO if decision.kind in _INFO_DECISIONS else logging.DEBUG
         if decision.kind is DecisionKind.REORG:
             level = logging.WARNING

@@ -1,5 +1,6 @@
 """Metered L1 clients: the node's L1 reads recorded as op-node records them
-(``op_node_default_rpc_client_*{rpc="l1",method}`` per JSON-RPC call, op-service
+(``op_node_default_rpc_client_*{rpc="l1",method}`` per JSON-RPC call, with the bytes of
+its raw params and result, op-service
 ``rpcRecorder``; ``op_node_default_l1_request_seconds{request}`` per L1 fetch, op-node
 ``metered.L1Client`` names: ``L1BlockRefByNumber``, ``L1BlockRefByHash``, ``InfoByHash``,
 ``InfoAndTxsByHash``, ``FetchReceipts``).
@@ -7,6 +8,7 @@
 
 from __future__ import annotations
 
+import json
 import time
 from collections.abc import Sequence
 from typing import Any
@@ -15,6 +17,7 @@ from pyop.node.metrics import NodeMetrics
 from pyop.primitives import Hash32, L1Header
 from pyop.protocol.l1_types import Receipt
 from pyop.sources.interfaces import BlockLabel
+from pyop.sources.jsonraw import member_sizes
 from pyop.sources.l1 import AsyncL1Client, L1Block
 from pyop.sources.rpc import AsyncRPCClient, JSONRPCError
 
@@ -39,6 +42,25 @@ class MeteredRPCClient(AsyncRPCClient):
             raise
         self.metrics.record_rpc_client(self.rpc_name, method, time.perf_counter() - t0)
         return res
+
+    def _observe_exchange(self, payload: object, body: bytes, data: bytes, parsed: object) -> None:
+        """op-service ``rpcRecorder.RecordOutgoing``: per request the bytes of the raw
+        ``params`` sent and, for a successful answer, of the raw ``result`` received (matched by
+        id in a batch). Only exchanges that got a JSON answer are seen here."""
+        reqs = payload if isinstance(payload, list) else [payload]
+        resps = parsed if isinstance(parsed, list) else [parsed]
+        try:
+            req_sizes, resp_sizes = member_sizes(body), member_sizes(data)
+        except (ValueError, UnicodeDecodeError):
+            return
+        results: dict[str, int] = {}
+        for item, sizes in zip(resps, resp_sizes, strict=False):
+            if isinstance(item, dict) and "result" in item and item.get("error") is None:
+                results[json.dumps(item.get("id"))] = sizes.get("result", 0)
+        for req, sizes in zip(reqs, req_sizes, strict=False):
+            if isinstance(req, dict) and isinstance(req.get("method"), str):
+                self.metrics.record_rpc_sizes("client", self.rpc_name, req["method"], sizes.get("params", 0),
+                                              results.get(json.dumps(req.get("id"))))  # fmt: skip
 
     async def batch(self, calls: Sequence[tuple[str, Sequence[object]]], *, return_errors: bool = False) -> list[Any]:
         t0 = time.perf_counter()

@@ -19,9 +19,11 @@ the sequencer's sealing and building timers, ``l1_request_seconds{request}``,
 ``rpc_server_*{rpc,method}`` / ``rpc_client_*{rpc,method}``, ``hardfork_activation_timestamp``,
 ``process_*``.
 
+``rpc_{server,client}_{params,results}_size_total{rpc,method}``, ``channel_input_bytes``, the
+P2P families (``p2p_*``, ``peer_scores``, ``publishing_errors``; see :mod:`pyop.p2p.metrics`).
+
 Not exported (no equivalent in pyop): ``go_*`` (the Go runtime), ``events_*`` (op-node's event
-bus), ``p2p_*`` and ``publishing_errors`` (no p2p), ``l1_source_cache_*`` / ``l2_source_cache_*``,
-``channel_input_bytes``. pyop adds ``derivation_l1_lag_blocks``, ``engine_call_seconds``,
+bus), ``l1_source_cache_*`` / ``l2_source_cache_*``. pyop adds ``derivation_l1_lag_blocks``, ``engine_call_seconds``,
 ``engine_call_errors_total``, ``derivation_drops_total{reason}``, ``pipeline_resets_by_stage_total``,
 ``l1_reorg_total``, ``sequencer_errors_total{kind}``, ``unsafe_reorgs_total``.
 """
@@ -34,8 +36,9 @@ import os
 import threading
 import time
 from abc import ABC, abstractmethod
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 
+from pyop.p2p.metrics import PEER_SCORE_TYPES, score_component
 from pyop.primitives import L1BlockRef, L2BlockRef
 
 CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8"
@@ -301,6 +304,11 @@ L1_REORG_DEPTH_BUCKETS = (0.5, 1.5, 2.5, 3.5, 4.5, 5.5, 6.5, 7.5, 8.5, 9.5, 10.5
 REQUEST_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0)
 BUILDING_DIFF_BUCKETS = (-10, -5, -2.5, -1, -0.5, -0.25, -0.1, -0.05, -0.025, -0.01, -0.005,
                          0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10)  # fmt: skip
+#: op-node ``PeerScores`` buckets
+PEER_SCORE_BUCKETS = (-100, -40, -20, -10, -5, -2, -1, -0.5, -0.05, 0, 0.05, 0.5, 1, 2, 5, 10, 20, 40)
+#: the Go client's ``prometheus.DefBuckets``, used when a histogram gives none (op-node's
+#: ``p2p_req_duration_seconds`` has ``Buckets: []float64{}``)
+DEFAULT_BUCKETS_GO = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0)
 #: ``hardfork_activation_timestamp`` forks (op-node ``RecordHardforkActivationTimes``): pyop
 #: config field -> op-node fork label, activation basis
 HARDFORK_FIELDS = (
@@ -340,6 +348,17 @@ class NodeMetrics:
                                                ["rpc", "method"], REQUEST_BUCKETS)  # fmt: skip
         self.rpc_client_responses = r.counter(f"{ns}_rpc_client_responses_total",
                                               "Total RPC request responses received", ["rpc", "method", "error"])  # fmt: skip
+        # op-service RPCMetrics size counters: bytes of the raw JSON ``params`` / ``result``
+        # values (op-geth ``RecordedMsg.MsgParams`` / ``MsgResult``; results of successful
+        # calls only)
+        self.rpc_client_params_size = r.counter(f"{ns}_rpc_client_params_size_total",
+                                                "Total bytes of RPC params sent", ["rpc", "method"])  # fmt: skip
+        self.rpc_client_results_size = r.counter(f"{ns}_rpc_client_results_size_total",
+                                                 "Total bytes of RPC results received", ["rpc", "method"])  # fmt: skip
+        self.rpc_server_params_size = r.counter(f"{ns}_rpc_server_params_size_total",
+                                                "Total bytes of RPC params received", ["rpc", "method"])  # fmt: skip
+        self.rpc_server_results_size = r.counter(f"{ns}_rpc_server_results_size_total",
+                                                 "Total bytes of RPC results sent back", ["rpc", "method"])  # fmt: skip
         self.derivation_idle = r.gauge(f"{ns}_derivation_idle", "1 if the derivation pipeline is idle")
         self.pipeline_resets = Event(r, ns, "pipeline_resets", "derivation pipeline resets")
         self.unsafe_payloads = Event(r, ns, "unsafe_payloads", "unsafe payloads")
@@ -383,6 +402,30 @@ class NodeMetrics:
         self.frame_added = Event(r, ns, "frame_added", "New frame ingested in the channel bank")
         self.head_channel = Event(r, ns, "head_channel", "New channel at the front of the channel bank")
         self.storage_errors = Event(r, ns, "storage_errors", "errors when fetching or uploading to storage service")
+        self.channel_input_bytes = r.counter(f"{ns}_channel_input_bytes",
+                                             "Number of compressed bytes added to the channel")  # fmt: skip
+        # --- P2P (op-node metrics.go; fed by pyop/p2p through the P2PMetricer methods below)
+        self.publishing_errors = Event(r, ns, "publishing_errors", "p2p publishing errors")
+        self.p2p_peer_count = r.gauge(f"{ns}_p2p_peer_count", "Count of currently connected p2p peers")
+        self.peer_scores = r.histogram(f"{ns}_peer_scores", "Histogram of currently connected peer scores",
+                                       ["type"], PEER_SCORE_BUCKETS)  # fmt: skip
+        self.p2p_stream_count = r.gauge(f"{ns}_p2p_stream_count", "Count of currently connected p2p streams")
+        self.p2p_gossip_events = r.counter(f"{ns}_p2p_gossip_events_total", "Count of gossip events by type",
+                                           ["type"])  # fmt: skip
+        self.p2p_bandwidth = r.gauge(f"{ns}_p2p_bandwidth_bytes_total", "P2P bandwidth by direction", ["direction"])
+        self.p2p_peer_unbans = r.counter(f"{ns}_p2p_peer_unbans", "Count of peer unbans")
+        self.p2p_ip_unbans = r.counter(f"{ns}_p2p_ip_unbans", "Count of IP unbans")
+        self.p2p_dials = r.counter(f"{ns}_p2p_dials",
+                                   "Count of outgoing dial attempts, with label to filter to allowed attempts",
+                                   ["allow"])  # fmt: skip
+        self.p2p_accepts = r.counter(f"{ns}_p2p_accepts", "Count of incoming dial attempts to accept, "
+                                     "with label to filter to allowed attempts", ["allow"])  # fmt: skip
+        self.p2p_req_duration = r.histogram(f"{ns}_p2p_req_duration_seconds", "Duration of P2P requests",
+                                            ["p2p_role", "p2p_method", "result_code"], DEFAULT_BUCKETS_GO)  # fmt: skip
+        self.p2p_req_total = r.counter(f"{ns}_p2p_req_total", "Number of P2P requests",
+                                       ["p2p_role", "p2p_method", "result_code"])  # fmt: skip
+        self.p2p_payload_by_number = r.gauge(f"{ns}_p2p_payload_by_number", "Payload by number requests",
+                                             ["p2p_role"])  # fmt: skip
         # --- pyop's own
         self.derivation_lag = r.gauge(f"{ns}_derivation_l1_lag_blocks",
                                       "L1 head number minus the L1 block derivation is at")  # fmt: skip
@@ -489,6 +532,74 @@ class NodeMetrics:
         self.rpc_client_duration.observe(seconds, rpc, method)
         if ok or error is not None:
             self.rpc_client_responses.inc(rpc, method, "<nil>" if error is None else f"rpc_{error}")
+
+    def record_rpc_sizes(self, side: str, rpc: str, method: str, params_size: int,
+                         result_size: int | None) -> None:  # fmt: skip
+        """op-service ``rpcRecorder``: ``params_size`` bytes of the request's params;
+        ``result_size`` bytes of the result (``None``: an error or no answer, not counted).
+        ``side``: ``"client"`` or ``"server"``."""
+        params, results = ((self.rpc_client_params_size, self.rpc_client_results_size) if side == "client"
+                           else (self.rpc_server_params_size, self.rpc_server_results_size))  # fmt: skip
+        params.inc(rpc, method, amount=params_size)
+        if result_size is not None:
+            results.inc(rpc, method, amount=result_size)
+
+    def record_channel_input_bytes(self, n: int) -> None:
+        """op-node ``RecordChannelInputBytes``."""
+        self.channel_input_bytes.inc(amount=n)
+
+    # ------------------------------------------------------------------ p2p (pyop.p2p.metrics.P2PMetricer)
+
+    def inc_peer_count(self) -> None:
+        with self._lock:
+            self.p2p_peer_count.set((self.p2p_peer_count.get() or 0.0) + 1)
+
+    def dec_peer_count(self) -> None:
+        with self._lock:
+            self.p2p_peer_count.set((self.p2p_peer_count.get() or 0.0) - 1)
+
+    def inc_stream_count(self) -> None:
+        with self._lock:
+            self.p2p_stream_count.set((self.p2p_stream_count.get() or 0.0) + 1)
+
+    def dec_stream_count(self) -> None:
+        with self._lock:
+            self.p2p_stream_count.set((self.p2p_stream_count.get() or 0.0) - 1)
+
+    def record_gossip_event(self, event_type: str) -> None:
+        self.p2p_gossip_events.inc(event_type)
+
+    def record_bandwidth(self, total_in: int, total_out: int) -> None:
+        self.p2p_bandwidth.set(total_in, "in")
+        self.p2p_bandwidth.set(total_out, "out")
+
+    def set_peer_scores(self, scores: list[Mapping[str, object]]) -> None:
+        """op-node ``SetPeerScores``: one observation per peer and component."""
+        for sc in scores:
+            for label, path in PEER_SCORE_TYPES:
+                self.peer_scores.observe(score_component(sc, path), label)
+
+    def record_dial(self, allow: bool) -> None:
+        self.p2p_dials.inc("true" if allow else "false")
+
+    def record_accept(self, allow: bool) -> None:
+        self.p2p_accepts.inc("true" if allow else "false")
+
+    def record_peer_unban(self) -> None:
+        self.p2p_peer_unbans.inc()
+
+    def record_ip_unban(self) -> None:
+        self.p2p_ip_unbans.inc()
+
+    def server_payload_by_number_event(self, num: int, result_code: int, seconds: float) -> None:
+        """op-node ``ServerPayloadByNumberEvent``."""
+        code = str(result_code)
+        self.p2p_req_total.inc("server", "payload_by_number", code)
+        self.p2p_req_duration.observe(seconds, "server", "payload_by_number", code)
+        self.p2p_payload_by_number.set(num, "server")
+
+    def record_publishing_error(self) -> None:
+        self.publishing_errors.record()
 
     def record_engine_call(self, method: str, seconds: float, ok: bool) -> None:
         self.engine_latency.observe(seconds, method)

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import json
 import logging
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from aiohttp import web
@@ -30,6 +31,7 @@ from pyop.node.api import (
 )
 from pyop.node.logs import kv
 from pyop.node.metrics import CONTENT_TYPE, NodeMetrics
+from pyop.sources.jsonraw import member_sizes
 
 log = logging.getLogger("pyop.node.rpc")
 MAX_BODY = 5 * 1024 * 1024
@@ -40,8 +42,25 @@ def _error(req_id: object, code: int, message: str) -> dict[str, object]:
     return {"jsonrpc": "2.0", "id": req_id, "error": {"code": code, "message": message}}
 
 
-async def handle_one(api: RollupAPI, req: object) -> dict[str, object] | None:
-    """One JSON-RPC request object -> response object (``None`` for a notification)."""
+#: ``(rpc, method, params bytes, result bytes or None)``: op-service's RPC size metrics
+SizeRecorder = Callable[[str, str, int, "int | None"], None]
+
+
+async def handle_one(api: RollupAPI, req: object, raw_sizes: Mapping[str, int] | None = None,
+                     on_sizes: SizeRecorder | None = None) -> dict[str, object] | None:  # fmt: skip
+    """One JSON-RPC request object -> response object (``None`` for a notification).
+    ``raw_sizes``: the byte length of each member's raw value in the request (for
+    ``on_sizes``, called per answered request: op-service ``rpcRecorder.RecordIncoming``
+    counts ``len(MsgParams())`` and, for a successful call, ``len(MsgResult())``: the bytes of
+    ``result`` as this server encodes it)."""
+    res = await _handle_one(api, req)
+    if on_sizes is not None and res is not None and isinstance(req, dict) and isinstance(req.get("method"), str):
+        result_size = len(json.dumps(res["result"]).encode()) if "result" in res else None
+        on_sizes("main", req["method"], (raw_sizes or {}).get("params", 0), result_size)
+    return res
+
+
+async def _handle_one(api: RollupAPI, req: object) -> dict[str, object] | None:
     if not isinstance(req, dict):
         return _error(None, INVALID_REQUEST, "invalid request")
     req_id = req.get("id")
@@ -68,10 +87,11 @@ async def handle_one(api: RollupAPI, req: object) -> dict[str, object] | None:
     return {"jsonrpc": "2.0", "id": req_id, "result": result}
 
 
-async def handle_body(api: RollupAPI, body: bytes) -> Any:
+async def handle_body(api: RollupAPI, body: bytes, on_sizes: SizeRecorder | None = None) -> Any:
     """A whole HTTP body -> the JSON to answer (``None``: nothing to answer)."""
     try:
         data = json.loads(body)
+        sizes = member_sizes(body) if on_sizes is not None else []
     except (ValueError, UnicodeDecodeError):
         return _error(None, PARSE_ERROR, "parse error")
     if isinstance(data, list):
@@ -79,9 +99,10 @@ async def handle_body(api: RollupAPI, body: bytes) -> Any:
             return _error(None, INVALID_REQUEST, "empty batch")
         if len(data) > MAX_BATCH:
             return _error(None, INVALID_REQUEST, f"batch too large (max {MAX_BATCH})")
-        out = [r for r in [await handle_one(api, x) for x in data] if r is not None]
+        answers = [await handle_one(api, x, sizes[i] if i < len(sizes) else None, on_sizes) for i, x in enumerate(data)]
+        out = [r for r in answers if r is not None]
         return out or None
-    return await handle_one(api, data)
+    return await handle_one(api, data, sizes[0] if sizes else None, on_sizes)
 
 
 #: go-ethereum ``newCorsHandler`` as op-node configures it (``WithCORSHosts(["*"])``)
@@ -119,12 +140,12 @@ async def cors_any_origin(request: web.Request, handler: Any) -> web.StreamRespo
     return resp
 
 
-def rpc_app(api: RollupAPI) -> web.Application:
+def rpc_app(api: RollupAPI, on_sizes: SizeRecorder | None = None) -> web.Application:
     app = web.Application(client_max_size=MAX_BODY, middlewares=[cors_any_origin])
 
     async def post(request: web.Request) -> web.Response:
         body = await request.read()
-        res = await handle_body(api, body)
+        res = await handle_body(api, body, on_sizes)
         if res is None:
             return web.Response(status=200, text="", content_type="application/json")
         return web.json_response(res)

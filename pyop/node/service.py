@@ -70,6 +70,7 @@ from pyop.node.metrics import NodeMetrics
 from pyop.node.p2p import p2p_config
 from pyop.node.rpc_server import HTTPServer, metrics_app, rpc_app
 from pyop.node.safedb import open_safedb
+from pyop.p2p.host import P2PHostError
 from pyop.p2p.node import P2PConfig, P2PError, P2PNode
 from pyop.p2p.rpc_api import P2PAPI
 from pyop.p2p.runtime_config import RuntimeConfig
@@ -228,7 +229,8 @@ class NodeService:
         m = self.metrics
         l1_client = MeteredL1Client(MeteredRPCClient(n.l1, m, "l1"), m, verify=not n.l1_trustrpc)
         engine_client = EngineClient(n.l2, load_jwt(n.l2_jwt_secret), timeout=n.l2_engine_rpc_timeout,
-                                     on_call=m.record_engine_call)  # fmt: skip
+                                     on_call=m.record_engine_call,
+                                     on_sizes=lambda meth, ps, rs: m.record_rpc_sizes("client", "engine-api", meth, ps, rs))  # fmt: skip
         safedb = open_safedb(n.safedb_path)
         blobs = BeaconBlobSource.connect(
             n.l1_beacon, loop=io_thread, fallbacks=n.beacon_fallbacks(),
@@ -296,7 +298,8 @@ class NodeService:
                 p2p_api = P2PAPI(p2p_node)
             api = RollupAPI(cfg, driver, engine_client, engine.l2, safedb, admin=n.rpc_enable_admin,
                             on_call=m.record_rpc_server, extra_methods=p2p_api.methods if p2p_api else None)  # fmt: skip
-            self.rpc = HTTPServer(rpc_app(api), n.rpc_addr, n.rpc_port)
+            self.rpc = HTTPServer(rpc_app(api, on_sizes=lambda rpc, meth, ps, rs: m.record_rpc_sizes(
+                "server", rpc, meth, ps, rs)), n.rpc_addr, n.rpc_port)  # fmt: skip
             await self.rpc.start()
             if n.metrics_enabled:
                 self.metrics_server = HTTPServer(metrics_app(m), n.metrics_addr, n.metrics_port)
@@ -356,7 +359,8 @@ class NodeService:
         def on_block(payload: ExecutionPayload, peer: str) -> None:
             driver.add_unsafe_payload(payload, payload.parent_beacon_block_root)
 
-        node = P2PNode(cfg, p2p_cfg, runtime, on_block, payload_by_number=engine.l2.payload_by_number)
+        node = P2PNode(cfg, p2p_cfg, runtime, on_block, payload_by_number=engine.l2.payload_by_number,
+                       metrics=self.metrics)  # fmt: skip
         await node.start()
         self.p2p = node
         background.append(asyncio.create_task(node.run(), name="p2p"))
@@ -367,7 +371,8 @@ class NodeService:
             async def publish(payload: ExecutionPayload) -> None:
                 try:
                     await node.publish_block(payload)
-                except P2PError as e:
+                except (P2PError, P2PHostError) as e:
+                    self.metrics.record_publishing_error()  # op-node AsyncGossiper.gossip
                     log.warning("failed to publish newly created block", extra=kv(
                         id=f"{to_hex(payload.block_hash)}:{payload.block_number}", err=str(e)))  # fmt: skip
 

@@ -12,7 +12,8 @@ One module per concern:
 - :mod:`pyop.p2p.identity`: the network key, peer ID, node ID;
 - :mod:`pyop.p2p.host`: the libp2p host (TCP, noise, yamux/mplex, gossipsub) in its own trio thread;
 - :mod:`pyop.p2p.node`: the asyncio side (deliver blocks, publish the sequencer's, payload_by_number);
-- :mod:`pyop.p2p.rpc_api`: ``opp2p_*``.
+- :mod:`pyop.p2p.rpc_api`: ``opp2p_*``;
+- :mod:`pyop.p2p.metrics`: what the layer reports to op-node's P2P metric families.
 
 Discovery: there is no maintained Python discv5 implementation, so pyop dials ``--p2p.static``
 peers only.

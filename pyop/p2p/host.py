@@ -89,6 +89,7 @@ from libp2p.stream_muxer.yamux.yamux import PROTOCOL_ID as YAMUX_PROTOCOL_ID
 from libp2p.stream_muxer.yamux.yamux import Yamux
 from libp2p.tools.anyio_service import background_trio_service
 
+from pyop.p2p.metrics import NoopP2PMetrics, P2PMetricer
 from pyop.p2p.scoring import (
     ACCEPT_PX_THRESHOLD,
     BAN_CHECK_INTERVAL,
@@ -121,6 +122,9 @@ MAX_VALIDATE_QUEUE = 256
 MAX_OUTBOUND_QUEUE = 256
 STATIC_TAG = "static"
 MAX_CONNECTIONS = 300
+#: op-node ``peerScoreInspectFrequency`` and ``RecordBandwidth``'s tick
+PEER_SCORE_INSPECT_INTERVAL = 15.0
+BANDWIDTH_INTERVAL = 10.0
 
 
 class P2PHostError(PyopError):
@@ -193,6 +197,8 @@ class HostStats:
     dropped_deliveries: int = 0
     bans: int = 0
     refused_connections: int = 0
+    bytes_in: int = 0  # stream payload bytes (libp2p BandwidthCounter totals)
+    bytes_out: int = 0
 
 
 # --------------------------------------------------------------------------- py-libp2p patches
@@ -261,10 +267,69 @@ class OpNodeScorer(PeerScorer):
         pass
 
 
-class OpGossipSub(GossipSub):
-    """gossipsub for op-node's ``StrictNoSign`` messages (see the module docstring)."""
+Trace = Callable[[str], None]
 
-    def __init__(self, cfg: HostConfig, book: ScoreBook | None) -> None:
+
+class _TracedTopicMesh(set[Any]):
+    """One topic's mesh: a peer entering it is gossipsub's GRAFT trace event, a peer leaving it
+    a PRUNE (go-libp2p-pubsub ``tracer.Graft`` / ``tracer.Prune``)."""
+
+    def __init__(self, trace: Trace, items: Any = ()) -> None:
+        super().__init__(items)
+        self.trace = trace
+
+    def add(self, peer: Any) -> None:
+        if peer not in self:
+            self.trace("GRAFT")
+        super().add(peer)
+
+    def discard(self, peer: Any) -> None:
+        if peer in self:
+            self.trace("PRUNE")
+        super().discard(peer)
+
+    def remove(self, peer: Any) -> None:
+        if peer in self:
+            self.trace("PRUNE")
+        super().remove(peer)
+
+
+class _TracedMesh(dict[str, set[Any]]):
+    """gossipsub's ``mesh`` (topic -> peers) with :class:`_TracedTopicMesh` values."""
+
+    def __init__(self, trace: Trace) -> None:
+        super().__init__()
+        self.trace = trace
+
+    def __setitem__(self, topic: str, peers: set[Any]) -> None:
+        super().__setitem__(topic, peers if isinstance(peers, _TracedTopicMesh) else _TracedTopicMesh(self.trace, peers))
+
+
+class OpPubsub(Pubsub):
+    """py-libp2p's pubsub reporting go-libp2p-pubsub's trace events that it can see:
+    DUPLICATE_MESSAGE (a message already seen), SEND_RPC / DROP_RPC (an RPC written to a peer's
+    stream, or not: the stream was closed). The validator reports DELIVER_MESSAGE and
+    REJECT_MESSAGE, the publisher PUBLISH_MESSAGE (:class:`GossipHost`)."""
+
+    trace: Trace = staticmethod(lambda _t: None)
+
+    async def push_msg(self, msg_forwarder: ID, msg: rpc_pb2.Message) -> None:
+        if self._is_msg_seen(msg):
+            self.trace("DUPLICATE_MESSAGE")
+        await super().push_msg(msg_forwarder, msg)
+
+    async def write_msg(self, stream: INetStream, rpc_msg: rpc_pb2.RPC) -> bool:
+        ok = await super().write_msg(stream, rpc_msg)
+        self.trace("SEND_RPC" if ok else "DROP_RPC")
+        return ok
+
+
+class OpGossipSub(GossipSub):
+    """gossipsub for op-node's ``StrictNoSign`` messages (see the module docstring); reports
+    the router's trace events (ON_NEW_OUTBOUND_STREAM / ON_CLOSED_OUTBOUND_STREAM for a pubsub
+    peer added / removed, JOIN, LEAVE, GRAFT, PRUNE) to ``trace``."""
+
+    def __init__(self, cfg: HostConfig, book: ScoreBook | None, trace: Trace | None = None) -> None:
         super().__init__(
             protocols=[PROTOCOL_ID_V11, PROTOCOL_ID],
             degree=cfg.mesh_d, degree_low=cfg.mesh_dlo, degree_high=cfg.mesh_dhi,
@@ -278,6 +343,26 @@ class OpGossipSub(GossipSub):
         self.scorer = OpNodeScorer(book)
         self.dlazy = cfg.mesh_dlazy
         self.flood_publish = cfg.flood_publish
+        self.trace: Trace = trace or (lambda _t: None)
+        self.mesh = _TracedMesh(self.trace)
+
+    def add_peer(self, peer_id: ID, protocol_id: TProtocol | None) -> None:
+        super().add_peer(peer_id, protocol_id)
+        self.trace("ON_NEW_OUTBOUND_STREAM")
+
+    def remove_peer(self, peer_id: ID) -> None:
+        super().remove_peer(peer_id)
+        self.trace("ON_CLOSED_OUTBOUND_STREAM")
+
+    async def join(self, topic: str) -> None:
+        self.trace("JOIN")
+        await super().join(topic)
+
+    async def leave(self, topic: str) -> None:
+        for _ in self.mesh.get(topic, ()):
+            self.trace("PRUNE")
+        self.trace("LEAVE")
+        await super().leave(topic)
 
     def _check_equivocation(self, msg: rpc_pb2.Message) -> bool:
         return True
@@ -324,15 +409,17 @@ class _Notifee(INotifee):
         self.h = host
 
     async def opened_stream(self, network: INetwork, stream: INetStream) -> None:
-        pass
+        self.h._on_opened_stream(stream)
 
     async def closed_stream(self, network: INetwork, stream: INetStream) -> None:
-        pass
+        self.h._on_closed_stream(stream)
 
     async def connected(self, network: INetwork, conn: INetConn) -> None:
+        self.h.metrics.inc_peer_count()  # op-node notifications.Connected: per connection
         await self.h._on_connected(conn)
 
     async def disconnected(self, network: INetwork, conn: INetConn) -> None:
+        self.h.metrics.dec_peer_count()
         self.h._on_disconnected(conn)
 
     async def listen(self, network: INetwork, multiaddr: multiaddr.Multiaddr) -> None:
@@ -357,8 +444,10 @@ class GossipHost:
         *,
         clock: Callable[[], float] = time.time,
         stream_handlers: Mapping[str, Callable[[INetStream], Any]] | None = None,
+        metrics: P2PMetricer | None = None,
     ) -> None:
         self.cfg = cfg
+        self.metrics: P2PMetricer = metrics or NoopP2PMetrics()
         self.validators = dict(validators)
         self.deliver = deliver
         self.clock = clock
@@ -368,7 +457,7 @@ class GossipHost:
         self.stats = HostStats()
         params = LightScoreParams.for_block_time(cfg.block_time)
         self.scores: ScoreBook | None = ScoreBook(params, clock) if cfg.scoring else None
-        self.bans = BanBook(clock)
+        self.bans = BanBook(clock, on_unban=self._on_unban)
         self.monitor = (BanMonitor(self.scores, self.bans, cfg.ban_threshold, cfg.ban_duration)
                         if cfg.ban_peers and self.scores is not None else None)  # fmt: skip
         self.peers: dict[str, PeerInfo] = {}
@@ -471,10 +560,7 @@ class GossipHost:
 
     async def connect(self, addr: str) -> None:
         """Dial ``addr`` (a multiaddr with ``/p2p/<id>``), refusing banned peers."""
-        info = info_from_p2p_addr(multiaddr.Multiaddr(addr))
-        if not self.bans.peer_allowed(str(info.peer_id)):
-            raise P2PHostError(f"peer {info.peer_id} is banned")
-        await self._dial(addr, STATIC_PEER_DIAL_TIMEOUT)
+        await self._dial(addr, STATIC_PEER_DIAL_TIMEOUT)  # refuses a banned peer
 
     # ------------------------------------------------------------------ the trio thread
 
@@ -521,13 +607,14 @@ class GossipHost:
             key_pair=self.key_pair, muxer_opt=self._muxers(), sec_opt={TProtocol(NOISE_PROTOCOL_ID): noise},
             listen_addrs=[listen], connection_config=conns,
         )  # fmt: skip
-        self.router = router = OpGossipSub(self.cfg, self.scores)
-        self.pubsub = pubsub = Pubsub(
+        self.router = router = OpGossipSub(self.cfg, self.scores, self.metrics.record_gossip_event)
+        self.pubsub = pubsub = OpPubsub(
             host, router, strict_signing=False, seen_ttl=int(SEEN_MESSAGES_TTL),
             msg_id_constructor=lambda m: message_id(m.topicIDs[0] if m.topicIDs else "", m.data),
             max_inbound_rpc_size=MAX_GOSSIP_SIZE, allowed_topics=frozenset(self.validators),
         )  # fmt: skip
         pubsub.peer_queues = OutboundQueues()
+        pubsub.trace = self.metrics.record_gossip_event
         for topic, fn in self.validators.items():
             pubsub.set_topic_validator(topic, self._make_validator(topic, fn), False)
         for proto, handler in self.stream_handlers.items():
@@ -563,6 +650,9 @@ class GossipHost:
             mid = message_id(topic, msg.data)
             own = forwarder == self.peer_id
             src = "self" if own else str(forwarder)
+            # go-libp2p-pubsub traces DELIVER_MESSAGE for a validated message, REJECT_MESSAGE
+            # for a rejected or ignored one
+            self.metrics.record_gossip_event("DELIVER_MESSAGE" if res.outcome is Outcome.ACCEPT else "REJECT_MESSAGE")
             if res.outcome is Outcome.ACCEPT:
                 if res.payload is not None:
                     self._accepted[mid] = (res.payload, src)
@@ -604,6 +694,7 @@ class GossipHost:
             while len(self._own) > MAX_OUTBOUND_QUEUE:
                 self._own.popitem(last=False)
             msg = rpc_pb2.Message(data=data, topicIDs=[topic])
+            self.metrics.record_gossip_event("PUBLISH_MESSAGE")
             try:
                 await pubsub.push_msg(self.peer_id, msg)
             except Exception as e:
@@ -621,7 +712,12 @@ class GossipHost:
     async def _on_connected(self, conn: INetConn) -> None:
         pid = str(conn.muxed_conn.peer_id)
         ip = _ip_of(conn)
-        if not self.bans.peer_allowed(pid) or not self.bans.ip_allowed(ip):
+        direction = str(getattr(conn, "direction", "")).lower()
+        if "inbound" in direction:  # the gater's InterceptAccept (the remote address only)
+            self.metrics.record_accept(self.bans.ip_allowed(ip))
+        allowed = self.bans.peer_allowed(pid) and self.bans.ip_allowed(ip)
+        self.metrics.record_accept(allowed)  # InterceptSecured (both directions)
+        if not allowed:
             self.stats.refused_connections += 1
             log.warning("refusing connection of banned peer %s (%s)", pid, ip)
             with contextlib.suppress(Exception):
@@ -629,7 +725,6 @@ class GossipHost:
             return
         info = self.peers.setdefault(pid, PeerInfo(pid))
         info.connected, info.connected_at = True, self.clock()
-        direction = str(getattr(conn, "direction", "")).lower()
         info.direction = 1 if "inbound" in direction else 2 if "outbound" in direction else 0
         info.protected = pid in self.static_ids
         if self.scores is not None:
@@ -648,13 +743,62 @@ class GossipHost:
             self.scores.disconnected(pid)
         log.info("disconnected from peer %s", pid)
 
+    def _on_unban(self, kind: str) -> None:
+        if kind == "peer":
+            self.metrics.record_peer_unban()
+        else:
+            self.metrics.record_ip_unban()
+
+    def _on_opened_stream(self, stream: INetStream) -> None:
+        """op-node ``OpenedStream`` (stream count) and libp2p's bandwidth reporter: every
+        stream's payload bytes read and written are counted."""
+        if getattr(stream, "_pyop_open", False):
+            return
+        stream._pyop_open = True  # type: ignore[attr-defined]
+        self.metrics.inc_stream_count()
+        read, write, stats = stream.read, stream.write, self.stats
+
+        async def counted_read(n: int | None = None) -> bytes:
+            data = await read(n)
+            stats.bytes_in += len(data)
+            return data
+
+        async def counted_write(data: bytes) -> None:
+            await write(data)
+            stats.bytes_out += len(data)
+
+        stream.read = counted_read  # type: ignore[method-assign]
+        stream.write = counted_write  # type: ignore[method-assign]
+
+    def _on_closed_stream(self, stream: INetStream) -> None:
+        if getattr(stream, "_pyop_open", False):  # py-libp2p may report a close twice
+            stream._pyop_open = False  # type: ignore[attr-defined]
+            self.metrics.dec_stream_count()
+
+    def _report_scores(self) -> None:
+        """op-node's peer score inspection: every tracked peer's score components."""
+        if self.scores is not None:
+            self.metrics.set_peer_scores([self.scores.to_json(p) for p in list(self.scores.peers)])
+
     def connected_peers(self) -> list[str]:
         if self.host is None:
             return []
         return [str(p) for p in self.host.get_network().get_connections_map()]
 
     async def _dial(self, addr: str, timeout: float) -> None:
-        info = info_from_p2p_addr(multiaddr.Multiaddr(addr))
+        """Dial ``addr`` through the connection gater's dial checks (op-node
+        ``InterceptPeerDial`` then ``InterceptAddrDial``: the peer, then the address's IP)."""
+        ma = multiaddr.Multiaddr(addr)
+        info = info_from_p2p_addr(ma)
+        peer_ok = self.bans.peer_allowed(str(info.peer_id))
+        self.metrics.record_dial(peer_ok)
+        if not peer_ok:
+            raise P2PHostError(f"peer {info.peer_id} is banned")
+        ip = next((ma.value_for_protocol(p) for p in ("ip4", "ip6") if p in [x.name for x in ma.protocols()]), None)
+        ip_ok = self.bans.ip_allowed(None if ip is None else str(ip))
+        self.metrics.record_dial(ip_ok)
+        if not ip_ok:
+            raise P2PHostError(f"address {addr} is banned")
         with trio.fail_after(timeout):
             await self.host.connect(info)
 
@@ -694,11 +838,17 @@ class GossipHost:
 
     async def _maintenance(self) -> None:
         """Score decay (every slot), the ban monitor (every second), connection trimming."""
-        last_decay = last_trim = self.clock()
+        last_decay = last_trim = last_scores = last_bw = self.clock()
         decay_every = self.scores.params.decay_interval if self.scores is not None else 0.0
         while True:
             await trio.sleep(BAN_CHECK_INTERVAL)
             now = self.clock()
+            if now - last_scores >= PEER_SCORE_INSPECT_INTERVAL:
+                last_scores = now
+                self._report_scores()
+            if now - last_bw >= BANDWIDTH_INTERVAL:
+                last_bw = now
+                self.metrics.record_bandwidth(self.stats.bytes_in, self.stats.bytes_out)
             if self.scores is not None and now - last_decay >= decay_every:
                 self.scores.decay()
                 last_decay = now
@@ -791,6 +941,7 @@ __all__ = [
     "MessageIdCache",
     "OpGossipSub",
     "OpNodeScorer",
+    "OpPubsub",
     "P2PHostError",
     "PeerInfo",
     "parse_static_peers",

@@ -36,6 +36,7 @@ import cramjam
 from pyop.config import RollupConfig
 from pyop.config.forks import Fork
 from pyop.p2p.host import Delivery, GossipHost, HostConfig, P2PHostError
+from pyop.p2p.metrics import NoopP2PMetrics, P2PMetricer
 from pyop.p2p.signer import (
     BlockSigner,
     LocalBlockSigner,
@@ -154,8 +155,10 @@ class P2PNode:
         *,
         payload_by_number: PayloadFetcher | None = None,
         clock: Callable[[], float] = time.time,
+        metrics: P2PMetricer | None = None,
     ) -> None:
         self.cfg = cfg
+        self.metrics: P2PMetricer = metrics or NoopP2PMetrics()
         self.p2p = p2p
         self.signers = signers
         self.on_block = on_block
@@ -176,7 +179,7 @@ class P2PNode:
         if p2p.sync_req_resp and payload_by_number is not None:
             handlers[payload_by_number_protocol(cfg.l2_chain_id)] = self._serve_payload_by_number
         self.host = GossipHost(p2p.host_config(cfg), self.validators, self._deliver_threadsafe,
-                               clock=clock, stream_handlers=handlers)  # fmt: skip
+                               clock=clock, stream_handlers=handlers, metrics=self.metrics)  # fmt: skip
         self._queue: asyncio.Queue[Delivery] = asyncio.Queue(MAX_VALIDATE_QUEUE)
         self._loop: asyncio.AbstractEventLoop | None = None
         self.received = 0
@@ -269,6 +272,7 @@ class P2PNode:
 
         peer = str(stream.muxed_conn.peer_id)
         code, req = RESULT_SUCCESS, -1
+        start = time.monotonic()
         try:
             with trio.fail_after(MAX_THROTTLE_DELAY):
                 await trio.sleep(self._global_rl.delay())
@@ -310,6 +314,8 @@ class P2PNode:
             with contextlib.suppress(Exception):
                 await stream.write(bytes([code]))
         finally:
+            # op-node ServerPayloadByNumberEvent (the number stays 0 when it could not be read)
+            self.metrics.server_payload_by_number_event(max(req, 0), code, time.monotonic() - start)
             with contextlib.suppress(Exception):
                 await stream.close()
 

@@ -217,6 +217,9 @@ class BanBook:
     ip_expiry: dict[str, float] = field(default_factory=dict)
     blocked_peers: set[str] = field(default_factory=set)
     blocked_ips: set[str] = field(default_factory=set)
+    #: called with ``"peer"`` or ``"ip"`` when an expired ban is lifted (op-node
+    #: ``ExpiryConnectionGater``: ``RecordPeerUnban`` / ``RecordIPUnban``)
+    on_unban: Callable[[str], None] | None = None
 
     def ban_peer(self, peer: str, until: float) -> None:
         self.peer_expiry[peer] = until
@@ -234,6 +237,8 @@ class BanBook:
         if self.clock() < until:
             return False
         del self.peer_expiry[peer]
+        if self.on_unban is not None:
+            self.on_unban("peer")
         return True
 
     def ip_allowed(self, ip: str | None) -> bool:
@@ -247,6 +252,8 @@ class BanBook:
         if self.clock() < until:
             return False
         del self.ip_expiry[ip]
+        if self.on_unban is not None:
+            self.on_unban("ip")
         return True
 
     def banned_now(self) -> list[str]:

@@ -316,9 +316,16 @@ class AsyncRPCClient:
                 attempt += 1
                 continue
             try:
-                return json.loads(data)
+                parsed = json.loads(data)
             except (ValueError, UnicodeDecodeError) as e:
                 raise RPCResponseError(f"{self.url}: response is not JSON: {e}") from None
+            self._observe_exchange(payload, body, data, parsed)
+            return parsed
+
+    def _observe_exchange(self, payload: object, body: bytes, data: bytes, parsed: object) -> None:
+        """Called with each request ``payload`` (its encoding ``body``) and the JSON answer
+        (raw ``data``, ``parsed``) of a completed HTTP exchange; for subclasses that meter
+        calls (the node's RPC size metrics)."""
 
     # ------------------------------------------------------------------ single calls
 

@@ -63,17 +63,14 @@ from tests.node.node_e2e_harness import require_go_peers
 pytestmark = pytest.mark.slow
 
 #: op-node v1.19.6 metric families pyop node does not export, and why (checked against the Go
-#: op-node's /metrics below: a Go family missing in pyop and not listed here fails the test)
+#: op-node's /metrics below: a Go family missing in pyop and not listed here fails the test).
+#: The P2P families, ``channel_input_bytes`` and the RPC size counters are served since the
+#: p2p layer and the channel reader report them (tests/p2p/test_p2p_metrics.py,
+#: tests/node/test_node_metrics_sizes.py).
 KNOWN_MISSING = {
     r"go_.*": "the Go runtime's collector; pyop is Python",
     r"op_node_default_events_.*": "op-node's event bus (pyop's driver has no event queue)",
-    r"op_node_default_p2p_.*": "no p2p in pyop yet",
-    r"op_node_default_peer_scores": "p2p peer-score histogram: pyop/p2p exports no metrics yet",
-    r"op_node_default(_last)?_publishing_errors_(total|unix)": "p2p publishing errors: no p2p",
     r"op_node_default_l[12]_source_cache_.*": "op-node's RPC source caches (pyop's caches are not instrumented)",
-    r"op_node_default_channel_input_bytes": "needs a byte count from the channel bank (derivation stage hook)",
-    r"op_node_default_rpc_client_(params|results)_size_total": "request/response sizes of client calls",
-    r"op_node_default_rpc_server_(params|results)_size_total": "request/response sizes of server calls",
 }
 
 
@@ -212,8 +209,16 @@ def test_idle_agreement_l1_calls_and_metrics(nets: list[DiffNet]) -> None:
                  "op_node_default_last_pipeline_resets_unix", "op_node_default_unsafe_payloads_total",
                  "op_node_default_l1_reorg_depth", "op_node_default_transactions_sequenced_total",
                  "op_node_default_sequencer_sealing_seconds", "op_node_default_rpc_server_requests_total",
+                 "op_node_default_rpc_server_params_size_total", "op_node_default_rpc_client_results_size_total",
+                 "op_node_default_p2p_gossip_events_total", "op_node_default_p2p_accepts",
                  "process_cpu_seconds_total"):  # fmt: skip
         assert must in fams[("pyop", "sequencer")], must
+    for must in ("op_node_default_p2p_dials", "op_node_default_p2p_gossip_events_total"):  # it dials the sequencer
+        assert must in fams[("pyop", "verifier")], must
+    with urllib.request.urlopen(f"http://127.0.0.1:{a.metrics['verifier']}/metrics", timeout=10) as r:
+        text = r.read().decode()
+    m = re.search(r"^op_node_default_channel_input_bytes (\d+)", text, re.M)  # it derived from batches
+    assert m is not None and int(m.group(1)) > 0, "channel_input_bytes not counted"
 
 
 # --------------------------------------------------------------------------- pyop devnet status
