@@ -25,10 +25,14 @@ from pyop.sources.rpc import AsyncRPCClient, JSONRPCError
 class MeteredRPCClient(AsyncRPCClient):
     """An :class:`AsyncRPCClient` that records every call (batch items too) under ``rpc``."""
 
-    def __init__(self, url: str, metrics: NodeMetrics, rpc: str = "l1", **kw: Any) -> None:
+    def __init__(self, url: str, metrics: NodeMetrics, rpc: str = "l1", *, record_sizes: bool = True,
+                 **kw: Any) -> None:  # fmt: skip
         super().__init__(url, **kw)
         self.metrics = metrics
         self.rpc_name = rpc
+        #: count raw params/result bytes (a second scan of every body, ~1.3x a json.loads):
+        #: only when metrics are served, as op-node records them only then (no-op metrics)
+        self.record_sizes = record_sizes
 
     async def call(self, method: str, params: Sequence[object] = ()) -> Any:
         t0 = time.perf_counter()
@@ -47,6 +51,8 @@ class MeteredRPCClient(AsyncRPCClient):
         """op-service ``rpcRecorder.RecordOutgoing``: per request the bytes of the raw
         ``params`` sent and, for a successful answer, of the raw ``result`` received (matched by
         id in a batch). Only exchanges that got a JSON answer are seen here."""
+        if not self.record_sizes:
+            return
         reqs = payload if isinstance(payload, list) else [payload]
         resps = parsed if isinstance(parsed, list) else [parsed]
         try:

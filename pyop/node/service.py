@@ -227,10 +227,14 @@ class NodeService:
         bridge = LoopBridge(loop)
         io_thread = LoopThread("pyop-node-io")
         m = self.metrics
-        l1_client = MeteredL1Client(MeteredRPCClient(n.l1, m, "l1"), m, verify=not n.l1_trustrpc)
+        # The RPC size counters scan every request/response body once more: only with
+        # --metrics.enabled (op-node records nothing when its metrics are off).
+        sizes = n.metrics_enabled
+        l1_client = MeteredL1Client(MeteredRPCClient(n.l1, m, "l1", record_sizes=sizes), m, verify=not n.l1_trustrpc)
         engine_client = EngineClient(n.l2, load_jwt(n.l2_jwt_secret), timeout=n.l2_engine_rpc_timeout,
                                      on_call=m.record_engine_call,
-                                     on_sizes=lambda meth, ps, rs: m.record_rpc_sizes("client", "engine-api", meth, ps, rs))  # fmt: skip
+                                     on_sizes=(lambda meth, ps, rs: m.record_rpc_sizes("client", "engine-api", meth, ps, rs))
+                                     if sizes else None)  # fmt: skip
         safedb = open_safedb(n.safedb_path)
         blobs = BeaconBlobSource.connect(
             n.l1_beacon, loop=io_thread, fallbacks=n.beacon_fallbacks(),
@@ -298,8 +302,8 @@ class NodeService:
                 p2p_api = P2PAPI(p2p_node)
             api = RollupAPI(cfg, driver, engine_client, engine.l2, safedb, admin=n.rpc_enable_admin,
                             on_call=m.record_rpc_server, extra_methods=p2p_api.methods if p2p_api else None)  # fmt: skip
-            self.rpc = HTTPServer(rpc_app(api, on_sizes=lambda rpc, meth, ps, rs: m.record_rpc_sizes(
-                "server", rpc, meth, ps, rs)), n.rpc_addr, n.rpc_port)  # fmt: skip
+            self.rpc = HTTPServer(rpc_app(api, on_sizes=(lambda rpc, meth, ps, rs: m.record_rpc_sizes(
+                "server", rpc, meth, ps, rs)) if sizes else None), n.rpc_addr, n.rpc_port)  # fmt: skip
             await self.rpc.start()
             if n.metrics_enabled:
                 self.metrics_server = HTTPServer(metrics_app(m), n.metrics_addr, n.metrics_port)

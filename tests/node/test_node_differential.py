@@ -100,7 +100,9 @@ class DiffNet:
 def _bring_up(base: Path, seq_kind: str, ver_kind: str, *, reference: bool) -> DiffNet:
     label = f"{seq_kind}-seq/{ver_kind}-ver"
     d = base / label.replace("/", "_")
-    info = init_devnet(d, l1_slots_per_epoch=4, log=lambda _m: None)
+    # L1 finalized trails the head by 2 x 8 blocks: under load the safe head's L1 origin trails the
+    # head by ~14 blocks, and the L1-reorg scenario needs room between finalized and that origin
+    info = init_devnet(d, l1_slots_per_epoch=8, log=lambda _m: None)
     reg = PidRegistry(d)
     mseq = free_port()
     _p, l1s = start_rpc_proxy_process(info.logs_dir, info.l1_url, free_port(), name="l1-proxy-sequencer", registry=reg)

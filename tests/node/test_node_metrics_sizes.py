@@ -211,3 +211,25 @@ def test_channel_input_bytes_counts_opened_channels() -> None:
         except Exception:  # a batch that does not decode is the reader's concern, not this test's
             pass
         assert samples(m, NS + "channel_input_bytes") == {"": len(data) if opens else 0}
+
+
+def test_client_sizes_off_without_metrics() -> None:
+    """``record_sizes=False`` (the node without ``--metrics.enabled``, where op-node's metrics are
+    no-ops): the call is answered and counted, but no body is scanned for sizes."""
+    m = NodeMetrics()
+    answers = [b'{"jsonrpc":"2.0","id":1,"result":"0x1"}']
+
+    async def main() -> None:
+        srv = HTTPServer(_answering_server(answers, []), "127.0.0.1", 0)
+        await srv.start()
+        c = MeteredRPCClient(srv.url, m, "l1", record_sizes=False)
+        try:
+            assert await c.call("eth_chainId", []) == "0x1"
+        finally:
+            await c.close()
+            await srv.close()
+
+    asyncio.run(main())
+    assert samples(m, NS + "rpc_client_params_size_total") == {}
+    assert samples(m, NS + "rpc_client_results_size_total") == {}
+    assert samples(m, NS + "rpc_client_requests_total")
