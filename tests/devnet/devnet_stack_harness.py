@@ -19,7 +19,7 @@ from eth_utils.address import to_checksum_address
 from pyop.config import Fork
 from pyop.devnet.artifacts import load_artifact
 from pyop.devnet.l1_deploy import eth_call
-from pyop.devnet.process import PidRegistry
+from pyop.devnet.process import ManagedProcess, PidRegistry, start_process, wait_for_http
 from pyop.devnet.rpc import RpcClient, RpcError, RpcTransportError
 from pyop.devnet.stack import (
     PEERS,
@@ -122,6 +122,20 @@ def wait_for(pred: Callable[[], T | None], timeout: float, what: str, interval: 
         if time.monotonic() >= deadline:
             pytest.fail(f"timed out after {timeout:.0f}s waiting for {what} (last error: {last_err})")
         time.sleep(interval)
+
+
+def restart_pyop_proposer(dn: Devnet) -> ManagedProcess:
+    """Stop the devnet's ``pyop proposer`` (SIGINT) and start the same command line again (log
+    ``pyop-proposer-restart.log``); returns it once its ``/healthz`` answers."""
+    proc = dn.stack.processes["pyop-proposer"]
+    proc.stop(sigint_timeout=10)
+    registry = PidRegistry(dn.info.directory)
+    registry.remove(proc.name)
+    new = start_process("pyop-proposer", proc.argv, log_path=dn.info.logs_dir / "pyop-proposer-restart.log",
+                        registry=registry)  # fmt: skip
+    dn.stack.processes["pyop-proposer"] = new
+    wait_for_http(dn.info.url("proposerRpc") + "/healthz", timeout=60, process=new)
+    return new
 
 
 def fork_block_number(info: DevnetInfo, fork: str) -> int:

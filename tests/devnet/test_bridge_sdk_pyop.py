@@ -15,7 +15,6 @@ import pytest
 from eth_hash.auto import keccak
 
 from pyop.devnet.artifacts import load_artifact
-from pyop.devnet.process import PidRegistry, start_process, wait_for_http
 from pyop.devnet.roles import Roles
 from pyop.devnet.rpc import RpcClient, RpcError
 from pyop.primitives import hex_to_int
@@ -23,6 +22,7 @@ from tests.devnet.devnet_stack_harness import (
     Devnet,
     bring_up,
     l2oo_latest_block_number,
+    restart_pyop_proposer,
     wait_for,
 )
 from tests.devnet.sdk_flow_harness import check_balances, require_sdk, run_sdk_flow, timings
@@ -106,15 +106,8 @@ def test_admin_stop_start_and_metrics(dn: Devnet) -> None:
 
 
 def test_restart_continues_without_duplicates(dn: Devnet) -> None:
-    proc = dn.stack.processes["pyop-proposer"]
     before = l2oo_latest_block_number(dn)
-    proc.stop(sigint_timeout=10)
-    registry = PidRegistry(dn.info.directory)
-    registry.remove(proc.name)
-    new = start_process("pyop-proposer", proc.argv, log_path=dn.info.logs_dir / "pyop-proposer-restart.log",
-                        registry=registry)  # fmt: skip
-    dn.stack.processes["pyop-proposer"] = new
-    wait_for_http(dn.info.url("proposerRpc") + "/healthz", timeout=60, process=new)
+    restart_pyop_proposer(dn)
     wait_for(lambda: l2oo_latest_block_number(dn) >= before + 20, 120, "two more proposals")
     blocks = sorted(_proposals(dn))
     assert blocks == list(range(10, blocks[-1] + 1, 10))  # every checkpoint exactly once

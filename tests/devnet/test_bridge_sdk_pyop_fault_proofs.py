@@ -18,7 +18,7 @@ from eth_abi.abi import decode as abi_decode
 from pyop.devnet.artifacts import load_artifact
 from pyop.devnet.l1_deploy import eth_call
 from pyop.devnet.roles import Roles
-from tests.devnet.devnet_stack_harness import Devnet, bring_up, wait_for
+from tests.devnet.devnet_stack_harness import Devnet, bring_up, restart_pyop_proposer, wait_for
 from tests.devnet.sdk_flow_harness import (
     FlowResult,
     check_balances,
@@ -206,20 +206,12 @@ def test_dgf_restart_continues_without_duplicates(dn: Devnet) -> None:
     """DisputeGameFactory mode keeps nothing between polls but what L1 says (its newest game):
     a restarted ``pyop proposer`` waits out the proposal interval from that game and goes on
     with newer blocks, never a second game for a block it already proposed."""
-    from pyop.devnet.process import PidRegistry, start_process, wait_for_http
     from pyop.devnet.proposer_role import DEVNET_PROPOSAL_INTERVAL
 
     interval = int(DEVNET_PROPOSAL_INTERVAL.removesuffix("s"))
-    proc = dn.stack.processes["pyop-proposer"]
     before = _games(dn)
     assert before, "no game from the devnet's proposer yet"
-    proc.stop(sigint_timeout=10)
-    registry = PidRegistry(dn.info.directory)
-    registry.remove(proc.name)
-    new = start_process("pyop-proposer", proc.argv, log_path=dn.info.logs_dir / "pyop-proposer-restart.log",
-                        registry=registry)  # fmt: skip
-    dn.stack.processes["pyop-proposer"] = new
-    wait_for_http(dn.info.url("proposerRpc") + "/healthz", timeout=60, process=new)
+    new = restart_pyop_proposer(dn)
     after = wait_for(lambda: (g := _games(dn)) and len(g) >= len(before) + 2 and g, 120 + 3 * interval,
                      "two more games after the restart", interval=2.0)  # fmt: skip
     blocks = [b for b, *_ in after]
