@@ -14,9 +14,11 @@ import asyncio
 import contextlib
 import json
 import os
+import random
 import signal
 import socket
 import subprocess
+import tempfile
 import time
 import urllib.error
 import urllib.request
@@ -365,8 +367,72 @@ async def wait_for_stop_signal() -> None:
     await stop.wait()
 
 
+PORT_RESERVE_SECONDS = 600
+"""How long a port handed out by :func:`free_port` stays reserved for its taker."""
+EPHEMERAL_RANGE_FILE = Path("/proc/sys/net/ipv4/ip_local_port_range")
+
+
+def port_window() -> tuple[int, int] | None:
+    """``[lo, hi)``: the 12,000 ports just below the kernel's ephemeral range (Linux
+    ``ip_local_port_range``, default 32768-60999), where the OS never assigns a port on its own
+    (to a ``bind(0)`` or an outgoing connection); None if there is no room below it."""
+    try:
+        eph_lo = int(EPHEMERAL_RANGE_FILE.read_text().split()[0])
+    except (OSError, ValueError, IndexError):
+        eph_lo = 32768
+    lo, hi = max(10_000, eph_lo - 12_000), eph_lo
+    return (lo, hi) if hi - lo >= 1_000 else None
+
+
+def _reserve_dir() -> Path:
+    return Path(tempfile.gettempdir()) / f"pyop-ports-{os.getuid()}"
+
+
+def _reserve(port: int) -> bool:
+    """Claim ``port`` for :data:`PORT_RESERVE_SECONDS` across processes (a file created with
+    ``O_EXCL``; an older claim is stale and taken over)."""
+    d = _reserve_dir()
+    d.mkdir(parents=True, exist_ok=True)
+    path = d / str(port)
+    for _ in range(2):
+        try:
+            os.close(os.open(path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o600))
+            return True
+        except FileExistsError:
+            try:
+                if time.time() - path.stat().st_mtime < PORT_RESERVE_SECONDS:
+                    return False
+                path.unlink()
+            except FileNotFoundError:
+                pass
+    return False
+
+
+def _bindable(host: str, port: int) -> bool:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+        try:
+            s.bind((host, port))
+        except OSError:
+            return False
+    return True
+
+
 def free_port(host: str = "127.0.0.1") -> int:
-    """A TCP port that is free on ``host`` right now (the OS picks it)."""
+    """A TCP port that is free on ``host`` now and handed out once: taken from below the
+    kernel's ephemeral range (:func:`port_window`), so no port the OS assigns (another process's
+    ``bind(0)``, an outgoing connection) can take it before its service binds it, and reserved
+    for :data:`PORT_RESERVE_SECONDS` in a file under the temp directory, so concurrent callers
+    (parallel test workers, two devnets, their child processes) never get the same port. Falls
+    back to a port the OS picks when the window is unavailable or exhausted."""
+    win = port_window()
+    if win is not None:
+        lo, hi = win
+        size = hi - lo
+        start = random.randrange(size)
+        for i in range(min(size, 4_000)):
+            port = lo + (start + i) % size
+            if _bindable(host, port) and _reserve(port):
+                return port
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
         s.bind((host, 0))
         return int(s.getsockname()[1])

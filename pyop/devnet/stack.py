@@ -216,8 +216,9 @@ PORT_NAMES = (
 
 
 def allocate_ports(port_base: int | None) -> dict[str, int]:
-    """Ports for every devnet service: ``port_base + i`` in :data:`PORT_NAMES` order, or free
-    ports picked by the OS now (``port_base=None``)."""
+    """Ports for every devnet service: ``port_base + i`` in :data:`PORT_NAMES` order, or
+    (``port_base=None``) free ones reserved for this devnet by
+    :func:`pyop.devnet.process.free_port`."""
     if port_base is not None:
         if not 1024 <= port_base <= 65535 - len(PORT_NAMES):
             raise StackError(f"--port-base {port_base} out of range")

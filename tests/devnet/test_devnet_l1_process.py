@@ -176,3 +176,26 @@ def test_anvil_in_the_past_and_time_lapse(tmp_path: Path) -> None:
             set_time_lapse(rpc, seconds_per_block=0, mine_every=1)
     finally:
         reg.stop_all(sigint_timeout=5)
+
+
+def test_free_port_below_the_ephemeral_range_and_never_handed_out_twice() -> None:
+    """Ports for devnet services come from below the kernel's ephemeral range (an outgoing
+    connection or another process's bind(0) cannot take them before the service binds) and are
+    reserved across processes: two processes asking at once never get the same port (a parallel
+    test run once saw a libp2p listener answer on a devnet's batcher RPC port)."""
+    import subprocess
+
+    from pyop.devnet.process import port_window
+
+    win = port_window()
+    if win is None:
+        pytest.skip("this kernel's ephemeral port range leaves no room below it")
+    child = subprocess.Popen([sys.executable, "-c", "from pyop.devnet.process import free_port; "
+                              "print(' '.join(str(free_port()) for _ in range(80)))"],
+                             stdout=subprocess.PIPE, text=True)  # fmt: skip
+    mine = [free_port() for _ in range(80)]
+    out, _ = child.communicate(timeout=60)
+    theirs = [int(x) for x in out.split()]
+    assert len(set(mine)) == 80 and len(set(theirs)) == 80
+    assert not set(mine) & set(theirs)
+    assert all(win[0] <= p < win[1] for p in mine + theirs), (win, mine)
