@@ -28,7 +28,7 @@ from pyop.dashboard.collector import Collector, devnet_config
 from pyop.dashboard.scenarios import ScenarioRunner
 from pyop.dashboard.server import make_app
 from pyop.dashboard.state import DashboardState
-from pyop.devnet.process import wait_for_stop_signal
+from pyop.devnet.process import port_free, wait_for_stop_signal
 from pyop.devnet.stack import load_devnet
 from pyop.primitives import PyopError
 
@@ -42,22 +42,13 @@ class DashboardError(PyopError):
     """The dashboard cannot start (bad devnet directory, port taken, bad fixture)."""
 
 
-def _port_free(port: int) -> bool:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
-        try:
-            s.bind((HOST, port))
-        except OSError:
-            return False
-    return True
-
-
 def pick_port(port: int | None) -> int:
     """``port`` if given (it must be free); else :data:`DEFAULT_PORT` if free, else any."""
     if port is not None:
-        if port != 0 and not _port_free(port):
+        if port != 0 and not port_free(HOST, port):
             raise DashboardError(f"port {port} on {HOST} is in use")
         return port
-    if _port_free(DEFAULT_PORT):
+    if port_free(HOST, DEFAULT_PORT):
         return DEFAULT_PORT
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
         s.bind((HOST, 0))

@@ -12,7 +12,13 @@ from __future__ import annotations
 import socket
 import sys
 
-from pyop.devnet.process import ManagedProcess, PidRegistry, ProcessError, start_http_service
+from pyop.devnet.process import (
+    ManagedProcess,
+    PidRegistry,
+    ProcessError,
+    port_free,
+    start_http_service,
+)
 from pyop.devnet.stack import HOST, DevnetInfo, StackError
 
 NAME = "dashboard"
@@ -21,22 +27,13 @@ DEFAULT_PORT = 7300
 __all__ = ["DEFAULT_PORT", "dashboard_port", "start_dashboard"]
 
 
-def _free(port: int) -> bool:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
-        try:
-            s.bind((HOST, port))
-        except OSError:
-            return False
-    return True
-
-
 def dashboard_port(port: int | None) -> int:
     """``port`` (it must be free), else :data:`DEFAULT_PORT` if free, else one the OS picks."""
     if port is not None:
-        if not _free(port):
+        if not port_free(HOST, port):
             raise StackError(f"--dashboard.port {port}: the port is in use on {HOST}")
         return port
-    if _free(DEFAULT_PORT):
+    if port_free(HOST, DEFAULT_PORT):
         return DEFAULT_PORT
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
         s.bind((HOST, 0))

@@ -408,7 +408,8 @@ def _reserve(port: int) -> bool:
     return False
 
 
-def _bindable(host: str, port: int) -> bool:
+def port_free(host: str, port: int) -> bool:
+    """Whether a TCP socket can bind ``host:port`` right now."""
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
         try:
             s.bind((host, port))
@@ -431,7 +432,7 @@ def free_port(host: str = "127.0.0.1") -> int:
         start = random.randrange(size)
         for i in range(min(size, 4_000)):
             port = lo + (start + i) % size
-            if _bindable(host, port) and _reserve(port):
+            if port_free(host, port) and _reserve(port):
                 return port
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
         s.bind((host, 0))
