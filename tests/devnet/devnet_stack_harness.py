@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 import pytest
+from eth_abi.abi import decode as abi_decode
 from eth_utils.address import to_checksum_address
 
 from pyop.config import Fork
@@ -136,6 +137,36 @@ def restart_pyop_proposer(dn: Devnet) -> ManagedProcess:
     dn.stack.processes["pyop-proposer"] = new
     wait_for_http(dn.info.url("proposerRpc") + "/healthz", timeout=60, process=new)
     return new
+
+
+@dataclass(frozen=True)
+class DisputeGame:
+    """One game of the devnet's DisputeGameFactory, as the factory and the game report it."""
+
+    game_type: int
+    created: int  # the factory's creation timestamp
+    address: str
+    creator: str  # lower-case
+    l2_block: int  # decoded from the game's extraData
+    root: str  # the root claim, 0x-hex
+
+
+def dispute_games(dn: Devnet) -> list[DisputeGame]:
+    """Every game of the devnet's DisputeGameFactory, oldest first (``gameAtIndex``; each game's
+    ``gameCreator``, ``extraData`` and ``rootClaim``)."""
+    dgf, game = load_artifact("DisputeGameFactory"), load_artifact("FaultDisputeGame")
+    factory = dn.info.addresses["DisputeGameFactoryProxy"]
+    out = []
+    (count,) = eth_call(dn.l1, factory, dgf, "gameCount")
+    for i in range(int(count)):
+        (t, ts, addr) = eth_call(dn.l1, factory, dgf, "gameAtIndex", i)
+        (creator,) = eth_call(dn.l1, addr, game, "gameCreator")
+        (extra,) = eth_call(dn.l1, addr, game, "extraData")
+        (block,) = abi_decode(["uint256"], bytes(extra))
+        (root,) = eth_call(dn.l1, addr, game, "rootClaim")
+        out.append(DisputeGame(int(t), int(ts), str(addr), str(creator).lower(), int(block),
+                               "0x" + bytes(root).hex()))  # fmt: skip
+    return out
 
 
 def fork_block_number(info: DevnetInfo, fork: str) -> int:

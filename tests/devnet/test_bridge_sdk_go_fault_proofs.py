@@ -12,12 +12,9 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 import pytest
-from eth_abi.abi import decode as abi_decode
 
-from pyop.devnet.artifacts import load_artifact
-from pyop.devnet.l1_deploy import eth_call
 from pyop.devnet.stack import find_dgf_op_proposer
-from tests.devnet.devnet_stack_harness import Devnet, bring_up
+from tests.devnet.devnet_stack_harness import Devnet, bring_up, dispute_games
 from tests.devnet.sdk_flow_harness import check_balances, require_sdk, run_sdk_flow, timings
 
 pytestmark = pytest.mark.slow
@@ -39,19 +36,12 @@ def test_sdk_deposit_and_withdrawal_go_fault_proofs(dn: Devnet) -> None:
     fees = check_balances(dn.info, res)
     print(f"\n[sdk go fault proofs] {timings(res)} fees {fees} total {res.seconds:.1f}s")
     # The games the Go op-proposer created claim the Go op-node's output roots.
-    dgf, game = load_artifact("DisputeGameFactory"), load_artifact("FaultDisputeGame")
-    factory = dn.info.addresses["DisputeGameFactoryProxy"]
     respected = int(dn.info.fault_proofs["config"]["respectedGameType"]) if dn.info.fault_proofs else -1
-    (count,) = eth_call(dn.l1, factory, dgf, "gameCount")
-    assert int(count) >= 1
-    for i in range(int(count)):
-        (t, _ts, addr) = eth_call(dn.l1, factory, dgf, "gameAtIndex", i)
-        assert int(t) == respected
-        (extra,) = eth_call(dn.l1, addr, game, "extraData")
-        (block,) = abi_decode(["uint256"], bytes(extra))
-        (root,) = eth_call(dn.l1, addr, game, "rootClaim")
-        (creator,) = eth_call(dn.l1, addr, game, "gameCreator")
-        assert str(creator).lower() == dn.info.keys["proposer"]["address"].lower()
-        out = dn.rollup.call("optimism_outputAtBlock", hex(block))
-        assert "0x" + bytes(root).hex() == out["outputRoot"], (i, block)
+    games = dispute_games(dn)
+    assert len(games) >= 1
+    for i, g in enumerate(games):
+        assert g.game_type == respected
+        assert g.creator == dn.info.keys["proposer"]["address"].lower()
+        out = dn.rollup.call("optimism_outputAtBlock", hex(g.l2_block))
+        assert g.root == out["outputRoot"], (i, g.l2_block)
     dn.assert_alive()

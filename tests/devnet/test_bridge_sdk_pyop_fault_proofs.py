@@ -13,12 +13,16 @@ from collections.abc import Iterator
 from itertools import pairwise
 
 import pytest
-from eth_abi.abi import decode as abi_decode
 
 from pyop.devnet.artifacts import load_artifact
-from pyop.devnet.l1_deploy import eth_call
 from pyop.devnet.roles import Roles
-from tests.devnet.devnet_stack_harness import Devnet, bring_up, restart_pyop_proposer, wait_for
+from tests.devnet.devnet_stack_harness import (
+    Devnet,
+    bring_up,
+    dispute_games,
+    restart_pyop_proposer,
+    wait_for,
+)
 from tests.devnet.sdk_flow_harness import (
     FlowResult,
     check_balances,
@@ -59,20 +63,12 @@ def test_sdk_deposit_and_withdrawal_fault_proofs(dn: Devnet) -> None:
 
 
 def test_games_claim_the_output_roots_of_their_blocks(dn: Devnet) -> None:
-    dgf = load_artifact("DisputeGameFactory")
-    game = load_artifact("FaultDisputeGame")
-    factory = dn.info.addresses["DisputeGameFactoryProxy"]
-    (count,) = eth_call(dn.l1, factory, dgf, "gameCount")
-    assert int(count) >= 1
-    for i in range(int(count)):
-        (_t, _ts, addr) = eth_call(dn.l1, factory, dgf, "gameAtIndex", i)
-        (extra,) = eth_call(dn.l1, addr, game, "extraData")
-        (block,) = abi_decode(["uint256"], bytes(extra))
-        (root,) = eth_call(dn.l1, addr, game, "rootClaim")
-        (creator,) = eth_call(dn.l1, addr, game, "gameCreator")
-        assert str(creator).lower() == dn.info.keys["proposer"]["address"].lower()
-        out = dn.rollup.call("optimism_outputAtBlock", hex(block))
-        assert "0x" + bytes(root).hex() == out["outputRoot"], (i, block)
+    games = dispute_games(dn)
+    assert len(games) >= 1
+    for i, g in enumerate(games):
+        assert g.creator == dn.info.keys["proposer"]["address"].lower()
+        out = dn.rollup.call("optimism_outputAtBlock", hex(g.l2_block))
+        assert g.root == out["outputRoot"], (i, g.l2_block)
 
 
 def test_status_shows_latest_game_and_withdrawal_states(dn: Devnet) -> None:
@@ -137,22 +133,14 @@ def test_go_and_pyop_dispute_game_proposals(dn: Devnet) -> None:
                       log_path=dn.info.logs_dir / "pyop-dgf-proposer.log", registry=registry),
     ]  # fmt: skip
     dgf = load_artifact("DisputeGameFactory")
-    game = load_artifact("FaultDisputeGame")
     factory = dn.info.addresses["DisputeGameFactoryProxy"]
 
     def games() -> dict[str, list[tuple[int, str, str]]]:
         """creator -> [(l2 block, root, game address)] of CANNON games."""
         out: dict[str, list[tuple[int, str, str]]] = {}
-        (count,) = eth_call(dn.l1, factory, dgf, "gameCount")
-        for i in range(int(count)):
-            (t, _ts, addr) = eth_call(dn.l1, factory, dgf, "gameAtIndex", i)
-            if int(t) != 0:
-                continue
-            (creator,) = eth_call(dn.l1, addr, game, "gameCreator")
-            (b,) = eth_call(dn.l1, addr, game, "l2BlockNumber")
-            (root,) = eth_call(dn.l1, addr, game, "rootClaim")
-            out.setdefault(str(creator).lower(), []).append((int(b), "0x" + bytes(root).hex(),
-                                                             str(addr)))  # fmt: skip
+        for g in dispute_games(dn):
+            if g.game_type == 0:
+                out.setdefault(g.creator, []).append((g.l2_block, g.root, g.address))
         return out
 
     try:
@@ -184,22 +172,9 @@ def test_go_and_pyop_dispute_game_proposals(dn: Devnet) -> None:
 def _games(dn: Devnet, game_type: int = 1) -> list[tuple[int, str, str, int]]:
     """The devnet proposer's games of ``game_type``, oldest first: (L2 block, root claim, game
     address, creation timestamp), read from the DisputeGameFactory."""
-    dgf, game = load_artifact("DisputeGameFactory"), load_artifact("FaultDisputeGame")
-    factory = dn.info.addresses["DisputeGameFactoryProxy"]
     me = dn.info.keys["proposer"]["address"].lower()
-    out = []
-    (count,) = eth_call(dn.l1, factory, dgf, "gameCount")
-    for i in range(int(count)):
-        (t, ts, addr) = eth_call(dn.l1, factory, dgf, "gameAtIndex", i)
-        if int(t) != game_type:
-            continue
-        (creator,) = eth_call(dn.l1, addr, game, "gameCreator")
-        if str(creator).lower() != me:
-            continue
-        (b,) = eth_call(dn.l1, addr, game, "l2BlockNumber")
-        (root,) = eth_call(dn.l1, addr, game, "rootClaim")
-        out.append((int(b), "0x" + bytes(root).hex(), str(addr), int(ts)))
-    return out
+    return [(g.l2_block, g.root, g.address, g.created) for g in dispute_games(dn)
+            if g.game_type == game_type and g.creator == me]  # fmt: skip
 
 
 def test_dgf_restart_continues_without_duplicates(dn: Devnet) -> None:
