@@ -15,6 +15,13 @@ challenger TEST key. It never attacks or defends: every game here is unchallenge
 Each poll ``eth_call``-simulates the next resolution step before sending it, so it neither reads
 the clock itself nor sends a transaction that would revert.
 
+L1 reorgs (anvil ``anvil_reorg`` in the tests, or a real L1): a reorg can take games out of the
+factory (``gameCount`` goes down, the clone has no code any more) or put a different game at an
+index the resolver already knows. Each poll therefore re-reads ``gameAtIndex`` for every game it
+still holds open, forgets those past the new ``gameCount``, and treats a game whose calls come
+back empty as gone (it is read again from the factory next poll). A reorged-away game is logged,
+never fatal.
+
 Run: ``python -m pyop.devnet.game_resolver --l1 URL --game-factory-address ADDR
 --private-key HEX [--poll-interval SECONDS]``.
 """
@@ -30,7 +37,7 @@ from dataclasses import dataclass, field
 
 from eth_account import Account
 
-from pyop.devnet.artifacts import load_artifact
+from pyop.devnet.artifacts import Artifact, ArtifactError, load_artifact
 from pyop.devnet.keys import DevKey
 from pyop.devnet.l1_deploy import DeployConfig, DeployError, _Sender, eth_call
 from pyop.devnet.rpc import RpcClient, RpcError, RpcTransportError
@@ -67,41 +74,76 @@ class GameResolver:
         s.call(label, to, data, gas=1_000_000)
         s.wait(60.0)
 
+    def _code(self, addr: str) -> bool:
+        return str(self.rpc.call("eth_getCode", addr, "latest")) not in ("0x", "")
+
+    def _sync_with_factory(self) -> None:
+        """Pick up new games, and follow an L1 reorg that removed or replaced known ones."""
+        dgf = load_artifact("DisputeGameFactory")
+        (count,) = eth_call(self.rpc, self.factory, dgf, "gameCount")
+        count = int(count)
+        if count < self.next_index:
+            for i in [i for i in self.open_games if i >= count]:
+                self.log(f"game {i} at {self.open_games.pop(i)} is gone from the factory "
+                         f"(gameCount {self.next_index} -> {count}: an L1 reorg)")  # fmt: skip
+            for i in [i for i in self.resolved if i >= count]:
+                del self.resolved[i]
+            self.next_index = count
+        for i, addr in list(self.open_games.items()):  # an index may name another game now
+            (_gtype, _ts, proxy) = eth_call(self.rpc, self.factory, dgf, "gameAtIndex", i)
+            if str(proxy).lower() != addr.lower():
+                self.log(f"game {i} is now at {proxy} (was {addr}: an L1 reorg)")
+                self.open_games[i] = str(proxy)
+        for i in range(self.next_index, count):
+            (_gtype, _ts, proxy) = eth_call(self.rpc, self.factory, dgf, "gameAtIndex", i)
+            self.open_games[i] = str(proxy)
+        self.next_index = count
+
     def poll(self) -> list[int]:
         """One round: pick up new games, resolve those whose clocks ran out. Returns the indices
         resolved in this round."""
-        dgf = load_artifact("DisputeGameFactory")
         game = load_artifact("FaultDisputeGame")
-        (count,) = eth_call(self.rpc, self.factory, dgf, "gameCount")
-        for i in range(self.next_index, int(count)):
-            (_gtype, _ts, proxy) = eth_call(self.rpc, self.factory, dgf, "gameAtIndex", i)
-            self.open_games[i] = str(proxy)
-        self.next_index = int(count)
+        self._sync_with_factory()
         done: list[int] = []
         for i, addr in sorted(self.open_games.items()):
-            (status,) = eth_call(self.rpc, addr, game, "status")
-            if int(status) != 0:
-                self.resolved[i] = GAME_STATUS.get(int(status), str(status))
+            try:
+                if self._resolve(i, addr, game):
+                    done.append(i)
+            except ArtifactError as e:
+                if self._code(addr):
+                    raise
+                # reorged away between reading the factory and calling the game: read it
+                # again from the factory next poll
+                self.log(f"game {i} at {addr} has no code (an L1 reorg?): {e}")
                 del self.open_games[i]
-                continue
-            (n_claims,) = eth_call(self.rpc, addr, game, "claimDataLen")
-            for c in reversed(range(int(n_claims))):
-                (already,) = eth_call(self.rpc, addr, game, "resolvedSubgames", c)
-                if already:
-                    continue
-                data = game.encode_call("resolveClaim", c, 0)
-                if not self._simulate(addr, data):
-                    break  # clock still running (or a deeper claim first)
-                self._send(f"game {i} resolveClaim({c})", addr, data)
-            data = game.encode_call("resolve")
-            if self._simulate(addr, data):
-                self._send(f"game {i} resolve()", addr, data)
-                (status,) = eth_call(self.rpc, addr, game, "status")
-                self.resolved[i] = GAME_STATUS.get(int(status), str(status))
-                self.log(f"game {i} at {addr} resolved: {self.resolved[i]}")
-                del self.open_games[i]
-                done.append(i)
+                self.next_index = min(self.next_index, i)
         return done
+
+    def _resolve(self, i: int, addr: str, game: Artifact) -> bool:
+        """The next resolution steps of game ``i`` whose clocks ran out; True once resolved."""
+        (status,) = eth_call(self.rpc, addr, game, "status")
+        if int(status) != 0:
+            self.resolved[i] = GAME_STATUS.get(int(status), str(status))
+            del self.open_games[i]
+            return False
+        (n_claims,) = eth_call(self.rpc, addr, game, "claimDataLen")
+        for c in reversed(range(int(n_claims))):
+            (already,) = eth_call(self.rpc, addr, game, "resolvedSubgames", c)
+            if already:
+                continue
+            data = game.encode_call("resolveClaim", c, 0)
+            if not self._simulate(addr, data):
+                break  # clock still running (or a deeper claim first)
+            self._send(f"game {i} resolveClaim({c})", addr, data)
+        data = game.encode_call("resolve")
+        if not self._simulate(addr, data):
+            return False
+        self._send(f"game {i} resolve()", addr, data)
+        (status,) = eth_call(self.rpc, addr, game, "status")
+        self.resolved[i] = GAME_STATUS.get(int(status), str(status))
+        self.log(f"game {i} at {addr} resolved: {self.resolved[i]}")
+        del self.open_games[i]
+        return True
 
 
 def _parse(argv: list[str]) -> argparse.Namespace:

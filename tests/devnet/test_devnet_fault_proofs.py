@@ -189,6 +189,51 @@ def test_resolver_waits_for_the_clock_then_defender_wins(env: Env) -> None:
     assert (bytes(anchor[0]), int(anchor[1])) == (root, 7)
 
 
+def test_resolver_survives_an_l1_reorg_that_removes_its_game(env: Env) -> None:
+    """A game the resolver holds open is taken out of L1 (``evm_revert`` to before its creation):
+    the resolver logs it gone and goes on, and picks up the game created in its place. (CI once
+    saw the devnet's resolver die on the empty ``status()`` of a reorged-away game.)"""
+    dgf = load_artifact("DisputeGameFactory")
+    logs: list[str] = []
+    r = GameResolver(env.rpc, env.factory, env.keys.challenger, log=logs.append)
+    r.poll()  # everything so far is resolved or open
+    snap = env.rpc.call("evm_snapshot")
+    rcpt = _send(env, env.keys.proposer.private_key, env.factory,
+                 _create_data(9, keccak(b"reorged away")), FP.init_bond)  # fmt: skip
+    assert hex_to_int(rcpt["status"]) == 1
+    (count,) = eth_call(env.rpc, env.factory, dgf, "gameCount")
+    removed = int(count) - 1
+    r.poll()
+    assert removed in r.open_games
+    gone = r.open_games[removed]
+    assert env.rpc.call("evm_revert", snap) is True
+    assert eth_call(env.rpc, env.factory, dgf, "gameCount") == (removed,)
+    assert env.rpc.call("eth_getCode", gone, "latest") == "0x"
+    assert r.poll() == []
+    assert removed not in r.open_games and r.next_index == removed
+    assert any(f"game {removed} at {gone} is gone" in m for m in logs), logs
+
+    # The reorg lands between reading the factory and calling the game: the empty status() is
+    # a game gone, read again from the factory next poll, not an error.
+    rcpt = _send(env, env.keys.proposer.private_key, env.factory,
+                 _create_data(10, keccak(b"in its place")), FP.init_bond)  # fmt: skip
+    assert hex_to_int(rcpt["status"]) == 1
+    r.poll()
+    assert removed in r.open_games
+    r.open_games[removed] = "0x" + "00" * 19 + "77"  # as if the clone had vanished
+    real_sync = r._sync_with_factory
+    r._sync_with_factory = lambda: None  # type: ignore[method-assign]
+    assert r.poll() == []
+    assert removed not in r.open_games and r.next_index == removed
+    r._sync_with_factory = real_sync  # type: ignore[method-assign]
+    deadline = time.monotonic() + 30
+    while removed not in r.resolved:  # the game in its place resolves as usual
+        assert time.monotonic() < deadline, "the new game never resolved"
+        time.sleep(0.5)
+        r.poll()
+    assert r.resolved[removed] == "DEFENDER_WINS"
+
+
 def _proposer(env: Env, *extra: str) -> subprocess.CompletedProcess[str]:
     import sys
 
