@@ -25,7 +25,11 @@ Two exceptions, each with its reason:
   still reading older L1 blocks) and neither is *recovering* from a fault the
   scenario injected into one node (:meth:`HeadComparator.fault`, e.g. its op-geth killed; the
   rule is back from the next settled poll): after a reset or an outage a node re-derives at its
-  own speed, and the gap then measures speed, not agreement. The largest gap seen while catching
+  own speed, and the gap then measures speed, not agreement. Bring-up counts as recovery too:
+  a new comparator checks the lag rule only from the first settled poll on (a node that just
+  started can read the L1 block next to the other node's while it has applied none of the
+  batches it found yet: CI saw a Go verifier at L1 6 with safe head 1 beside a sequencer at
+  L1 7 with safe head 6, three polls after start). The largest gap seen while catching
   up or recovering is kept in :attr:`HeadComparator.max_catchup_gap`.
 
 Finalized blocks have no exception for reorgs: they never reorg. A node whose own op-geth does
@@ -146,7 +150,8 @@ class HeadComparator:
     max_catchup_gap: int = 0
     on_poll: Callable[[Poll], None] | None = None
     faults: list[tuple[float, str]] = field(default_factory=list)
-    recovering: bool = False
+    recovering: bool = True
+    """The lag rule is suspended until the next settled poll: at bring-up and after :meth:`fault`."""
 
     def fault(self, what: str) -> None:
         """A fault is being injected into one node: suspend the lag rule until the next settled

@@ -83,6 +83,7 @@ def make(a: Node, b: Node, l1_head: int = 50) -> tuple[HeadComparator, Fake]:
                          NodeEndpoints("b", "http://rollup/b", "http://l2/b"), l1_url="http://l1/x",
                          l1_block_time=2, l2_block_time=2)  # fmt: skip
     cmp._rpc = fake.client  # type: ignore[method-assign]
+    cmp.recovering = False  # past bring-up (test_lag_rule_starts_after_the_first_settled_poll)
     return cmp, fake
 
 
@@ -135,6 +136,27 @@ def test_lag_rule_one_l1_block() -> None:
     cmp, _ = make(Node(20, 22, 10, 49, safedb={49: 20}), Node(5, 5, 5, 30))
     p = cmp.poll()
     assert not p.lag_checked and cmp.max_catchup_gap == 15
+
+
+def test_lag_rule_starts_after_the_first_settled_poll() -> None:
+    """Bring-up: a verifier that just started reads the L1 block next to the sequencer's with
+    none of its batches applied yet (CI: Go verifier at L1 6, safe 1; sequencer at L1 7, safe 6).
+    Not a lag violation until both nodes have once been settled; the rule holds from then on."""
+    fake = Fake({"a": Node(6, 6, 0, 7, safedb={6: 4, 7: 6}), "b": Node(1, 1, 0, 6)}, 7)
+    cmp = HeadComparator(NodeEndpoints("a", "http://rollup/a", "http://l2/a"),
+                         NodeEndpoints("b", "http://rollup/b", "http://l2/b"), l1_url="http://l1/x",
+                         l1_block_time=2, l2_block_time=2)  # fmt: skip
+    cmp._rpc = fake.client  # type: ignore[method-assign]
+    assert cmp.recovering
+    p = cmp.poll()
+    assert not p.lag_checked and cmp.max_catchup_gap == 5
+    fake.nodes["b"] = Node(6, 6, 0, 7)
+    assert cmp.poll().settled(compare_unsafe=False) and not cmp.recovering
+    fake.nodes["a"] = Node(10, 10, 0, 9, safedb={6: 4, 7: 6, 8: 8, 9: 10})
+    fake.nodes["b"] = Node(6, 6, 0, 8)
+    fake.l1_head = 9
+    with pytest.raises(HeadsDiverged, match="one L1 block's worth"):
+        cmp.poll()
 
 
 def test_lag_rule_suspended_after_a_fault_until_settled() -> None:
