@@ -10,7 +10,6 @@ block's L1-info deposit (:func:`pyop.sources.l2.l2_block_ref_from_payload`, op-n
 
 from __future__ import annotations
 
-from collections import OrderedDict
 from typing import Any, Protocol
 
 from pyop.config import RollupConfig
@@ -20,6 +19,7 @@ from pyop.primitives import ExecutionPayload, Hash32, L2BlockRef, PyopError, fro
 from pyop.sources.blockjson import block_tx_list, payload_from_block_json, raw_tx_from_json
 from pyop.sources.interfaces import NotFound
 from pyop.sources.l2 import l2_block_ref_from_payload
+from pyop.sources.lru import CacheMetricsSink, LRUCache
 
 
 class L2Reader(Protocol):
@@ -37,11 +37,15 @@ class L2Reader(Protocol):
 class EngineL2Reader:
     """:class:`L2Reader` over an :class:`EngineClient` (payloads cached by hash)."""
 
-    def __init__(self, client: EngineClient, cfg: RollupConfig, *, cache_size: int = 256) -> None:
+    def __init__(
+        self, client: EngineClient, cfg: RollupConfig, *, cache_size: int = 256,
+        cache_metrics: CacheMetricsSink | None = None,
+    ) -> None:  # fmt: skip
         self.client = client
         self.cfg = cfg
-        self._cache: OrderedDict[Hash32, ExecutionPayload] = OrderedDict()
-        self._cache_size = cache_size
+        # op-node's L2 source cache type "payloads" (l2_source_cache_* metrics)
+        self._cache: LRUCache[Hash32, ExecutionPayload] = LRUCache(cache_size, label="payloads",
+                                                                   metrics=cache_metrics)  # fmt: skip
 
     async def _raw_txs(self, block: dict[str, Any]) -> list[bytes]:
         out = []
@@ -73,10 +77,7 @@ class EngineL2Reader:
         """Cache a payload known by other means (the block this node just sealed: the
         sequencer's next attributes read its SystemConfig, so no ``eth_getBlockByHash`` round
         trip is needed for it)."""
-        self._cache[p.block_hash] = p
-        self._cache.move_to_end(p.block_hash)
-        while len(self._cache) > self._cache_size:
-            self._cache.popitem(last=False)
+        self._cache.put(p.block_hash, p)
 
     async def payload_by_number(self, n: int | str) -> ExecutionPayload:
         try:

@@ -22,8 +22,12 @@ the sequencer's sealing and building timers, ``l1_request_seconds{request}``,
 ``rpc_{server,client}_{params,results}_size_total{rpc,method}``, ``channel_input_bytes``, the
 P2P families (``p2p_*``, ``peer_scores``, ``publishing_errors``; see :mod:`pyop.p2p.metrics`).
 
+``l1_source_cache_*`` / ``l2_source_cache_*`` meter pyop's L1 RPC caches (types ``headers``, ``txs``,
+``receipts``) and the engine L2 reader's (``payloads``), :mod:`pyop.sources.lru`; op-node has more
+cache types (``blockrefs``, ``systemconfigs``, ...), so the label sets differ.
+
 Not exported (no equivalent in pyop): ``go_*`` (the Go runtime), ``events_*`` (op-node's event
-bus), ``l1_source_cache_*`` / ``l2_source_cache_*``. pyop adds ``derivation_l1_lag_blocks``, ``engine_call_seconds``,
+bus). pyop adds ``derivation_l1_lag_blocks``, ``engine_call_seconds``,
 ``engine_call_errors_total``, ``derivation_drops_total{reason}``, ``pipeline_resets_by_stage_total``,
 ``l1_reorg_total``, ``sequencer_errors_total{kind}``, ``unsafe_reorgs_total``.
 """
@@ -299,6 +303,24 @@ class Event:
         self.last.set(time.time(), *labels)
 
 
+class CacheMetrics:
+    """op-service ``metrics.CacheMetrics``: ``<name>_size{type}``, ``<name>_get{type,hit}``,
+    ``<name>_add{type,evicted}`` (a :class:`~pyop.sources.lru.CacheMetricsSink`)."""
+
+    def __init__(self, r: Registry, ns: str, name: str, display: str) -> None:
+        self.size = r.gauge(f"{ns}_{name}_size", f"{display} cache size", ["type"])
+        self.get = r.counter(f"{ns}_{name}_get", f"{display} lookups, hitting or not", ["type", "hit"])
+        self.add = r.counter(f"{ns}_{name}_add", f"{display} additions, evicting previous values or not",
+                             ["type", "evicted"])  # fmt: skip
+
+    def cache_add(self, type_label: str, cache_size: int, evicted: bool) -> None:
+        self.size.set(cache_size, type_label)
+        self.add.inc(type_label, "true" if evicted else "false")
+
+    def cache_get(self, type_label: str, hit: bool) -> None:
+        self.get.inc(type_label, "true" if hit else "false")
+
+
 #: op-node metrics.go buckets
 L1_REORG_DEPTH_BUCKETS = (0.5, 1.5, 2.5, 3.5, 4.5, 5.5, 6.5, 7.5, 8.5, 9.5, 10.5, 20.5, 50.5, 100.5)
 REQUEST_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0)
@@ -329,6 +351,9 @@ class NodeMetrics:
         ns = namespace
         self.registry = r = Registry()
         self.info = r.gauge(f"{ns}_info", "Pseudo-metric tracking version and config info", ["version"])
+        # op-node metrics.go: the L1 RPC source's and the engine's L2 source's caches
+        self.l1_source_cache = CacheMetrics(r, ns, "l1_source_cache", "L1 Source cache")
+        self.l2_source_cache = CacheMetrics(r, ns, "l2_source_cache", "L2 Source cache")
         self.up = r.gauge(f"{ns}_up", "1 if the op node has finished starting up")
         self.hardfork_activation = r.gauge(f"{ns}_hardfork_activation_timestamp",
                                            "Configured hardfork activation timestamp by fork",

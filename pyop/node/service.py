@@ -49,6 +49,7 @@ from pyop.derivation.driver import DerivationPipeline
 from pyop.engine.client import EngineClient
 from pyop.engine.controller import EngineController
 from pyop.engine.jwt import load_jwt_secret
+from pyop.engine.l2_reader import EngineL2Reader
 from pyop.engine.sequencer import Sequencer
 from pyop.node.admin_state import AdminState
 from pyop.node.altda_finality import AltDAFinality
@@ -230,7 +231,8 @@ class NodeService:
         # The RPC size counters scan every request/response body once more: only with
         # --metrics.enabled (op-node records nothing when its metrics are off).
         sizes = n.metrics_enabled
-        l1_client = MeteredL1Client(MeteredRPCClient(n.l1, m, "l1", record_sizes=sizes), m, verify=not n.l1_trustrpc)
+        l1_client = MeteredL1Client(MeteredRPCClient(n.l1, m, "l1", record_sizes=sizes), m, verify=not n.l1_trustrpc,
+                                    cache_metrics=m.l1_source_cache)  # fmt: skip
         engine_client = EngineClient(n.l2, load_jwt(n.l2_jwt_secret), timeout=n.l2_engine_rpc_timeout,
                                      on_call=m.record_engine_call,
                                      on_sizes=(lambda meth, ps, rs: m.record_rpc_sizes("client", "engine-api", meth, ps, rs))
@@ -248,7 +250,8 @@ class NodeService:
         lock = asyncio.Lock()
         background: list[asyncio.Task[None]] = []
         try:
-            engine = EngineController(cfg, engine_client, l1=l1_client, offset_el_safe=n.syncmode_offset_el_safe)
+            engine = EngineController(cfg, engine_client, l1=l1_client, offset_el_safe=n.syncmode_offset_el_safe,
+                                      l2=EngineL2Reader(engine_client, cfg, cache_metrics=m.l2_source_cache))  # fmt: skip
             self.engine = engine
             engine.on_mismatch(lambda _mm: m.unsafe_reorgs.inc())
             watcher = L1Watcher(l1_client, poll_interval=n.l1_http_poll_interval,

@@ -20,10 +20,9 @@ Two layers:
 
 from __future__ import annotations
 
-from collections import OrderedDict
 from collections.abc import Coroutine, Sequence
 from dataclasses import replace
-from typing import Any, Generic, TypeVar
+from typing import Any, TypeVar
 
 from pyop.errors import TemporaryError
 from pyop.primitives import Hash32, L1BlockRef, L1Header, PyopError, to_hex
@@ -38,36 +37,12 @@ from pyop.sources.blockjson import (
     verify_receipts_json,
 )
 from pyop.sources.interfaces import BlockLabel, NotFound
+from pyop.sources.lru import CacheMetricsSink, LRUCache
 from pyop.sources.rpc import AsyncRPCClient, JSONRPCError, LoopThread, RPCError
 
-K = TypeVar("K")
-V = TypeVar("V")
 T = TypeVar("T")
 
 __all__ = ["AsyncL1Client", "L1Block", "L1RPCSource", "LRUCache"]
-
-
-class LRUCache(Generic[K, V]):
-    """A small least-recently-used map."""
-
-    def __init__(self, size: int) -> None:
-        self.size = size
-        self._d: OrderedDict[K, V] = OrderedDict()
-
-    def get(self, key: K) -> V | None:
-        v = self._d.get(key)
-        if v is not None:
-            self._d.move_to_end(key)
-        return v
-
-    def put(self, key: K, value: V) -> None:
-        self._d[key] = value
-        self._d.move_to_end(key)
-        while len(self._d) > self.size:
-            self._d.popitem(last=False)
-
-    def __len__(self) -> int:
-        return len(self._d)
 
 
 class L1Block:
@@ -88,13 +63,19 @@ def _block_id_param(n: int | str) -> str:
 class AsyncL1Client:
     """Async L1 reads (see the module docstring). ``verify=False`` skips root checks."""
 
-    def __init__(self, rpc: AsyncRPCClient, *, cache_size: int = 1000, verify: bool = True) -> None:
+    def __init__(
+        self, rpc: AsyncRPCClient, *, cache_size: int = 1000, verify: bool = True,
+        cache_metrics: CacheMetricsSink | None = None,
+    ) -> None:  # fmt: skip
         self.rpc = rpc
         self.verify = verify
-        self._headers: LRUCache[Hash32, L1Header] = LRUCache(cache_size)
-        self._blocks: LRUCache[Hash32, L1Block] = LRUCache(max(16, cache_size // 4))
+        # op-node's cache types: headers; "txs" (a block's transactions by block hash: pyop
+        # keeps the whole block); receipts
+        m = cache_metrics
+        self._headers: LRUCache[Hash32, L1Header] = LRUCache(cache_size, label="headers", metrics=m)
+        self._blocks: LRUCache[Hash32, L1Block] = LRUCache(max(16, cache_size // 4), label="txs", metrics=m)
         self._receipts: LRUCache[Hash32, tuple[tuple[Receipt, ...], tuple[JSON, ...]]] = (
-            LRUCache(max(16, cache_size // 4))
+            LRUCache(max(16, cache_size // 4), label="receipts", metrics=m)
         )
         self._block_receipts_supported: bool | None = None
 

@@ -88,3 +88,29 @@ def test_histogram_without_labels() -> None:
     lines = r.render().splitlines()[2:]
     assert lines == ['lat_seconds_bucket{le="1"} 0', 'lat_seconds_bucket{le="2"} 1',
                      'lat_seconds_bucket{le="+Inf"} 1', "lat_seconds_sum 1.5", "lat_seconds_count 1"]  # fmt: skip
+
+
+def test_source_cache_families_as_op_node() -> None:
+    """``l1_source_cache_{size,get,add}`` (op-service ``metrics.CacheMetrics``, op-node
+    ``metrics.go`` "L1 Source cache"): the size after each addition, lookups by ``hit``,
+    additions by ``evicted``; families appear once they have a series (Go client)."""
+    from pyop.sources.lru import LRUCache
+
+    m = NodeMetrics()
+    assert "l1_source_cache" not in m.render()
+    cache: LRUCache[int, str] = LRUCache(2, label="headers", metrics=m.l1_source_cache)
+    cache.put(1, "a")
+    cache.put(2, "b")
+    assert cache.get(1) == "a" and cache.get(9) is None
+    cache.put(3, "c")  # evicts 2 (1 was used more recently)
+    assert cache.get(2) is None and cache.get(1) == "a"
+    fam = parse(m.render())
+    ns = "op_node_default_l1_source_cache"
+    assert fam[f"{ns}_size"] == [(f"{ns}_size", 'type="headers"', "2")]
+    assert sorted(fam[f"{ns}_get"]) == [(f"{ns}_get", 'type="headers",hit="false"', "2"),
+                                        (f"{ns}_get", 'type="headers",hit="true"', "2")]  # fmt: skip
+    assert sorted(fam[f"{ns}_add"]) == [(f"{ns}_add", 'type="headers",evicted="false"', "2"),
+                                        (f"{ns}_add", 'type="headers",evicted="true"', "1")]  # fmt: skip
+    text = m.render()
+    assert f"# HELP {ns}_get L1 Source cache lookups, hitting or not" in text
+    assert f"# TYPE {ns}_add counter" in text and f"# TYPE {ns}_size gauge" in text

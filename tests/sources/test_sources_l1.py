@@ -267,3 +267,25 @@ def test_unknown_tx_type_falls_back_to_raw_transactions(server: FakeServer, sour
     h = bytes.fromhex(block["hash"][2:])
     assert list(source.transactions_by_hash(h)) == [raw, raw2]
     assert len(source.receipts_by_hash(h)) == 2
+
+
+def test_cache_lookups_and_additions_are_metered(server: FakeServer, source: L1RPCSource) -> None:
+    """op-node's ``l1_source_cache_*`` counts (op-service ``caching.LRUCache``): a miss, the
+    addition, then hits; the header cache ("headers") and the block cache ("txs")."""
+    from pyop.node.metrics import NodeMetrics
+
+    m = NodeMetrics()
+    source.client._headers.metrics = m.l1_source_cache
+    source.client._blocks.metrics = m.l1_source_cache
+    block = next(c[2] for c in BLOCK_CASES if not c[1].get("fail"))
+    serve_blocks(server, [block])
+    h = bytes.fromhex(block["hash"][2:])
+    source.header_by_hash(h)  # miss, fetched, added
+    source.header_by_hash(h)  # hit
+    source.l1_block_ref_by_hash(h)  # hit
+    c = m.l1_source_cache
+    assert (c.get.get("headers", "false"), c.get.get("headers", "true")) == (1, 2)
+    assert c.add.get("headers", "false") == 1 and c.size.get("headers") == 1
+    source.transactions_by_hash(h)  # the block cache: a miss, then the block and its header added
+    assert c.get.get("txs", "false") == 1 and c.add.get("txs", "false") == 1
+    assert c.add.get("headers", "false") == 2 and c.size.get("headers") == 1  # refreshed, not grown
