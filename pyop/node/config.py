@@ -119,6 +119,16 @@ FLAGS: tuple[FlagSpec, ...] = (
        "how often to poll the L1 head"),
     _f("l1.epoch-poll-interval", "duration", 384.0, "L1_EPOCH_POLL_INTERVAL",
        "how often to poll the L1 safe and finalized blocks"),
+    _f("l1.rpc-rate-limit", "float", 0.0, "L1_RPC_RATE_LIMIT",
+       "self-imposed global rate limit on L1 RPC requests, requests/second (0: none); a batch "
+       "of N counts as N and may burst up to --l1.rpc-max-batch-size"),
+    _f("l1.rpc-max-batch-size", "int", 20, "L1_RPC_MAX_BATCH_SIZE",
+       "most L1 RPC requests bundled in one JSON-RPC batch (1-500)"),
+    _f("l1.max-concurrency", "int", 10, "L1_MAX_CONCURRENCY",
+       "most concurrent HTTP requests to the L1 RPC"),
+    _f("l1.cache-size", "uint", 900, "L1_CACHE_SIZE",
+       "L1 headers cached (0: 3/2 of the sequencing window); blocks with their transactions and "
+       "receipts: a quarter of it, at least 16 (pyop keeps them as parsed JSON)"),
     _f("l2", "string", "", "L2_ENGINE_RPC", "L2 engine API endpoint (op-geth authrpc)"),
     _f("l2.engine-rpc-timeout", "duration", 10.0, "L2_ENGINE_RPC_TIMEOUT", "L2 engine client rpc timeout"),
     _f("l2.jwt-secret", "string", "", "L2_ENGINE_AUTH", "file with the engine API JWT secret (hex)"),
@@ -284,6 +294,10 @@ class NodeConfig:
     l1_trustrpc: bool = False
     l1_http_poll_interval: float = 12.0
     l1_epoch_poll_interval: float = 384.0
+    l1_rpc_rate_limit: float = 0.0
+    l1_rpc_max_batch_size: int = 20
+    l1_max_concurrency: int = 10
+    l1_cache_size: int = 900
     l2: str = ""
     l2_jwt_secret: str = ""
     l2_engine_rpc_timeout: float = 10.0
@@ -405,6 +419,15 @@ class NodeConfig:
         for name in ("sequencer_l1_confs", "verifier_l1_confs", "rpc_port", "metrics_port"):
             if getattr(self, name) < 0:
                 raise NodeConfigError(f"flag --{name.replace('_', '.', 1)} must not be negative")
+        # op-node config.L1EndpointConfig.Check, its messages
+        if not 1 <= self.l1_rpc_max_batch_size <= 500:
+            raise NodeConfigError(f"batch size is invalid or unreasonable: {self.l1_rpc_max_batch_size}")
+        if self.l1_rpc_rate_limit < 0:
+            raise NodeConfigError(f"rate limit cannot be negative: {self.l1_rpc_rate_limit:f}")
+        if self.l1_max_concurrency < 1:
+            raise NodeConfigError(f"max concurrent requests cannot be less than 1, was {self.l1_max_concurrency}")
+        if self.l1_cache_size > 1_000_000:
+            raise NodeConfigError(f"cache size is dangerously large: {self.l1_cache_size}")
         if self.syncmode_offset_el_safe < 0:
             raise NodeConfigError("flag --syncmode.offset-el-safe must be >= 0")
         for what, v in (("l2.engine-rpc-timeout", self.l2_engine_rpc_timeout),
@@ -413,6 +436,10 @@ class NodeConfig:
             if v <= 0:
                 raise NodeConfigError(f"flag --{what} must be positive")
 
+
+    def l1_headers_cache_size(self, seq_window_size: int) -> int:
+        """``--l1.cache-size``, 0: 3/2 of the sequencing window (op-node ``initL1Source``)."""
+        return self.l1_cache_size if self.l1_cache_size > 0 else seq_window_size * 3 // 2
 
     def sealing_duration(self) -> float:
         """``--sequencer.sealing-duration``; op-node: "If this is <= 0 it is automatically

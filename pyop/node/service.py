@@ -231,8 +231,10 @@ class NodeService:
         # The RPC size counters scan every request/response body once more: only with
         # --metrics.enabled (op-node records nothing when its metrics are off).
         sizes = n.metrics_enabled
-        l1_client = MeteredL1Client(MeteredRPCClient(n.l1, m, "l1", record_sizes=sizes), m, verify=not n.l1_trustrpc,
-                                    cache_metrics=m.l1_source_cache)  # fmt: skip
+        l1_rpc = MeteredRPCClient(n.l1, m, "l1", record_sizes=sizes, max_batch=n.l1_rpc_max_batch_size,
+                                  max_concurrency=n.l1_max_concurrency, rate_limit=n.l1_rpc_rate_limit)  # fmt: skip
+        l1_client = MeteredL1Client(l1_rpc, m, verify=not n.l1_trustrpc, cache_metrics=m.l1_source_cache,
+                                    cache_size=n.l1_headers_cache_size(cfg.seq_window_size))  # fmt: skip
         engine_client = EngineClient(n.l2, load_jwt(n.l2_jwt_secret), timeout=n.l2_engine_rpc_timeout,
                                      on_call=m.record_engine_call,
                                      on_sizes=(lambda meth, ps, rs: m.record_rpc_sizes("client", "engine-api", meth, ps, rs))

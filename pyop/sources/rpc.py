@@ -13,6 +13,9 @@ What the client does (op-service ``client.BaseRPCClient`` / ``sources.batching``
   message says "batch ... exceeded" / "too large" / "limit exceeded", for the whole batch or for
   the items it refused) the items are sent again in batches half as large (down to 1; the
   smaller size sticks for later batches).
+- ``rate_limit`` (requests per second, 0: none; op-node ``--l1.rpc-rate-limit``): a token
+  bucket of ``max_batch`` tokens refilled at that rate; a batch of N items takes N tokens at
+  once (op-service ``RateLimitingClient``: ``rate.NewLimiter(limit, batchSize)``, ``WaitN``).
 - Every response is checked: it must be JSON, a batch answer must be a list of objects with the
   request ids, each with exactly a ``result`` or an ``error``; otherwise
   :class:`RPCResponseError`. A JSON-RPC ``error`` object becomes :class:`JSONRPCError` (with
@@ -231,6 +234,39 @@ def _describe(e: BaseException) -> str:
     return f"{type(e).__name__}: {e}" if str(e) else type(e).__name__
 
 
+class TokenBucket:
+    """``rate`` tokens per second up to ``burst`` (golang.org/x/time/rate ``Limiter`` as op-service
+    uses it: :meth:`take` waits until ``n`` tokens are there, ``n`` capped at ``burst``)."""
+
+    def __init__(self, rate: float, burst: int, clock: Any = None) -> None:
+        if rate <= 0 or burst < 1:
+            raise ValueError("a token bucket needs rate > 0 and burst >= 1")
+        self.rate = rate
+        self.burst = burst
+        self._clock = clock or (lambda: asyncio.get_running_loop().time())
+        self._tokens = float(burst)
+        self._at: float | None = None
+        self._lock: asyncio.Lock | None = None
+
+    def _refill(self) -> float:
+        now = float(self._clock())
+        if self._at is not None:
+            self._tokens = min(float(self.burst), self._tokens + (now - self._at) * self.rate)
+        self._at = now
+        return now
+
+    async def take(self, n: int = 1) -> None:
+        n = min(max(1, n), self.burst)
+        if self._lock is None:
+            self._lock = asyncio.Lock()
+        async with self._lock:  # first come, first served
+            self._refill()
+            while self._tokens < n:
+                await asyncio.sleep((n - self._tokens) / self.rate)
+                self._refill()
+            self._tokens -= n
+
+
 class AsyncRPCClient:
     """A JSON-RPC 2.0 client over HTTP POST (see the module docstring)."""
 
@@ -243,9 +279,13 @@ class AsyncRPCClient:
         retry: RetryPolicy | None = None,
         timeout: float = 30.0,
         headers: Mapping[str, str] | None = None,
+        rate_limit: float = 0.0,
     ) -> None:
         if max_batch < 1:
             raise ValueError("max_batch must be >= 1")
+        if max_concurrency < 1:
+            raise ValueError("max_concurrency must be >= 1")
+        self.limiter = TokenBucket(rate_limit, max_batch) if rate_limit > 0 else None
         self.url = url
         self.max_batch = max_batch
         self.retry = retry or RetryPolicy()
@@ -287,6 +327,8 @@ class AsyncRPCClient:
         body = json.dumps(payload).encode()
         attempt = 0
         while True:
+            if self.limiter is not None:  # every attempt counts, retries too
+                await self.limiter.take(len(payload) if isinstance(payload, list) else 1)
             try:
                 async with self._semaphore():
                     self.requests_sent += 1

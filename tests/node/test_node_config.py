@@ -27,6 +27,26 @@ def test_defaults_match_op_node() -> None:
     assert c.altda_verify_on_read is True
     assert c.sequencer_enabled is False and c.rpc_enable_admin is False
     assert c.l1_http_poll_interval == 12.0
+    assert (c.l1_rpc_rate_limit, c.l1_rpc_max_batch_size, c.l1_max_concurrency, c.l1_cache_size) == (0.0, 20, 10, 900)
+
+
+def test_l1_rpc_flags_and_their_checks() -> None:
+    """--l1.rpc-rate-limit, --l1.rpc-max-batch-size, --l1.max-concurrency, --l1.cache-size (and
+    their OP_NODE_* variables) with op-node's L1EndpointConfig.Check messages."""
+    c = parse_node_args(["--l1.rpc-rate-limit=2.5", "--l1.rpc-max-batch-size=7", "--l1.cache-size=0"],
+                        env={"OP_NODE_L1_MAX_CONCURRENCY": "3"})  # fmt: skip
+    assert (c.l1_rpc_rate_limit, c.l1_rpc_max_batch_size, c.l1_max_concurrency, c.l1_cache_size) == (2.5, 7, 3, 0)
+    assert c.l1_headers_cache_size(3600) == 5400  # 0: 3/2 of the sequencing window
+    assert parse_node_args(["--l1.cache-size=64"], env={}).l1_headers_cache_size(3600) == 64
+    for args, msg in ((["--l1.rpc-max-batch-size=0"], "batch size is invalid or unreasonable: 0"),
+                      (["--l1.rpc-max-batch-size=501"], "batch size is invalid or unreasonable: 501"),
+                      (["--l1.rpc-rate-limit=-1"], "rate limit cannot be negative: -1.000000"),
+                      (["--l1.max-concurrency=0"], "max concurrent requests cannot be less than 1, was 0"),
+                      (["--l1.cache-size=1000001"], "cache size is dangerously large: 1000001")):  # fmt: skip
+        with pytest.raises(NodeConfigError, match="^" + msg + "$"):
+            parse_node_args([*REQUIRED, *args], env={}).check()
+    with pytest.raises(NodeConfigError, match="invalid unsigned integer"):
+        parse_node_args(["--l1.cache-size=-1"], env={})
 
 
 def test_both_value_forms_and_single_dash() -> None:

@@ -14,6 +14,7 @@ test.
 from __future__ import annotations
 
 import json
+import re
 import time
 from collections.abc import Iterator
 
@@ -22,7 +23,7 @@ import pytest
 from pyop.config import Fork
 from pyop.devnet.faults import restart_op_geth, restart_registered
 from pyop.devnet.l2_genesis import DEFAULT_FORK_OFFSETS
-from pyop.devnet.process import PidRegistry
+from pyop.devnet.process import PidRegistry, free_port
 from pyop.devnet.rpc import RpcClient
 from pyop.devnet.stack import Verifier, start_verifier
 from pyop.primitives import hex_to_int
@@ -44,6 +45,8 @@ pytestmark = pytest.mark.slow
 
 FORK_OFFSETS = {**DEFAULT_FORK_OFFSETS, Fork.ISTHMUS: 30, Fork.JOVIAN: 50, Fork.KARST: 70}
 KARST_UPGRADE_GAS = json.loads((REPO / "spec_vectors/upgrades/go-v1.19.6-nut-upgrades.json").read_text())["sets"][0]["upgradeGas"]
+L1_RPC_LIMITS = ("--l1.rpc-max-batch-size=4", "--l1.max-concurrency=2", "--l1.rpc-rate-limit=100",
+                 "--l1.cache-size=16")  # fmt: skip
 OUTPUT_FIELDS = ("version", "outputRoot", "blockRef", "withdrawalStorageRoot", "stateRoot")
 
 
@@ -54,11 +57,19 @@ def dn(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Devnet]:
 
 
 @pytest.fixture(scope="module")
-def pyop_verifier(dn: Devnet) -> Iterator[Verifier]:
+def pyop_metrics_port() -> int:
+    return free_port()
+
+
+@pytest.fixture(scope="module")
+def pyop_verifier(dn: Devnet, pyop_metrics_port: int) -> Iterator[Verifier]:
     """``pyop node`` (no sequencer) on its own op-geth, started right after the devnet so it
     derives Isthmus and Jovian as they happen; p2p off, so it follows L1 only (the gossip path
-    has its own tests, tests/p2p)."""
-    v = start_verifier(dn.info, name="pyop-verifier", kind="pyop", p2p=False)
+    has its own tests, tests/p2p). Its L1 client runs under op-node's L1 RPC limits, set tight
+    (batches of 4, 2 requests in flight, 100 requests/s, 16 cached headers: the chain outgrows
+    the cache)."""
+    v = start_verifier(dn.info, name="pyop-verifier", kind="pyop", p2p=False, metrics_port=pyop_metrics_port,
+                       extra=L1_RPC_LIMITS)  # fmt: skip
     try:
         yield v
     finally:
@@ -98,6 +109,24 @@ def test_pyop_verifier_reaches_go_safe_head(dn: Devnet, pyop_verifier: Verifier)
     assert block_hash(dn.l2, int(st["safe_l2"]["number"])) == st["safe_l2"]["hash"]
     wait_for(lambda: pl2.call("eth_getBlockByNumber", "safe", False)["hash"] == sync_status(purl)["safe_l2"]["hash"],
              20, "the pyop verifier's op-geth safe label")  # fmt: skip
+
+
+def test_l1_rpc_limits_hold(dn: Devnet, pyop_verifier: Verifier, pyop_metrics_port: int) -> None:
+    """--l1.cache-size=16: the headers cache never holds more than 16 (op-node's
+    ``l1_source_cache_size{type="headers"}``) and has evicted; the verifier derived the chain
+    with these limits (test_pyop_verifier_reaches_go_safe_head)."""
+    import urllib.request
+
+    assert all(f in pyop_verifier.op_node.argv for f in L1_RPC_LIMITS)
+    purl = pyop_verifier.rollup_rpc_url
+    wait_for(lambda: int(sync_status(purl)["current_l1"]["number"]) > 20, 120, "the verifier past L1 block 20")
+    with urllib.request.urlopen(f"http://127.0.0.1:{pyop_metrics_port}/metrics", timeout=10) as r:
+        text = r.read().decode()
+    ns = "op_node_default_l1_source_cache"
+    size = re.search(rf'^{ns}_size{{type="headers"}} (\d+)$', text, re.M)
+    evicted = re.search(rf'^{ns}_add{{type="headers",evicted="true"}} (\d+)$', text, re.M)
+    assert size is not None and 1 <= int(size.group(1)) <= 16, text
+    assert evicted is not None and int(evicted.group(1)) > 0, text
 
 
 def test_pyop_verifier_derives_the_go_karst_block(dn: Devnet, pyop_verifier: Verifier) -> None:

@@ -167,3 +167,54 @@ def test_loop_thread_runs_coroutines_from_sync_code(server: FakeServer) -> None:
         assert lt.run(c.call("echo", ["x"])) == "x"
         assert lt.run(c.batch([("echo", [1]), ("echo", [2])])) == [1, 2]
         lt.run(c.close())
+
+
+def test_token_bucket_waits_and_caps_at_burst() -> None:
+    """golang.org/x/time/rate semantics as op-service uses them: ``burst`` tokens at start,
+    ``rate`` per second after; a request for more than ``burst`` takes ``burst``."""
+    from pyop.sources.rpc import TokenBucket
+
+    now = [0.0]
+    slept: list[float] = []
+
+    async def go() -> None:
+        real_sleep = asyncio.sleep
+
+        async def fake_sleep(d: float) -> None:
+            slept.append(d)
+            now[0] += d
+            await real_sleep(0)
+
+        asyncio.sleep = fake_sleep  # type: ignore[assignment]
+        try:
+            b = TokenBucket(10.0, 5, clock=lambda: now[0])
+            await b.take(5)  # the burst: no wait
+            assert slept == []
+            await b.take(1)  # empty: 0.1 s for one token
+            assert slept == [pytest.approx(0.1)]
+            await b.take(50)  # capped at the burst: 0.5 s for 5 tokens
+            assert sum(slept) == pytest.approx(0.6)
+        finally:
+            asyncio.sleep = real_sleep  # type: ignore[assignment]
+
+    run(go())
+    with pytest.raises(ValueError):
+        TokenBucket(0, 5)
+
+
+def test_rate_limit_spaces_requests(server: FakeServer) -> None:
+    """``rate_limit`` (op-node --l1.rpc-rate-limit): 20 requests at 50/s with a burst of 5
+    (the batch size) take at least (20 - 5) / 50 = 0.3 s; a batch of 5 counts as 5."""
+
+    async def calls(c: AsyncRPCClient) -> list[Any]:
+        return [await c.call("echo", [i]) for i in range(20)]
+
+    t0 = time.monotonic()
+    assert run(_with(server.url, calls, rate_limit=50.0, max_batch=5)) == list(range(20))
+    assert time.monotonic() - t0 >= 0.29
+    t0 = time.monotonic()
+    out = run(_with(server.url, lambda c: c.batch([("echo", [i]) for i in range(20)]), rate_limit=50.0, max_batch=5))
+    assert out == list(range(20)) and time.monotonic() - t0 >= 0.29
+    t0 = time.monotonic()
+    assert run(_with(server.url, calls, max_batch=5)) == list(range(20))  # no limit: fast
+    assert time.monotonic() - t0 < 0.29
