@@ -55,6 +55,7 @@ from pyop.p2p.validation import (
     Validation,
 )
 from pyop.primitives import ExecutionPayload, PyopError, to_hex
+from pyop.ratelimit import TokenBucket
 from pyop.sources.interfaces import NotFound
 
 log = logging.getLogger("pyop.p2p")
@@ -123,22 +124,6 @@ class P2PConfig:
         )  # fmt: skip
 
 
-class _TokenBucket:
-    """``golang.org/x/time/rate.Limiter`` (wait for a token)."""
-
-    def __init__(self, rate: float, burst: int, clock: Callable[[], float]) -> None:
-        self.rate, self.burst, self.clock = rate, burst, clock
-        self.tokens, self.at = float(burst), clock()
-
-    def delay(self) -> float:
-        """Take a token; the time to wait before using it."""
-        now = self.clock()
-        self.tokens = min(self.burst, self.tokens + (now - self.at) * self.rate)
-        self.at = now
-        self.tokens -= 1
-        return 0.0 if self.tokens >= 0 else -self.tokens / self.rate
-
-
 BlockHandler = Callable[[ExecutionPayload, str], None]
 PayloadFetcher = Callable[[int], Coroutine[Any, Any, ExecutionPayload]]
 
@@ -184,8 +169,8 @@ class P2PNode:
         self._loop: asyncio.AbstractEventLoop | None = None
         self.received = 0
         self.dropped = 0
-        self._global_rl = _TokenBucket(GLOBAL_SERVER_BLOCKS_RATE, GLOBAL_SERVER_BLOCKS_BURST, clock)
-        self._peer_rl: dict[str, _TokenBucket] = {}
+        self._global_rl = TokenBucket(GLOBAL_SERVER_BLOCKS_RATE, GLOBAL_SERVER_BLOCKS_BURST, clock)
+        self._peer_rl: dict[str, TokenBucket] = {}
         self.started = asyncio.Event()
 
     # ------------------------------------------------------------------ lifecycle
@@ -275,13 +260,13 @@ class P2PNode:
         start = time.monotonic()
         try:
             with trio.fail_after(MAX_THROTTLE_DELAY):
-                await trio.sleep(self._global_rl.delay())
+                await trio.sleep(self._global_rl.reserve())
                 bucket = self._peer_rl.get(peer)
                 if bucket is None:
-                    bucket = self._peer_rl[peer] = _TokenBucket(PEER_SERVER_BLOCKS_RATE, PEER_SERVER_BLOCKS_BURST, self.clock)
-                    bucket.delay()  # the first request counts but does not wait
+                    bucket = self._peer_rl[peer] = TokenBucket(PEER_SERVER_BLOCKS_RATE, PEER_SERVER_BLOCKS_BURST, self.clock)
+                    bucket.reserve()  # the first request counts but does not wait
                 else:
-                    await trio.sleep(bucket.delay())
+                    await trio.sleep(bucket.reserve())
                 while len(self._peer_rl) > 1000:
                     self._peer_rl.pop(next(iter(self._peer_rl)))
             with trio.fail_after(SERVER_READ_REQUEST_TIMEOUT):

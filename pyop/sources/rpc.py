@@ -42,6 +42,7 @@ from typing import Any, TypeVar
 import aiohttp
 
 from pyop.primitives import PyopError
+from pyop.ratelimit import TokenBucket
 
 T = TypeVar("T")
 
@@ -234,39 +235,6 @@ def _describe(e: BaseException) -> str:
     return f"{type(e).__name__}: {e}" if str(e) else type(e).__name__
 
 
-class TokenBucket:
-    """``rate`` tokens per second up to ``burst`` (golang.org/x/time/rate ``Limiter`` as op-service
-    uses it: :meth:`take` waits until ``n`` tokens are there, ``n`` capped at ``burst``)."""
-
-    def __init__(self, rate: float, burst: int, clock: Any = None) -> None:
-        if rate <= 0 or burst < 1:
-            raise ValueError("a token bucket needs rate > 0 and burst >= 1")
-        self.rate = rate
-        self.burst = burst
-        self._clock = clock or (lambda: asyncio.get_running_loop().time())
-        self._tokens = float(burst)
-        self._at: float | None = None
-        self._lock: asyncio.Lock | None = None
-
-    def _refill(self) -> float:
-        now = float(self._clock())
-        if self._at is not None:
-            self._tokens = min(float(self.burst), self._tokens + (now - self._at) * self.rate)
-        self._at = now
-        return now
-
-    async def take(self, n: int = 1) -> None:
-        n = min(max(1, n), self.burst)
-        if self._lock is None:
-            self._lock = asyncio.Lock()
-        async with self._lock:  # first come, first served
-            self._refill()
-            while self._tokens < n:
-                await asyncio.sleep((n - self._tokens) / self.rate)
-                self._refill()
-            self._tokens -= n
-
-
 class AsyncRPCClient:
     """A JSON-RPC 2.0 client over HTTP POST (see the module docstring)."""
 
@@ -328,7 +296,7 @@ class AsyncRPCClient:
         attempt = 0
         while True:
             if self.limiter is not None:  # every attempt counts, retries too
-                await self.limiter.take(len(payload) if isinstance(payload, list) else 1)
+                await asyncio.sleep(self.limiter.reserve(len(payload) if isinstance(payload, list) else 1))
             try:
                 async with self._semaphore():
                     self.requests_sent += 1

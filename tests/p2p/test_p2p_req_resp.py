@@ -26,11 +26,11 @@ from pyop.p2p.node import (
     PEER_SERVER_BLOCKS_RATE,
     P2PConfig,
     P2PNode,
-    _TokenBucket,
     payload_by_number_protocol,
 )
 from pyop.p2p.validation import StaticSigner
 from pyop.primitives import ExecutionPayload, from_hex
+from pyop.ratelimit import TokenBucket
 from pyop.sources.interfaces import NotFound
 from tests.p2p.helpers import rollup_config
 from tests.p2p.test_p2p_go_vectors import envelope_payload, vectors
@@ -50,15 +50,15 @@ def test_token_bucket_is_x_time_rate() -> None:
     """``rate.Limiter`` reservations: the burst is free, then each token is 1/rate later than
     the previous one; elapsed time refills at ``rate`` up to the burst."""
     now = [100.0]
-    b = _TokenBucket(PEER_SERVER_BLOCKS_RATE, PEER_SERVER_BLOCKS_BURST, lambda: now[0])
-    assert [b.delay() for _ in range(15)] == [0.0] * 15
-    assert [b.delay() for _ in range(3)] == [0.25, 0.5, 0.75]
+    b = TokenBucket(PEER_SERVER_BLOCKS_RATE, PEER_SERVER_BLOCKS_BURST, lambda: now[0])
+    assert [b.reserve() for _ in range(15)] == [0.0] * 15
+    assert [b.reserve() for _ in range(3)] == [0.25, 0.5, 0.75]
     now[0] += 1.0  # four tokens back: the debt of three is paid, one left
-    assert b.delay() == 0.0
-    assert b.delay() == 0.25
+    assert b.reserve() == 0.0
+    assert b.reserve() == 0.25
     now[0] += 3600.0  # refills to the burst only
-    assert [b.delay() for _ in range(15)] == [0.0] * 15
-    assert b.delay() == 0.25
+    assert [b.reserve() for _ in range(15)] == [0.0] * 15
+    assert b.reserve() == 0.25
 
 
 def _vector(version: int) -> tuple[ExecutionPayload, bytes]:

@@ -169,35 +169,19 @@ def test_loop_thread_runs_coroutines_from_sync_code(server: FakeServer) -> None:
         lt.run(c.close())
 
 
-def test_token_bucket_waits_and_caps_at_burst() -> None:
-    """golang.org/x/time/rate semantics as op-service uses them: ``burst`` tokens at start,
-    ``rate`` per second after; a request for more than ``burst`` takes ``burst``."""
-    from pyop.sources.rpc import TokenBucket
+def test_token_bucket_batches_take_n_capped_at_burst() -> None:
+    """op-service ``RateLimitingClient``: ``WaitN(len(batch))`` on a limiter whose burst is the
+    batch size; a batch takes as many tokens as items (never more than the burst). The single
+    token case is ``tests/p2p/test_p2p_req_resp.py::test_token_bucket_is_x_time_rate``."""
+    from pyop.ratelimit import TokenBucket
 
     now = [0.0]
-    slept: list[float] = []
-
-    async def go() -> None:
-        real_sleep = asyncio.sleep
-
-        async def fake_sleep(d: float) -> None:
-            slept.append(d)
-            now[0] += d
-            await real_sleep(0)
-
-        asyncio.sleep = fake_sleep  # type: ignore[assignment]
-        try:
-            b = TokenBucket(10.0, 5, clock=lambda: now[0])
-            await b.take(5)  # the burst: no wait
-            assert slept == []
-            await b.take(1)  # empty: 0.1 s for one token
-            assert slept == [pytest.approx(0.1)]
-            await b.take(50)  # capped at the burst: 0.5 s for 5 tokens
-            assert sum(slept) == pytest.approx(0.6)
-        finally:
-            asyncio.sleep = real_sleep  # type: ignore[assignment]
-
-    run(go())
+    b = TokenBucket(10.0, 5, lambda: now[0])
+    assert b.reserve(5) == 0.0  # the burst
+    assert b.reserve(1) == pytest.approx(0.1)
+    assert b.reserve(50) == pytest.approx(0.6)  # capped at 5 tokens: 0.1 + 0.5
+    now[0] += 0.6
+    assert b.reserve(1) == pytest.approx(0.1)
     with pytest.raises(ValueError):
         TokenBucket(0, 5)
 
