@@ -12,6 +12,7 @@ PKG = Path(__file__).resolve().parents[1] / "pyop"
 FLOORS: dict[str, int] = {
     "pyop.primitives": 0,
     "pyop.errors": 0,
+    "pyop.ratelimit": 0,  # a token bucket (p2p block server, L1 RPC rate limit)
     "pyop.config": 0,
     "pyop.codec": 1,
     "pyop.protocol": 1,

@@ -276,9 +276,11 @@ class EngineClient:
         await self.close()
 
     async def close(self) -> None:
-        if self._session is not None and not self._session.closed:
-            await self._session.close()
-        self._session = None
+        # detach before awaiting: a request racing the close opens a new session, which then
+        # stays here for the next close() instead of being dropped open ("Unclosed client session")
+        session, self._session = self._session, None
+        if session is not None and not session.closed:
+            await session.close()
 
     def _sess(self) -> aiohttp.ClientSession:
         if self._session is None or self._session.closed:

@@ -140,9 +140,9 @@ class RemoteBlockSigner:
         return sig
 
     async def close(self) -> None:
-        if self._session is not None:
-            await self._session.close()
-            self._session = None
+        session, self._session = self._session, None  # detached first (see AsyncRPCClient.close)
+        if session is not None:
+            await session.close()
 
 
 __all__ = [

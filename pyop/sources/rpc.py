@@ -183,9 +183,11 @@ class AsyncHTTPClient:
         return self._session
 
     async def close(self) -> None:
-        if self._session is not None and not self._session.closed:
-            await self._session.close()
-        self._session = None
+        # detach before awaiting: a request racing the close opens a new session, which then
+        # stays here for the next close() instead of being dropped open ("Unclosed client session")
+        session, self._session = self._session, None
+        if session is not None and not session.closed:
+            await session.close()
 
     async def request(
         self,
@@ -284,9 +286,11 @@ class AsyncRPCClient:
         return self._sem
 
     async def close(self) -> None:
-        if self._session is not None and not self._session.closed:
-            await self._session.close()
-        self._session = None
+        # detach before awaiting: a request racing the close opens a new session, which then
+        # stays here for the next close() instead of being dropped open ("Unclosed client session")
+        session, self._session = self._session, None
+        if session is not None and not session.closed:
+            await session.close()
 
     # ------------------------------------------------------------------ transport
 

@@ -202,3 +202,33 @@ def test_rate_limit_spaces_requests(server: FakeServer) -> None:
     t0 = time.monotonic()
     assert run(_with(server.url, calls, max_batch=5)) == list(range(20))  # no limit: fast
     assert time.monotonic() - t0 < 0.29
+
+
+def test_close_keeps_a_session_opened_by_a_racing_request() -> None:
+    """CI saw the batcher log aiohttp's "Unclosed client session" at shutdown: a request made while
+    ``close()`` awaited the old session's close opened a new session, and ``close()`` then dropped
+    it (``self._session = None``) still open. The new session must stay for the next close()."""
+
+    class SlowSession:
+        def __init__(self) -> None:
+            self.closed = False
+            self.release = asyncio.Event()
+
+        async def close(self) -> None:
+            self.closed = True  # aiohttp: the connector reports closed as soon as closing starts
+            await self.release.wait()
+
+    async def go() -> None:
+        c = AsyncRPCClient("http://127.0.0.1:9")
+        slow = SlowSession()
+        c._session = slow  # type: ignore[assignment]
+        closing = asyncio.create_task(c.close())
+        await asyncio.sleep(0)  # close() now waits inside the old session's close
+        fresh = c._sess()  # a request racing the close
+        slow.release.set()
+        await closing
+        assert c._session is fresh and not fresh.closed
+        await c.close()
+        assert fresh.closed and c._session is None
+
+    run(go())
