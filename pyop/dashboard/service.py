@@ -15,7 +15,6 @@ import asyncio
 import errno
 import json
 import logging
-import socket
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -28,7 +27,7 @@ from pyop.dashboard.collector import Collector, devnet_config
 from pyop.dashboard.scenarios import ScenarioRunner
 from pyop.dashboard.server import make_app
 from pyop.dashboard.state import DashboardState
-from pyop.devnet.process import port_free, wait_for_stop_signal
+from pyop.devnet.process import default_or_os_port, port_free, wait_for_stop_signal
 from pyop.devnet.stack import load_devnet
 from pyop.primitives import PyopError
 
@@ -48,11 +47,7 @@ def pick_port(port: int | None) -> int:
         if port != 0 and not port_free(HOST, port):
             raise DashboardError(f"port {port} on {HOST} is in use")
         return port
-    if port_free(HOST, DEFAULT_PORT):
-        return DEFAULT_PORT
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
-        s.bind((HOST, 0))
-        return int(s.getsockname()[1])
+    return default_or_os_port(HOST, DEFAULT_PORT)
 
 
 async def serve(devnet: Path | None, *, port: int, fixture: Path | None = None,

@@ -9,13 +9,13 @@ line, as it starts op-geth.
 
 from __future__ import annotations
 
-import socket
 import sys
 
 from pyop.devnet.process import (
     ManagedProcess,
     PidRegistry,
     ProcessError,
+    default_or_os_port,
     port_free,
     start_http_service,
 )
@@ -33,11 +33,7 @@ def dashboard_port(port: int | None) -> int:
         if not port_free(HOST, port):
             raise StackError(f"--dashboard.port {port}: the port is in use on {HOST}")
         return port
-    if port_free(HOST, DEFAULT_PORT):
-        return DEFAULT_PORT
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
-        s.bind((HOST, 0))
-        return int(s.getsockname()[1])
+    return default_or_os_port(HOST, DEFAULT_PORT)
 
 
 def start_dashboard(info: DevnetInfo, *, port: int | None = None,

@@ -434,9 +434,19 @@ def free_port(host: str = "127.0.0.1") -> int:
             port = lo + (start + i) % size
             if port_free(host, port) and _reserve(port):
                 return port
+    return os_assigned_port(host)
+
+
+def os_assigned_port(host: str) -> int:
+    """A port free on ``host`` now, picked by the OS (``bind(0)``)."""
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
         s.bind((host, 0))
         return int(s.getsockname()[1])
+
+
+def default_or_os_port(host: str, default: int) -> int:
+    """``default`` if it is free on ``host``, else one the OS picks (the dashboard's port)."""
+    return default if port_free(host, default) else os_assigned_port(host)
 
 
 class PidRegistry:

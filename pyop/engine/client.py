@@ -43,6 +43,7 @@ from pyop.primitives import (
 )
 from pyop.sources.blockjson import payload_from_engine_json
 from pyop.sources.jsonraw import member_sizes
+from pyop.sources.rpc import SessionHolder
 
 DEFAULT_TIMEOUT = 10.0
 """Seconds per call (op-node's engine RPC calls use a few seconds to 10 s)."""
@@ -243,7 +244,7 @@ def attributes_to_engine_json(attrs: PayloadAttributes) -> dict[str, object]:
     return attrs.to_json()
 
 
-class EngineClient:
+class EngineClient(SessionHolder):
     """An authenticated Engine API client (``aiohttp``; one session, created lazily)."""
 
     def __init__(
@@ -268,24 +269,6 @@ class EngineClient:
 
     def __repr__(self) -> str:
         return f"EngineClient({self.url!r})"
-
-    async def __aenter__(self) -> EngineClient:
-        return self
-
-    async def __aexit__(self, *exc: object) -> None:
-        await self.close()
-
-    async def close(self) -> None:
-        # detach before awaiting: a request racing the close opens a new session, which then
-        # stays here for the next close() instead of being dropped open ("Unclosed client session")
-        session, self._session = self._session, None
-        if session is not None and not session.closed:
-            await session.close()
-
-    def _sess(self) -> aiohttp.ClientSession:
-        if self._session is None or self._session.closed:
-            self._session = aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=self.timeout))
-        return self._session
 
     # ------------------------------------------------------------------ transport
 

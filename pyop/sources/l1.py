@@ -42,7 +42,7 @@ from pyop.sources.rpc import AsyncRPCClient, JSONRPCError, LoopThread, RPCError
 
 T = TypeVar("T")
 
-__all__ = ["AsyncL1Client", "L1Block", "L1RPCSource", "LRUCache"]
+__all__ = ["AsyncL1Client", "L1Block", "L1RPCSource"]
 
 
 class L1Block:
@@ -71,11 +71,11 @@ class AsyncL1Client:
         self.verify = verify
         # op-node's cache types: headers; "txs" (a block's transactions by block hash: pyop
         # keeps the whole block); receipts
-        m = cache_metrics
+        m, per_block = cache_metrics, max(16, cache_size // 4)  # blocks are far larger than headers
         self._headers: LRUCache[Hash32, L1Header] = LRUCache(cache_size, label="headers", metrics=m)
-        self._blocks: LRUCache[Hash32, L1Block] = LRUCache(max(16, cache_size // 4), label="txs", metrics=m)
+        self._blocks: LRUCache[Hash32, L1Block] = LRUCache(per_block, label="txs", metrics=m)
         self._receipts: LRUCache[Hash32, tuple[tuple[Receipt, ...], tuple[JSON, ...]]] = (
-            LRUCache(max(16, cache_size // 4), label="receipts", metrics=m)
+            LRUCache(per_block, label="receipts", metrics=m)
         )
         self._block_receipts_supported: bool | None = None
 

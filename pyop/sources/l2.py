@@ -52,7 +52,8 @@ from pyop.sources.blockjson import (
     verify_block_json,
 )
 from pyop.sources.interfaces import NotFound
-from pyop.sources.l1 import LRUCache, run_as_source
+from pyop.sources.l1 import run_as_source
+from pyop.sources.lru import LRUCache
 from pyop.sources.rpc import AsyncRPCClient, LoopThread
 
 T = TypeVar("T")

@@ -37,7 +37,7 @@ import re
 import threading
 from collections.abc import Awaitable, Coroutine, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any, TypeVar
+from typing import Any, Self, TypeVar
 
 import aiohttp
 
@@ -148,7 +148,38 @@ def _retry_after(headers: Mapping[str, str]) -> float | None:
         return None
 
 
-class AsyncHTTPClient:
+class SessionHolder:
+    """One ``aiohttp.ClientSession`` per client, created lazily inside the running loop with the
+    client's ``timeout`` (seconds, whole request) and ``headers``; :meth:`close` (or
+    ``async with``) when done. Shared by :class:`AsyncHTTPClient`, :class:`AsyncRPCClient` and
+    the Engine API client."""
+
+    timeout: float
+    headers: Mapping[str, str] | None = None
+    _session: aiohttp.ClientSession | None = None
+
+    async def __aenter__(self) -> Self:
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.close()
+
+    def _sess(self) -> aiohttp.ClientSession:
+        if self._session is None or self._session.closed:
+            self._session = aiohttp.ClientSession(
+                timeout=aiohttp.ClientTimeout(total=self.timeout), headers=self.headers
+            )
+        return self._session
+
+    async def close(self) -> None:
+        # detach before awaiting: a request racing the close opens a new session, which then
+        # stays here for the next close() instead of being dropped open ("Unclosed client session")
+        session, self._session = self._session, None
+        if session is not None and not session.closed:
+            await session.close()
+
+
+class AsyncHTTPClient(SessionHolder):
     """Plain HTTP GET/POST with the same retry policy (beacon API, alt-DA server).
 
     The ``aiohttp.ClientSession`` is created lazily inside the running loop; call
@@ -168,26 +199,6 @@ class AsyncHTTPClient:
         self.timeout = timeout
         self.headers = dict(headers or {})
         self._session: aiohttp.ClientSession | None = None
-
-    async def __aenter__(self) -> AsyncHTTPClient:
-        return self
-
-    async def __aexit__(self, *exc: object) -> None:
-        await self.close()
-
-    def _sess(self) -> aiohttp.ClientSession:
-        if self._session is None or self._session.closed:
-            self._session = aiohttp.ClientSession(
-                timeout=aiohttp.ClientTimeout(total=self.timeout), headers=self.headers
-            )
-        return self._session
-
-    async def close(self) -> None:
-        # detach before awaiting: a request racing the close opens a new session, which then
-        # stays here for the next close() instead of being dropped open ("Unclosed client session")
-        session, self._session = self._session, None
-        if session is not None and not session.closed:
-            await session.close()
 
     async def request(
         self,
@@ -237,7 +248,7 @@ def _describe(e: BaseException) -> str:
     return f"{type(e).__name__}: {e}" if str(e) else type(e).__name__
 
 
-class AsyncRPCClient:
+class AsyncRPCClient(SessionHolder):
     """A JSON-RPC 2.0 client over HTTP POST (see the module docstring)."""
 
     def __init__(
@@ -267,30 +278,10 @@ class AsyncRPCClient:
         self._session: aiohttp.ClientSession | None = None
         self.requests_sent = 0  # HTTP requests, for tests and progress output
 
-    async def __aenter__(self) -> AsyncRPCClient:
-        return self
-
-    async def __aexit__(self, *exc: object) -> None:
-        await self.close()
-
-    def _sess(self) -> aiohttp.ClientSession:
-        if self._session is None or self._session.closed:
-            self._session = aiohttp.ClientSession(
-                timeout=aiohttp.ClientTimeout(total=self.timeout), headers=self.headers
-            )
-        return self._session
-
     def _semaphore(self) -> asyncio.Semaphore:
         if self._sem is None:
             self._sem = asyncio.Semaphore(self._max_concurrency)
         return self._sem
-
-    async def close(self) -> None:
-        # detach before awaiting: a request racing the close opens a new session, which then
-        # stays here for the next close() instead of being dropped open ("Unclosed client session")
-        session, self._session = self._session, None
-        if session is not None and not session.closed:
-            await session.close()
 
     # ------------------------------------------------------------------ transport
 
